@@ -1,0 +1,87 @@
+//! Admission: decide whether Sluice takes a request at all, before any parsing.
+//! A full server answers 503 at once (load shedding) instead of queueing; a body over
+//! `max_body_bytes` is refused with 413 without being read past the limit.
+//!
+//! Must never hold a permit past the end of the response body, and never buffer more
+//! than the limit.
+
+use crate::error::GatewayError;
+use crate::runtime::Runtime;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::header::CONTENT_LENGTH;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use http_body::{Body as HttpBody, Frame, SizeHint};
+use http_body_util::BodyExt;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use tokio::sync::OwnedSemaphorePermit;
+
+/// Middleware: take an in-flight permit for the whole life of the response.
+pub async fn limit_in_flight(State(rt): State<Arc<Runtime>>, req: Request, next: Next) -> Response {
+    if rt.is_shutting_down() {
+        return GatewayError::ShuttingDown.into_response();
+    }
+    let Ok(permit) = Arc::clone(&rt.in_flight).try_acquire_owned() else {
+        return GatewayError::Overloaded.into_response();
+    };
+    next.run(req).await.map(|inner| {
+        Body::new(PermitBody {
+            inner,
+            _permit: permit,
+        })
+    })
+}
+
+/// Reads the request body, refusing more than `limit` bytes.
+pub async fn read_body(req: Request, limit: usize) -> Result<Bytes, GatewayError> {
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(GatewayError::BodyTooLarge { limit });
+    }
+    let limited = http_body_util::Limited::new(req.into_body(), limit);
+    match limited.collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            Err(GatewayError::BodyTooLarge { limit })
+        }
+        Err(_) => Err(GatewayError::bad_request("could not read the request body")),
+    }
+}
+
+/// A response body that releases its in-flight permit when dropped (stream end or
+/// client gone), so streams count against `max_in_flight` for their whole life.
+struct PermitBody {
+    inner: Body,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl HttpBody for PermitBody {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

@@ -1,0 +1,188 @@
+//! Configuration: the TOML file parsed (`raw`), expanded (`interpolate`) and validated
+//! (`validate`) into the typed `Config` the rest of Sluice uses.
+//!
+//! Every problem is found at load time with its location; nothing downstream re-checks
+//! or sees an unvalidated value. Must never print a secret.
+
+mod interpolate;
+mod load;
+mod raw;
+mod secret;
+mod validate;
+
+pub use load::{Problem, Problems, load_file, parse};
+pub use secret::Secret;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub providers: Vec<ProviderConfig>,
+    pub models: Vec<ModelConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    pub max_body_bytes: usize,
+    /// Requests served at once; past it, new requests get a fast 503.
+    pub max_in_flight: usize,
+    /// How long in-flight requests may run after SIGTERM before the process exits.
+    pub drain_timeout: Duration,
+    /// Tokio worker threads; `None` means one per core.
+    pub worker_threads: Option<usize>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 4000)),
+            max_body_bytes: 8_000_000,
+            max_in_flight: 20_000,
+            drain_timeout: Duration::from_secs(30),
+            worker_threads: None,
+        }
+    }
+}
+
+/// Provider kinds this build can talk to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderKind {
+    OpenAi,
+    OpenAiCompatible,
+    /// The mock provider: at `base_url`, or the built-in one started in-process.
+    Mock,
+}
+
+impl ProviderKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OpenAi => "openai",
+            Self::OpenAiCompatible => "openai-compatible",
+            Self::Mock => "mock",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ProviderConfig {
+    pub name: String,
+    pub kind: ProviderKind,
+    /// Base URL up to and including the API version segment (`.../v1`), no trailing
+    /// slash. `None` only for a mock provider served in-process.
+    pub base_url: Option<String>,
+    pub api_key: Option<Secret>,
+    pub timeouts: Timeouts,
+    pub http2_prior_knowledge: bool,
+    pub max_response_bytes: usize,
+    /// Extra headers sent on every upstream request (e.g. `OpenAI-Organization`).
+    pub headers: Vec<(String, Secret)>,
+}
+
+/// Deadlines for each phase of an upstream attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    pub connect: Duration,
+    /// Until the first body byte (for streams, the first event): the commit point.
+    pub first_byte: Duration,
+    /// Longest silence between two body chunks once the response started.
+    pub idle: Duration,
+    /// Whole attempt, stream included.
+    pub total: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(5),
+            first_byte: Duration::from_secs(60),
+            idle: Duration::from_secs(60),
+            total: Duration::from_secs(600),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelConfig {
+    /// Client-visible name; a trailing `*` makes it a prefix pattern (`*` alone matches all).
+    pub name: String,
+    pub strategy: Strategy,
+    pub targets: Vec<TargetConfig>,
+}
+
+impl ModelConfig {
+    pub fn is_pattern(&self) -> bool {
+        self.name.ends_with('*')
+    }
+
+    pub fn matches(&self, requested: &str) -> bool {
+        match self.name.strip_suffix('*') {
+            Some(prefix) => requested.starts_with(prefix),
+            None => self.name == requested,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strategy {
+    /// Targets in the order written; later ones are fallbacks.
+    Priority,
+    /// First target drawn by weight; the rest follow as fallbacks.
+    Weighted,
+}
+
+#[derive(Debug, Clone)]
+pub struct TargetConfig {
+    /// Index into `Config::providers`.
+    pub provider: usize,
+    /// Upstream model name; `None` forwards the name the client asked for.
+    pub model: Option<String>,
+    pub weight: u32,
+}
+
+impl Config {
+    /// Demo mode: every model goes to the built-in mock provider.
+    pub fn demo() -> Self {
+        Self {
+            server: ServerConfig::default(),
+            providers: vec![ProviderConfig {
+                name: "mock".to_owned(),
+                kind: ProviderKind::Mock,
+                base_url: None,
+                api_key: None,
+                timeouts: Timeouts::default(),
+                http2_prior_knowledge: false,
+                max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+                headers: Vec::new(),
+            }],
+            models: DEMO_MODELS
+                .iter()
+                .chain(std::iter::once(&"*"))
+                .map(|name| ModelConfig {
+                    name: (*name).to_owned(),
+                    strategy: Strategy::Priority,
+                    targets: vec![TargetConfig {
+                        provider: 0,
+                        model: None,
+                        weight: 1,
+                    }],
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Names listed by `/v1/models` in demo mode; any other name also reaches the mock.
+const DEMO_MODELS: [&str; 5] = [
+    "mock-gpt",
+    "gpt-4o",
+    "gpt-4o-mini",
+    "claude-sonnet-4-5",
+    "text-embedding-3-small",
+];
+
+/// Largest upstream response body (or stream) accepted by default: 64 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;

@@ -1,0 +1,58 @@
+//! The config file exactly as written: serde types mirroring the TOML, before `${VAR}`
+//! expansion and validation. Unknown keys are reported by the loader (via
+//! `serde_ignored`), so every unknown key is listed, not just the first.
+//!
+//! Must never be used past loading: the rest of Sluice sees only the validated `Config`.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawConfig {
+    #[serde(default)]
+    pub server: RawServer,
+    #[serde(default)]
+    pub providers: BTreeMap<String, RawProvider>,
+    #[serde(default)]
+    pub models: Vec<RawModel>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawServer {
+    pub listen: Option<String>,
+    pub max_body_bytes: Option<u64>,
+    pub max_in_flight: Option<u64>,
+    pub drain_timeout: Option<String>,
+    pub worker_threads: Option<u64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawProvider {
+    pub kind: String,
+    pub base_url: Option<String>,
+    pub api_key: Option<String>,
+    /// Total time for one upstream attempt, stream included.
+    pub timeout: Option<String>,
+    pub connect_timeout: Option<String>,
+    pub first_byte_timeout: Option<String>,
+    pub idle_timeout: Option<String>,
+    pub http2_prior_knowledge: Option<bool>,
+    pub max_response_bytes: Option<u64>,
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawModel {
+    pub name: String,
+    pub strategy: Option<String>,
+    #[serde(default)]
+    pub targets: Vec<RawTarget>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RawTarget {
+    pub provider: String,
+    pub model: Option<String>,
+    pub weight: Option<u32>,
+}

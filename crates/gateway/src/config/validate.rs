@@ -1,0 +1,384 @@
+//! Turns a `RawConfig` into a `Config`: expands `${VAR}`, parses durations and addresses,
+//! resolves provider references and fills defaults. Each invalid value becomes a
+//! `Problem` at its key path and validation goes on, so all problems surface at once.
+//!
+//! Must never read the environment directly (the loader passes a lookup) and never put
+//! a secret's value in a problem message.
+
+use super::interpolate::expand;
+use super::load::Problem;
+use super::raw::{RawConfig, RawModel, RawProvider, RawServer};
+use super::{
+    Config, DEFAULT_MAX_RESPONSE_BYTES, ModelConfig, ProviderConfig, ProviderKind, Secret,
+    ServerConfig, Strategy, TargetConfig, Timeouts,
+};
+use std::time::Duration;
+
+type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+struct Ctx<'a> {
+    env: Env<'a>,
+    problems: &'a mut Vec<Problem>,
+}
+
+impl Ctx<'_> {
+    fn problem(&mut self, location: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            location: location.into(),
+            message: message.into(),
+        });
+    }
+
+    /// Expands `${VAR}`; on failure records the problem and returns `None`.
+    fn string(&mut self, path: &str, value: &str) -> Option<String> {
+        match expand(value, self.env) {
+            Ok(s) => Some(s),
+            Err(message) => {
+                self.problem(path, message);
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, path: &str, value: Option<&String>, default: Duration) -> Duration {
+        let Some(raw) = value else { return default };
+        let Some(text) = self.string(path, raw) else {
+            return default;
+        };
+        match humantime::parse_duration(&text) {
+            Ok(d) if !d.is_zero() => d,
+            Ok(_) => {
+                self.problem(path, "must be greater than zero");
+                default
+            }
+            Err(e) => {
+                self.problem(
+                    path,
+                    format!("invalid duration {text:?}: {e} (e.g. \"30s\", \"500ms\")"),
+                );
+                default
+            }
+        }
+    }
+
+    fn positive(&mut self, path: &str, value: Option<u64>, default: usize) -> usize {
+        match value.map(usize::try_from) {
+            None => default,
+            Some(Ok(v)) if v > 0 => v,
+            Some(_) => {
+                self.problem(path, "must be a positive integer");
+                default
+            }
+        }
+    }
+}
+
+pub fn validate(raw: RawConfig, env: Env<'_>, problems: &mut Vec<Problem>) -> Config {
+    let mut cx = Ctx { env, problems };
+    let server = server(&mut cx, &raw.server);
+    let names: Vec<&String> = raw.providers.keys().collect();
+    let providers = raw
+        .providers
+        .iter()
+        .map(|(name, p)| provider(&mut cx, name, p))
+        .collect();
+    let mut models: Vec<ModelConfig> = Vec::with_capacity(raw.models.len());
+    for (i, m) in raw.models.iter().enumerate() {
+        let path = format!("models[{i}]");
+        if models.iter().any(|seen| seen.name == m.name) {
+            cx.problem(
+                format!("{path}.name"),
+                format!("duplicate model name {:?}", m.name),
+            );
+        }
+        models.push(model(&mut cx, &path, m, &names));
+    }
+    Config {
+        server,
+        providers,
+        models,
+    }
+}
+
+fn server(cx: &mut Ctx<'_>, raw: &RawServer) -> ServerConfig {
+    let defaults = ServerConfig::default();
+    let listen = match &raw.listen {
+        None => defaults.listen,
+        Some(text) => match cx.string("server.listen", text).map(|t| t.parse()) {
+            Some(Ok(addr)) => addr,
+            Some(Err(_)) => {
+                cx.problem(
+                    "server.listen",
+                    format!("invalid address {text:?} (want IP:PORT)"),
+                );
+                defaults.listen
+            }
+            None => defaults.listen,
+        },
+    };
+    ServerConfig {
+        listen,
+        max_body_bytes: cx.positive(
+            "server.max_body_bytes",
+            raw.max_body_bytes,
+            defaults.max_body_bytes,
+        ),
+        max_in_flight: cx.positive(
+            "server.max_in_flight",
+            raw.max_in_flight,
+            defaults.max_in_flight,
+        ),
+        drain_timeout: cx.duration(
+            "server.drain_timeout",
+            raw.drain_timeout.as_ref(),
+            defaults.drain_timeout,
+        ),
+        worker_threads: raw
+            .worker_threads
+            .map(|n| cx.positive("server.worker_threads", Some(n), 1)),
+    }
+}
+
+fn provider(cx: &mut Ctx<'_>, name: &str, raw: &RawProvider) -> ProviderConfig {
+    let path = format!("providers.{name}");
+    let kind = match raw.kind.as_str() {
+        "openai" => ProviderKind::OpenAi,
+        "openai-compatible" => ProviderKind::OpenAiCompatible,
+        "mock" => ProviderKind::Mock,
+        other => {
+            cx.problem(
+                format!("{path}.kind"),
+                format!("unknown provider kind {other:?} (this build supports openai, openai-compatible, mock)"),
+            );
+            ProviderKind::OpenAiCompatible
+        }
+    };
+    let base_url = base_url(cx, &path, kind, raw.base_url.as_deref());
+    let api_key = raw
+        .api_key
+        .as_ref()
+        .and_then(|k| cx.string(&format!("{path}.api_key"), k))
+        .map(Secret::new);
+    if kind == ProviderKind::OpenAi && raw.api_key.is_none() {
+        cx.problem(
+            format!("{path}.api_key"),
+            "required for kind \"openai\" (e.g. \"${OPENAI_API_KEY}\")",
+        );
+    }
+    let defaults = Timeouts::default();
+    let total = cx.duration(
+        &format!("{path}.timeout"),
+        raw.timeout.as_ref(),
+        defaults.total,
+    );
+    let timeouts = Timeouts {
+        connect: cx.duration(
+            &format!("{path}.connect_timeout"),
+            raw.connect_timeout.as_ref(),
+            defaults.connect,
+        ),
+        first_byte: cx.duration(
+            &format!("{path}.first_byte_timeout"),
+            raw.first_byte_timeout.as_ref(),
+            defaults.first_byte.min(total),
+        ),
+        idle: cx.duration(
+            &format!("{path}.idle_timeout"),
+            raw.idle_timeout.as_ref(),
+            defaults.idle.min(total),
+        ),
+        total,
+    };
+    let headers = raw
+        .headers
+        .iter()
+        .filter_map(|(k, v)| {
+            let hp = format!("{path}.headers.{k}");
+            if axum::http::HeaderName::from_bytes(k.as_bytes()).is_err() {
+                cx.problem(&hp, "invalid header name");
+                return None;
+            }
+            let value = cx.string(&hp, v)?;
+            if axum::http::HeaderValue::from_str(&value).is_err() {
+                cx.problem(&hp, "invalid header value");
+                return None;
+            }
+            Some((k.to_ascii_lowercase(), Secret::new(value)))
+        })
+        .collect();
+    ProviderConfig {
+        name: name.to_owned(),
+        kind,
+        base_url,
+        api_key,
+        timeouts,
+        http2_prior_knowledge: raw.http2_prior_knowledge.unwrap_or(false),
+        max_response_bytes: cx.positive(
+            &format!("{path}.max_response_bytes"),
+            raw.max_response_bytes,
+            DEFAULT_MAX_RESPONSE_BYTES,
+        ),
+        headers,
+    }
+}
+
+fn base_url(cx: &mut Ctx<'_>, path: &str, kind: ProviderKind, raw: Option<&str>) -> Option<String> {
+    let key = format!("{path}.base_url");
+    let url = match (raw, kind) {
+        (Some(text), _) => cx.string(&key, text)?,
+        (None, ProviderKind::OpenAi) => "https://api.openai.com/v1".to_owned(),
+        (None, ProviderKind::Mock) => return None,
+        (None, ProviderKind::OpenAiCompatible) => {
+            cx.problem(
+                key,
+                "required for kind \"openai-compatible\" (e.g. \"http://127.0.0.1:8000/v1\")",
+            );
+            return None;
+        }
+    };
+    match reqwest::Url::parse(&url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
+            Some(url.trim_end_matches('/').to_owned())
+        }
+        _ => {
+            cx.problem(key, "must be an absolute http:// or https:// URL");
+            None
+        }
+    }
+}
+
+fn model(cx: &mut Ctx<'_>, path: &str, raw: &RawModel, providers: &[&String]) -> ModelConfig {
+    if raw.name.is_empty() || raw.name[..raw.name.len().saturating_sub(1)].contains('*') {
+        cx.problem(
+            format!("{path}.name"),
+            "must be non-empty; `*` is allowed only at the end",
+        );
+    }
+    let strategy = match raw.strategy.as_deref() {
+        None | Some("priority") => Strategy::Priority,
+        Some("weighted") => Strategy::Weighted,
+        Some(other) => {
+            cx.problem(
+                format!("{path}.strategy"),
+                format!("unknown strategy {other:?} (this build supports priority, weighted)"),
+            );
+            Strategy::Priority
+        }
+    };
+    if raw.targets.is_empty() {
+        cx.problem(format!("{path}.targets"), "at least one target is required");
+    }
+    let targets = raw
+        .targets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| {
+            let tp = format!("{path}.targets[{i}]");
+            let Some(provider) = providers.iter().position(|p| **p == t.provider) else {
+                cx.problem(
+                    format!("{tp}.provider"),
+                    format!("no provider named {:?} in [providers]", t.provider),
+                );
+                return None;
+            };
+            if t.weight == Some(0) {
+                cx.problem(format!("{tp}.weight"), "must be at least 1");
+            }
+            Some(TargetConfig {
+                provider,
+                model: t
+                    .model
+                    .as_ref()
+                    .and_then(|m| cx.string(&format!("{tp}.model"), m)),
+                weight: t.weight.unwrap_or(1).max(1),
+            })
+        })
+        .collect();
+    ModelConfig {
+        name: raw.name.clone(),
+        strategy,
+        targets,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse;
+
+    fn env(name: &str) -> Option<String> {
+        (name == "OPENAI_KEY").then(|| "sk-test".to_owned())
+    }
+
+    fn problems(text: &str) -> Vec<String> {
+        parse(text, env)
+            .err()
+            .unwrap_or_default()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    const GOOD: &str = r#"
+[server]
+listen = "127.0.0.1:4100"
+[providers.openai]
+kind = "openai"
+api_key = "${OPENAI_KEY}"
+timeout = "30s"
+[providers.local]
+kind = "openai-compatible"
+base_url = "http://127.0.0.1:8000/v1/"
+[[models]]
+name = "smart"
+strategy = "weighted"
+targets = [{ provider = "openai", model = "gpt-4o", weight = 3 }, { provider = "local" }]
+"#;
+
+    #[test]
+    fn accepts_a_full_config() {
+        let config = parse(GOOD, env);
+        let Ok(config) = config else {
+            panic!("{config:?}")
+        };
+        assert_eq!(config.providers.len(), 2);
+        let local = config.providers.iter().find(|p| p.name == "local");
+        assert_eq!(
+            local.and_then(|p| p.base_url.as_deref()),
+            Some("http://127.0.0.1:8000/v1")
+        );
+        let openai = config.providers.iter().find(|p| p.name == "openai");
+        assert_eq!(
+            openai.and_then(|p| p.api_key.as_ref()).map(|k| k.expose()),
+            Some("sk-test")
+        );
+        assert_eq!(config.models[0].targets[0].weight, 3);
+    }
+
+    #[test]
+    fn missing_env_names_the_variable_and_key() {
+        let p = problems("[providers.o]\nkind = \"openai\"\napi_key = \"${MISSING_KEY}\"\n");
+        assert_eq!(
+            p,
+            ["providers.o.api_key: environment variable `MISSING_KEY` not set"]
+        );
+    }
+
+    #[test]
+    fn reports_all_semantic_problems_at_once() {
+        let p = problems(
+            "[server]\nlisten = \"nope\"\n[providers.x]\nkind = \"carrier-pigeon\"\nbase_url = \"ftp://x\"\ntimeout = \"soon\"\n[[models]]\nname = \"m\"\ntargets = [{ provider = \"y\" }]\n",
+        );
+        for expected in [
+            "server.listen",
+            "providers.x.kind",
+            "providers.x.base_url",
+            "providers.x.timeout",
+            "models[0].targets[0].provider",
+        ] {
+            assert!(
+                p.iter().any(|l| l.starts_with(expected)),
+                "{expected} missing in {p:?}"
+            );
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! Every way a request can fail, as data: who failed (client, gateway, upstream), whether
+//! another target may be tried, and the one mapping to an HTTP status and the OpenAI error
+//! shape. Handlers return these; nothing else builds error responses.
+//!
+//! Must never put an upstream key, internal address or source error text in a client
+//! message: upstream detail goes to the server log only.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sluice_protocol::openai::error::ErrorBody;
+use std::time::Duration;
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        param: Option<String>,
+    },
+    #[error("The model `{model}` does not exist or you do not have access to it.")]
+    ModelNotFound { model: String },
+    #[error("Request body exceeds the limit of {limit} bytes.")]
+    BodyTooLarge { limit: usize },
+    #[error("Sluice is at its limit of in-flight requests; retry shortly.")]
+    Overloaded,
+    #[error("Sluice is shutting down; retry on another replica.")]
+    ShuttingDown,
+    #[error("Unknown endpoint {path}.")]
+    UnknownRoute { path: String },
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+}
+
+/// Which phase of an upstream attempt ran out of time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Connect,
+    FirstByte,
+    Idle,
+    Total,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::FirstByte => "first byte",
+            Self::Idle => "idle",
+            Self::Total => "total",
+        }
+    }
+}
+
+/// An upstream attempt that failed before Sluice committed to its response.
+#[derive(Debug, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("Upstream provider `{provider}` could not be reached.")]
+    Connect { provider: String },
+    #[error("Upstream provider `{provider}` timed out ({} timeout).", phase.as_str())]
+    Timeout { provider: String, phase: Phase },
+    /// The provider answered with an error status; `body` is the client-safe error.
+    #[error("Upstream provider `{provider}` returned status {status}.")]
+    Status {
+        provider: String,
+        status: u16,
+        body: Option<Box<ErrorBody>>,
+        retry_after: Option<HeaderValue>,
+    },
+    #[error("Upstream provider `{provider}` sent an invalid response.")]
+    Protocol { provider: String },
+    #[error("Upstream provider `{provider}` sent a response larger than {limit} bytes.")]
+    TooLarge { provider: String, limit: usize },
+}
+
+impl UpstreamError {
+    /// Whether the next target in the plan may be tried.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Connect { .. } | Self::Timeout { .. } => true,
+            Self::Status { status, .. } => *status == 429 || *status == 408 || *status >= 500,
+            Self::Protocol { .. } | Self::TooLarge { .. } => false,
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::Connect { .. } | Self::Protocol { .. } | Self::TooLarge { .. } => {
+                StatusCode::BAD_GATEWAY
+            }
+            Self::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            Self::Status { status, .. } => match *status {
+                // The provider refused Sluice's own credentials: the client's request
+                // was fine, the gateway is misconfigured.
+                401 | 403 => StatusCode::BAD_GATEWAY,
+                s @ (400 | 404 | 409 | 413 | 422 | 429) => {
+                    StatusCode::from_u16(s).unwrap_or(StatusCode::BAD_GATEWAY)
+                }
+                _ => StatusCode::BAD_GATEWAY,
+            },
+        }
+    }
+}
+
+impl GatewayError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            message: message.into(),
+            param: None,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::ModelNotFound { .. } | Self::UnknownRoute { .. } => StatusCode::NOT_FOUND,
+            Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Overloaded | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Upstream(e) => e.status(),
+        }
+    }
+
+    /// Short machine name for logs and the interaction record.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::BadRequest { .. } => "bad_request",
+            Self::ModelNotFound { .. } => "model_not_found",
+            Self::BodyTooLarge { .. } => "body_too_large",
+            Self::Overloaded => "overloaded",
+            Self::ShuttingDown => "shutting_down",
+            Self::UnknownRoute { .. } => "unknown_route",
+            Self::Upstream(UpstreamError::Connect { .. }) => "upstream_connect",
+            Self::Upstream(UpstreamError::Timeout { .. }) => "upstream_timeout",
+            Self::Upstream(UpstreamError::Status { .. }) => "upstream_status",
+            Self::Upstream(UpstreamError::Protocol { .. }) => "upstream_protocol",
+            Self::Upstream(UpstreamError::TooLarge { .. }) => "upstream_too_large",
+        }
+    }
+
+    /// The body in OpenAI's error shape.
+    pub fn openai_body(&self) -> ErrorBody {
+        let message = self.to_string();
+        match self {
+            Self::BadRequest { param, .. } => {
+                ErrorBody::new(message, "invalid_request_error", None).with_param(param.clone())
+            }
+            Self::ModelNotFound { .. } => {
+                ErrorBody::new(message, "invalid_request_error", Some("model_not_found"))
+                    .with_param(Some("model".into()))
+            }
+            Self::BodyTooLarge { .. } => {
+                ErrorBody::new(message, "invalid_request_error", Some("request_too_large"))
+            }
+            Self::UnknownRoute { .. } => {
+                ErrorBody::new(message, "invalid_request_error", Some("unknown_url"))
+            }
+            Self::Overloaded => ErrorBody::new(message, "server_error", Some("overloaded")),
+            Self::ShuttingDown => ErrorBody::new(message, "server_error", Some("shutting_down")),
+            Self::Upstream(UpstreamError::Status {
+                body: Some(body),
+                status,
+                ..
+            }) if !matches!(status, 401 | 403) => (**body).clone(),
+            Self::Upstream(UpstreamError::Timeout { .. }) => {
+                ErrorBody::new(message, "timeout", Some("upstream_timeout"))
+            }
+            Self::Upstream(_) => ErrorBody::new(message, "upstream_error", Some("upstream_error")),
+        }
+    }
+
+    fn retry_after(&self) -> Option<HeaderValue> {
+        match self {
+            Self::Upstream(UpstreamError::Status { retry_after, .. }) => retry_after.clone(),
+            Self::Overloaded | Self::ShuttingDown => Some(HeaderValue::from_static("1")),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for GatewayError {
+    fn into_response(self) -> Response {
+        let mut response = (
+            self.status(),
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            self.openai_body().to_json(),
+        )
+            .into_response();
+        if let Some(value) = self.retry_after() {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
+    }
+}
+
+/// Retry-After in whole seconds, from a duration.
+pub fn retry_after_secs(d: Duration) -> HeaderValue {
+    HeaderValue::from(d.as_secs().max(1))
+}

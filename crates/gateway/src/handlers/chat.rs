@@ -1,0 +1,30 @@
+//! `POST /v1/chat/completions` in the OpenAI format.
+//!
+//! Reads only the head (model, messages shape, stream flags); everything else in the
+//! body reaches the provider byte for byte.
+
+use super::proxy::{Head, proxy};
+use crate::runtime::Runtime;
+use crate::upstream::Endpoint;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use sluice_protocol::openai::request::{ChatRequestHead, DecodeError, decode};
+use std::sync::Arc;
+
+pub async fn completions(State(rt): State<Arc<Runtime>>, req: Request) -> Response {
+    proxy(rt, req, Endpoint::ChatCompletions, decode_head).await
+}
+
+fn decode_head(body: &[u8]) -> Result<Head, DecodeError> {
+    let head: ChatRequestHead = decode(body)?;
+    if head.messages.is_empty() {
+        return Err(DecodeError {
+            message: "`messages` must contain at least one message".to_owned(),
+            param: Some("messages".to_owned()),
+        });
+    }
+    Ok(Head {
+        stream: head.is_stream(),
+        model: head.model,
+    })
+}

@@ -1,0 +1,57 @@
+//! `GET /v1/models` and `GET /v1/models/{id}`: the client-visible model names (patterns
+//! such as `gpt-*` are routes, not models, and are not listed).
+//!
+//! Must never reveal provider names, upstream model names or URLs.
+
+use crate::error::GatewayError;
+use crate::routing::find;
+use crate::runtime::Runtime;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use std::sync::Arc;
+
+#[derive(Serialize)]
+struct Model<'a> {
+    id: &'a str,
+    object: &'static str,
+    created: u64,
+    owned_by: &'static str,
+}
+
+#[derive(Serialize)]
+struct List<'a> {
+    object: &'static str,
+    data: Vec<Model<'a>>,
+}
+
+fn model(id: &str) -> Model<'_> {
+    Model {
+        id,
+        object: "model",
+        created: 0,
+        owned_by: "sluice",
+    }
+}
+
+pub async fn list(State(rt): State<Arc<Runtime>>) -> Response {
+    let data = rt
+        .models
+        .iter()
+        .filter(|m| !m.is_pattern())
+        .map(|m| model(&m.name))
+        .collect();
+    Json(List {
+        object: "list",
+        data,
+    })
+    .into_response()
+}
+
+pub async fn retrieve(State(rt): State<Arc<Runtime>>, Path(id): Path<String>) -> Response {
+    match find(&rt.models, &id) {
+        Some(_) => Json(model(&id)).into_response(),
+        None => GatewayError::ModelNotFound { model: id }.into_response(),
+    }
+}

@@ -1,0 +1,76 @@
+//! The `sluice` binary: parse the command line, size the async runtime, run.
+
+use clap::Parser;
+use sluice::cli::{Cli, Plan, plan};
+use std::process::ExitCode;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> ExitCode {
+    sluice::telemetry::init();
+    sluice::install_tls_provider();
+    let (workers, task) = match plan(Cli::parse()) {
+        Plan::Exit(code) => return code,
+        Plan::Serve(config) => (config.server.worker_threads, Task::Serve(config)),
+        Plan::Mock { listen, config } => (None, Task::Mock(listen, config)),
+    };
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    if let Some(n) = env_workers().or(workers) {
+        builder.worker_threads(n);
+    }
+    let runtime = match builder.build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sluice: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match task {
+            Task::Serve(config) => sluice::server::run(&config)
+                .await
+                .map_err(|e| e.to_string()),
+            Task::Mock(listen, config) => run_mock(listen, config).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("sluice: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+enum Task {
+    Serve(Box<sluice::config::Config>),
+    Mock(std::net::SocketAddr, sluice_mock::MockConfig),
+}
+
+/// `SLUICE_WORKER_THREADS` overrides the config (the benchmark pins one core).
+fn env_workers() -> Option<usize> {
+    std::env::var("SLUICE_WORKER_THREADS")
+        .ok()?
+        .parse()
+        .ok()
+        .filter(|n| *n > 0)
+}
+
+async fn run_mock(
+    listen: std::net::SocketAddr,
+    config: sluice_mock::MockConfig,
+) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    eprintln!("sluice mock listening on http://{addr}/v1");
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    sluice_mock::serve(listener, config, stop)
+        .await
+        .map_err(|e| e.to_string())
+}

@@ -1,0 +1,161 @@
+//! One request to a provider, up to its response head, within the first-byte deadline.
+//! Error statuses are read (bounded) and turned into client-safe `UpstreamError`s.
+//!
+//! Must never return upstream error text that could carry a credential: messages pass
+//! through `scrub` first.
+
+use super::Upstream;
+use crate::error::{Phase, UpstreamError};
+use axum::http::header;
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use sluice_protocol::openai::error::ErrorBody;
+use tokio::time::{Instant, timeout_at};
+
+/// Error bodies larger than this are not read: the status alone tells enough.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+/// The OpenAI-format endpoints a provider serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Endpoint {
+    ChatCompletions,
+    Embeddings,
+}
+
+impl Endpoint {
+    pub fn path(self) -> &'static str {
+        match self {
+            Self::ChatCompletions => "/chat/completions",
+            Self::Embeddings => "/embeddings",
+        }
+    }
+}
+
+impl Upstream {
+    /// Sends `body` and waits for a success status before `deadline`.
+    pub async fn send(
+        &self,
+        endpoint: Endpoint,
+        body: Bytes,
+        deadline: Instant,
+    ) -> Result<reqwest::Response, UpstreamError> {
+        let request = self
+            .client
+            .post(format!("{}{}", self.base_url, endpoint.path()))
+            .headers(self.headers.clone())
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body);
+        let response = match timeout_at(deadline, request.send()).await {
+            Err(_) => return Err(self.timeout(Phase::FirstByte)),
+            Ok(Err(e)) => return Err(self.transport_error(&e)),
+            Ok(Ok(r)) => r,
+        };
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        Err(self.status_error(response, deadline).await)
+    }
+
+    pub fn timeout(&self, phase: Phase) -> UpstreamError {
+        UpstreamError::Timeout {
+            provider: self.name.clone(),
+            phase,
+        }
+    }
+
+    pub fn transport_error(&self, e: &reqwest::Error) -> UpstreamError {
+        tracing::warn!(provider = %self.name, error = %e, "upstream request failed");
+        if e.is_connect() {
+            UpstreamError::Connect {
+                provider: self.name.clone(),
+            }
+        } else if e.is_timeout() {
+            self.timeout(Phase::Connect)
+        } else {
+            UpstreamError::Protocol {
+                provider: self.name.clone(),
+            }
+        }
+    }
+
+    async fn status_error(&self, response: reqwest::Response, deadline: Instant) -> UpstreamError {
+        let status = response.status().as_u16();
+        let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+        let body = read_body_bounded(response, MAX_ERROR_BODY, deadline)
+            .await
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<ErrorBody>(&bytes).ok())
+            .map(|mut body| {
+                body.error.message = scrub(&body.error.message);
+                Box::new(body)
+            });
+        tracing::warn!(provider = %self.name, status, "upstream returned an error status");
+        UpstreamError::Status {
+            provider: self.name.clone(),
+            status,
+            body,
+            retry_after,
+        }
+    }
+}
+
+/// Reads a whole body, refusing more than `limit` bytes or anything past `deadline`.
+pub async fn read_body_bounded(
+    response: reqwest::Response,
+    limit: usize,
+    deadline: Instant,
+) -> Result<Bytes, ReadError> {
+    let mut out = BytesMut::new();
+    let mut stream = response.bytes_stream();
+    loop {
+        match timeout_at(deadline, stream.next()).await {
+            Err(_) => return Err(ReadError::Timeout),
+            Ok(None) => return Ok(out.freeze()),
+            Ok(Some(Err(_))) => return Err(ReadError::Transport),
+            Ok(Some(Ok(chunk))) => {
+                if out.len() + chunk.len() > limit {
+                    return Err(ReadError::TooLarge);
+                }
+                out.extend_from_slice(&chunk);
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadError {
+    Timeout,
+    Transport,
+    TooLarge,
+}
+
+/// Masks anything shaped like an API key (`sk-...`, `key-...`) in provider text.
+fn scrub(message: &str) -> String {
+    message
+        .split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let trimmed = word.trim_matches(|c: char| {
+                c.is_whitespace() || c == '"' || c == '\'' || c == '.' || c == ','
+            });
+            let keyish = ["sk-", "sk_", "key-", "Bearer"]
+                .iter()
+                .any(|p| trimmed.starts_with(p) && trimmed.len() > 8);
+            if keyish {
+                word.replace(trimmed, "[redacted]")
+            } else {
+                word.to_owned()
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scrub;
+
+    #[test]
+    fn scrub_masks_key_like_tokens() {
+        let out = scrub("Incorrect API key provided: sk-proj-abc123****wxyz. You can find");
+        assert_eq!(out, "Incorrect API key provided: [redacted]. You can find");
+    }
+}

@@ -1,0 +1,233 @@
+//! The real `sluice` binary: `check`, `serve` (demo mode, config, `--listen`) and
+//! graceful shutdown on SIGTERM.
+
+use crate::support::{chat, chat_stream, loopback, read_sse};
+use serde_json::json;
+use std::io::Write;
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+const BIN: &str = env!("CARGO_BIN_EXE_sluice");
+
+fn config_file(text: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::NamedTempFile::new().expect("temp file");
+    file.write_all(text.as_bytes()).expect("write config");
+    file
+}
+
+async fn check(text: &str) -> (bool, String) {
+    let file = config_file(text);
+    let out = Command::new(BIN)
+        .args(["check", "--config"])
+        .arg(file.path())
+        .env_remove("SLUICE_TEST_UNSET")
+        .output()
+        .await
+        .expect("run sluice check");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[tokio::test]
+async fn check_accepts_a_good_config() {
+    let (ok, out) = check("[providers.p]\nkind = \"openai-compatible\"\nbase_url = \"http://127.0.0.1:1/v1\"\n[[models]]\nname = \"m\"\ntargets = [{ provider = \"p\" }]\n").await;
+    assert!(ok, "{out}");
+    assert!(out.contains("ok (1 providers, 1 models)"), "{out}");
+}
+
+#[tokio::test]
+async fn check_lists_every_problem_with_its_location_and_exits_1() {
+    let (ok, out) = check(
+        "[server]\nlisten = \"nowhere\"\ncolour = \"blue\"\n[providers.p]\nkind = \"openai\"\napi_key = \"${SLUICE_TEST_UNSET}\"\n[[models]]\nname = \"m\"\ntargets = [{ provider = \"q\" }]\n",
+    )
+    .await;
+    assert!(!ok);
+    for expected in [
+        "server.colour: unknown key",
+        "server.listen: invalid address",
+        "providers.p.api_key: environment variable `SLUICE_TEST_UNSET` not set",
+        "models[0].targets[0].provider: no provider named \"q\"",
+    ] {
+        assert!(out.contains(expected), "missing {expected:?} in:\n{out}");
+    }
+}
+
+#[tokio::test]
+async fn check_reports_syntax_errors_with_line_and_column() {
+    let (ok, out) = check("[server]\nlisten = \n").await;
+    assert!(!ok);
+    assert!(out.contains("line 2, column"), "{out}");
+}
+
+#[tokio::test]
+async fn serve_refuses_a_bad_config_with_the_same_messages() {
+    let file = config_file("[server]\nbogus = 1\n");
+    let out = Command::new(BIN)
+        .args(["serve", "--config"])
+        .arg(file.path())
+        .output()
+        .await
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("server.bogus: unknown key"));
+}
+
+/// A running `sluice serve` and the address it listens on.
+struct Served {
+    child: Child,
+    base: String,
+}
+
+async fn serve(args: &[&str]) -> Served {
+    sluice::install_tls_provider();
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(args)
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn sluice");
+    let stderr = child.stderr.take().expect("stderr piped");
+    let mut lines = BufReader::new(stderr).lines();
+    let addr = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(rest) = line.split("addr=").nth(1) {
+                return rest.split_whitespace().next().map(str::to_owned);
+            }
+        }
+        None
+    })
+    .await
+    .ok()
+    .flatten()
+    .expect("sluice printed its address");
+    // Keep draining stderr so the child never blocks on a full pipe.
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Served {
+        child,
+        base: format!("http://{addr}"),
+    }
+}
+
+fn sigterm(child: &Child) {
+    let pid = child.id().expect("child running");
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+    assert!(status.is_ok_and(|s| s.success()));
+}
+
+#[tokio::test]
+async fn demo_mode_answers_any_model_from_the_built_in_mock() {
+    let mut served = serve(&["--listen", "127.0.0.1:0"]).await;
+    let client = reqwest::Client::new();
+    let response = client
+        .post(format!("{}/v1/chat/completions", served.base))
+        .json(&chat("whatever-model", "hello demo"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-sluice-provider"], "mock");
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(
+        body["choices"][0]["message"]["content"],
+        "Mock reply to: hello demo"
+    );
+    let models: serde_json::Value = client
+        .get(format!("{}/v1/models", served.base))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert!(models["data"].as_array().is_some_and(|d| !d.is_empty()));
+    sigterm(&served.child);
+    let status = tokio::time::timeout(Duration::from_secs(10), served.child.wait()).await;
+    assert!(status.is_ok_and(|s| s.is_ok_and(|s| s.success())));
+}
+
+fn mock_config(mock_url: &str, drain: &str) -> tempfile::NamedTempFile {
+    config_file(&format!(
+        "[server]\nlisten = \"127.0.0.1:1\"\ndrain_timeout = \"{drain}\"\n[providers.m]\nkind = \"mock\"\nbase_url = \"{mock_url}\"\n[[models]]\nname = \"*\"\ntargets = [{{ provider = \"m\" }}]\n"
+    ))
+}
+
+#[tokio::test]
+async fn sigterm_lets_in_flight_streams_finish_then_exits_0() {
+    let mock = sluice_mock::spawn(loopback(), sluice_mock::MockConfig::default())
+        .await
+        .expect("mock");
+    let file = mock_config(&mock.base_url(), "10s");
+    let path = file.path().to_string_lossy().into_owned();
+    // --listen overrides the config's port 1, which nobody could bind as non-root in CI.
+    let mut served = serve(&["--config", &path, "--listen", "127.0.0.1:0"]).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/chat/completions", served.base);
+    let response = client
+        .post(&url)
+        .json(&chat_stream(
+            "m",
+            json!({"chunks": 20, "chunk_delay_ms": 40}),
+        ))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    sigterm(&served.child);
+    let seen = read_sse(response).await;
+    assert!(
+        seen.ends_with_done(),
+        "stream cut by shutdown: {:?}",
+        seen.data()
+    );
+    assert_eq!(seen.content().split_whitespace().count(), 20);
+    let status = tokio::time::timeout(Duration::from_secs(10), served.child.wait()).await;
+    assert!(status.is_ok_and(|s| s.is_ok_and(|s| s.success())));
+    // Nothing listens any more.
+    assert!(
+        client
+            .post(&url)
+            .json(&chat("m", "late"))
+            .send()
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn drain_deadline_cuts_what_is_left_and_still_exits_0() {
+    let mock = sluice_mock::spawn(loopback(), sluice_mock::MockConfig::default())
+        .await
+        .expect("mock");
+    let file = mock_config(&mock.base_url(), "300ms");
+    let path = file.path().to_string_lossy().into_owned();
+    let mut served = serve(&["--config", &path, "--listen", "127.0.0.1:0"]).await;
+    let response = reqwest::Client::new()
+        .post(format!("{}/v1/chat/completions", served.base))
+        .json(&chat_stream(
+            "m",
+            json!({"chunks": 200, "chunk_delay_ms": 50}),
+        ))
+        .send()
+        .await
+        .expect("sent");
+    sigterm(&served.child);
+    let status = tokio::time::timeout(Duration::from_secs(5), served.child.wait()).await;
+    assert!(status.is_ok_and(|s| s.is_ok_and(|s| s.success())));
+    let seen = read_sse(response).await;
+    assert!(!seen.ends_with_done());
+    assert!(
+        seen.body_error,
+        "the cut stream must not look like a clean finish"
+    );
+}

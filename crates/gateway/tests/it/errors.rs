@@ -1,0 +1,116 @@
+//! Client errors: the OpenAI error shape with the right status, before anything goes
+//! upstream.
+
+use crate::support::{DEFAULT_CONFIG, chat, start, start_with};
+use serde_json::{Value, json};
+
+async fn error_of(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body: Value = response.json().await.expect("error body is JSON");
+    assert!(body["error"]["message"].is_string(), "{body}");
+    assert!(body["error"]["type"].is_string(), "{body}");
+    (status, body)
+}
+
+#[tokio::test]
+async fn malformed_json_is_400() {
+    let h = start().await;
+    let (status, body) = error_of(h.post_raw("/v1/chat/completions", "{\"model\": ").await).await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["type"], "invalid_request_error");
+    assert_eq!(h.mock.stats().requests(), 0);
+}
+
+#[tokio::test]
+async fn wrong_types_are_400_naming_the_field() {
+    let h = start().await;
+    let cases = [
+        (json!({"model": 5, "messages": []}), "model"),
+        (json!({"model": "gpt-4o", "messages": "hi"}), "messages"),
+        (
+            json!({"model": "gpt-4o", "messages": [{"role": 1}]}),
+            "messages[0].role",
+        ),
+        (
+            json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}], "stream": "yes"}),
+            "stream",
+        ),
+        (json!({"model": "gpt-4o", "messages": []}), "messages"),
+    ];
+    for (body, param) in cases {
+        let (status, err) = error_of(h.post("/v1/chat/completions", &body).await).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(err["error"]["param"], param, "{body} -> {err}");
+    }
+    assert_eq!(h.mock.stats().requests(), 0);
+}
+
+#[tokio::test]
+async fn unknown_model_is_404_model_not_found() {
+    let h = start().await;
+    let (status, body) = error_of(
+        h.post("/v1/chat/completions", &chat("no-such-model", "x"))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "model_not_found");
+}
+
+#[tokio::test]
+async fn body_over_the_limit_is_413() {
+    let config = DEFAULT_CONFIG.replace(
+        "listen = \"127.0.0.1:0\"",
+        "listen = \"127.0.0.1:0\"\nmax_body_bytes = 1000",
+    );
+    let h = start_with(&config).await;
+    let big = chat("gpt-4o", &"x".repeat(2000));
+    let (status, body) = error_of(h.post("/v1/chat/completions", &big).await).await;
+    assert_eq!(status, 413);
+    assert_eq!(body["error"]["code"], "request_too_large");
+    // Chunked upload without a content-length is cut at the limit too.
+    let chunks =
+        futures_util::stream::iter((0..20).map(|_| Ok::<_, std::io::Error>(vec![b' '; 100])));
+    let response = h
+        .post_raw("/v1/chat/completions", reqwest::Body::wrap_stream(chunks))
+        .await;
+    assert_eq!(response.status(), 413);
+    assert_eq!(h.mock.stats().requests(), 0);
+}
+
+#[tokio::test]
+async fn unknown_route_is_404_in_the_openai_shape() {
+    let h = start().await;
+    let (status, body) = error_of(h.post("/v1/nope", &json!({})).await).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "unknown_url");
+}
+
+#[tokio::test]
+async fn over_max_in_flight_gets_a_fast_503() {
+    let config = DEFAULT_CONFIG.replace(
+        "listen = \"127.0.0.1:0\"",
+        "listen = \"127.0.0.1:0\"\nmax_in_flight = 1",
+    );
+    let h = start_with(&config).await;
+    let slow = crate::support::chat_stream("gpt-4o", json!({"chunks": 100, "chunk_delay_ms": 20}));
+    let held = h.post("/v1/chat/completions", &slow).await;
+    assert_eq!(held.status(), 200);
+    let (status, body) = error_of(h.post("/v1/chat/completions", &chat("gpt-4o", "x")).await).await;
+    assert_eq!(status, 503);
+    assert_eq!(body["error"]["code"], "overloaded");
+    drop(held);
+    // The permit comes back when the stream's body is dropped.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let r = h.post("/v1/chat/completions", &chat("gpt-4o", "x")).await;
+        if r.status() == 200 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "permit never released"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}

@@ -1,0 +1,13 @@
+//! Integration tests: the real gateway on port 0 against the real mock provider on
+//! port 0, over HTTP on loopback, asserting what a client sees. One module per feature.
+
+// A failed expectation in a test should panic with its message: that is the report.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod binary;
+mod chat;
+mod errors;
+mod faults;
+mod passthrough;
+mod stream;
+mod support;

@@ -1,0 +1,175 @@
+//! Per-request scripting options: read from the body's `"mock"` object and
+//! from `x-mock-<option>` headers, with the body winning per option.
+//!
+//! This module only parses and validates; it must never act on an option
+//! (sleeping, failing, shaping output all happen elsewhere).
+
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use serde_json::{Map, Value};
+
+const HEADER_PREFIX: &str = "x-mock-";
+
+/// What `malformed` corrupts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Malformed {
+    Json,
+    Sse,
+}
+
+/// The scripting options of one request; absent options are `None`/`false`.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Options {
+    pub status: Option<u16>,
+    pub retry_after: Option<u64>,
+    pub hang: bool,
+    pub first_token_delay: Option<Duration>,
+    pub chunks: Option<usize>,
+    pub chunk_delay: Option<Duration>,
+    pub content: Option<String>,
+    pub cut_after: Option<usize>,
+    pub malformed: Option<Malformed>,
+    pub error_event: bool,
+}
+
+impl Options {
+    /// The status to fail with, if the request asked for a failure.
+    pub(crate) fn fault_status(&self) -> Option<u16> {
+        self.status.filter(|&status| status != 200)
+    }
+}
+
+/// Merges header and body options and converts them to typed values.
+/// Errors name the offending option so a typo in a test fails loudly
+/// instead of silently producing a normal reply.
+pub(crate) fn parse(body_options: Option<&Value>, headers: &HeaderMap) -> Result<Options, String> {
+    let mut merged = header_options(headers)?;
+    match body_options {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(map)) => {
+            for (key, value) in map {
+                merged.insert(key.replace('-', "_"), value.clone());
+            }
+        }
+        Some(_) => return Err("mock: the \"mock\" field must be an object".to_owned()),
+    }
+    let mut options = Options::default();
+    for (key, value) in &merged {
+        apply(&mut options, key, value).map_err(|why| format!("mock: option `{key}` {why}"))?;
+    }
+    Ok(options)
+}
+
+fn header_options(headers: &HeaderMap) -> Result<Map<String, Value>, String> {
+    let mut map = Map::new();
+    for (name, value) in headers {
+        let Some(option) = name.as_str().strip_prefix(HEADER_PREFIX) else {
+            continue;
+        };
+        let text = value
+            .to_str()
+            .map_err(|_| format!("mock: header `{name}` is not valid text"))?;
+        map.insert(
+            option.replace('-', "_"),
+            Value::String(text.trim().to_owned()),
+        );
+    }
+    Ok(map)
+}
+
+fn apply(options: &mut Options, key: &str, value: &Value) -> Result<(), String> {
+    match key {
+        "status" => options.status = Some(status(value)?),
+        "retry_after" => options.retry_after = Some(uint(value)?),
+        "hang" => options.hang = boolean(value)?,
+        "first_token_delay_ms" => options.first_token_delay = Some(millis(value)?),
+        "chunks" => options.chunks = Some(size(value)?),
+        "chunk_delay_ms" => options.chunk_delay = Some(millis(value)?),
+        "content" => options.content = Some(text(value)?),
+        "cut_after" => options.cut_after = Some(size(value)?),
+        "malformed" => options.malformed = Some(malformed(value)?),
+        "error_event" => options.error_event = boolean(value)?,
+        _ => return Err("is not a known mock option".to_owned()),
+    }
+    Ok(())
+}
+
+fn uint(value: &Value) -> Result<u64, String> {
+    let parsed = match value {
+        Value::Number(number) => number.as_u64(),
+        Value::String(text) => text.parse().ok(),
+        _ => None,
+    };
+    parsed.ok_or_else(|| format!("must be a non-negative integer, got {value}"))
+}
+
+fn size(value: &Value) -> Result<usize, String> {
+    usize::try_from(uint(value)?).map_err(|_| "is too large".to_owned())
+}
+
+fn millis(value: &Value) -> Result<Duration, String> {
+    uint(value).map(Duration::from_millis)
+}
+
+fn status(value: &Value) -> Result<u16, String> {
+    match u16::try_from(uint(value)?) {
+        Ok(code @ 200..=599) => Ok(code),
+        _ => Err(format!(
+            "must be an HTTP status between 200 and 599, got {value}"
+        )),
+    }
+}
+
+fn boolean(value: &Value) -> Result<bool, String> {
+    match value {
+        Value::Bool(flag) => Ok(*flag),
+        Value::String(text) if text == "true" || text == "1" => Ok(true),
+        Value::String(text) if text == "false" || text == "0" => Ok(false),
+        _ => Err(format!("must be true or false, got {value}")),
+    }
+}
+
+fn text(value: &Value) -> Result<String, String> {
+    match value {
+        Value::String(text) => Ok(text.clone()),
+        _ => Err(format!("must be a string, got {value}")),
+    }
+}
+
+fn malformed(value: &Value) -> Result<Malformed, String> {
+    match value.as_str() {
+        Some("json") => Ok(Malformed::Json),
+        Some("sse") => Ok(Malformed::Sse),
+        _ => Err(format!("must be \"json\" or \"sse\", got {value}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+    use serde_json::json;
+
+    #[test]
+    fn body_wins_over_headers() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-mock-status", HeaderValue::from_static("503"));
+        headers.insert("x-mock-chunk-delay-ms", HeaderValue::from_static("7"));
+        let body = json!({"status": 429, "hang": false});
+        let options = parse(Some(&body), &headers);
+        assert!(matches!(
+            options,
+            Ok(Options { status: Some(429), chunk_delay: Some(d), .. }) if d == Duration::from_millis(7)
+        ));
+    }
+
+    #[test]
+    fn unknown_and_bad_options_are_rejected() {
+        let headers = HeaderMap::new();
+        assert!(parse(Some(&json!({"stauts": 500})), &headers).is_err());
+        assert!(parse(Some(&json!({"status": 99})), &headers).is_err());
+        assert!(parse(Some(&json!({"malformed": "xml"})), &headers).is_err());
+        assert!(parse(Some(&json!("fast")), &headers).is_err());
+    }
+}

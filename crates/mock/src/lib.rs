@@ -1,0 +1,144 @@
+//! `sluice-mock`: a deterministic, scriptable mock LLM provider speaking the
+//! OpenAI Chat Completions / Embeddings / Models and Anthropic Messages
+//! wire formats, with per-request fault injection.
+//!
+//! Used by the gateway's integration tests, by the benchmark as the
+//! upstream, and by users through `sluice mock --listen ADDR`. See
+//! `docs/mock.md` for the endpoints and every scripting option.
+//!
+//! Map of the crate:
+//! - `routes`: HTTP routing, request recording, `/mock/*`, `/v1/models`.
+//! - `dispatch`: the shared request flow and dialect-independent faults.
+//! - `faults`: parsing the `"mock"` body field and `x-mock-*` headers.
+//! - `conversation`: the format-neutral view of a chat request.
+//! - `reply`: deterministic reply text, tool calls, finish reason, usage.
+//! - `openai` / `openai_stream`: Chat Completions bodies and chunk streams.
+//! - `anthropic` / `anthropic_stream`: Messages bodies and event streams.
+//! - `embeddings`: deterministic embedding vectors.
+//! - `sse`: scripted stream bodies, pacing and stream faults.
+//! - `errors`: error bodies in each dialect.
+//! - `stats`: counters, the last request, cancellation drop guards.
+//!
+//! This file only holds the public API; it must never grow request logic.
+
+mod anthropic;
+mod anthropic_stream;
+mod conversation;
+mod dispatch;
+mod embeddings;
+mod errors;
+mod faults;
+mod openai;
+mod openai_stream;
+mod reply;
+mod routes;
+mod sse;
+mod stats;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::serve::ListenerExt;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use stats::{RecordedRequest, Stats};
+
+/// How long in-flight requests get to finish after the shutdown signal;
+/// hanging requests never finish, so shutdown cannot wait for them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(1);
+
+/// Server-wide defaults; per-request options override them.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct MockConfig {
+    /// Pause between consecutive content deltas of a stream.
+    pub default_chunk_delay: Duration,
+    /// Content deltas per stream when a request does not set `chunks`.
+    pub default_chunks: Option<usize>,
+}
+
+/// Serves the mock on `listener` until `shutdown` completes (plus a short
+/// grace period for in-flight responses).
+pub async fn serve(
+    listener: TcpListener,
+    config: MockConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_with_stats(listener, config, Arc::new(Stats::default()), shutdown).await
+}
+
+async fn serve_with_stats(
+    listener: TcpListener,
+    config: MockConfig,
+    stats: Arc<Stats>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = routes::router(routes::App::new(config, stats));
+    // Stream events are tiny; Nagle would hold them back and distort
+    // streaming latency measurements.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!("mock: could not set TCP_NODELAY: {err}");
+        }
+    });
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let graceful = async move {
+        // An error means the sender is gone, which also means "stop".
+        let _ = stop_rx.wait_for(|stop| *stop).await;
+    };
+    let server = axum::serve(listener, router).with_graceful_shutdown(graceful);
+    let deadline = async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+        tokio::time::sleep(SHUTDOWN_GRACE).await;
+    };
+    tokio::select! {
+        result = server.into_future() => result,
+        () = deadline => Ok(()),
+    }
+}
+
+/// Binds `addr` (port 0 picks a free port) and serves the mock on a
+/// background task. Returns as soon as the socket is bound.
+pub async fn spawn(addr: SocketAddr, config: MockConfig) -> std::io::Result<MockHandle> {
+    let listener = TcpListener::bind(addr).await?;
+    let addr = listener.local_addr()?;
+    let stats = Arc::new(Stats::default());
+    let task = tokio::spawn(serve_with_stats(
+        listener,
+        config,
+        stats.clone(),
+        std::future::pending(),
+    ));
+    Ok(MockHandle { addr, stats, task })
+}
+
+/// A running mock server. Dropping it stops accepting connections.
+#[derive(Debug)]
+pub struct MockHandle {
+    addr: SocketAddr,
+    stats: Arc<Stats>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl MockHandle {
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://{addr}/v1`, ready to use as an OpenAI-style base URL.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v1", self.addr)
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+}
+
+impl Drop for MockHandle {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

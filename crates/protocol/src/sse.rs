@@ -1,0 +1,287 @@
+//! Incremental Server-Sent Events codec.
+//!
+//! The decoder is fed arbitrary byte chunks and yields whole events, each carrying the
+//! exact bytes it was made of, so a relay can forward upstream events unchanged and only
+//! parse the ones it needs. We keep our own decoder instead of `sse-stream` because that
+//! crate yields parsed events only, and the pass-through path needs byte-exact event
+//! boundaries with a hard cap on event size (untrusted upstreams).
+//!
+//! Must never buffer more than `max_event_bytes` of one event, and never panic on input.
+
+use bytes::{Bytes, BytesMut};
+
+/// Why a byte stream is not acceptable SSE.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SseError {
+    /// One event grew past the configured limit without a terminating blank line.
+    #[error("server-sent event larger than {limit} bytes")]
+    EventTooLarge { limit: usize },
+}
+
+/// One event: its raw bytes (including the blank line that ended it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawEvent {
+    raw: Bytes,
+}
+
+/// The fields of an event as the SSE specification dispatches them.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ParsedEvent {
+    /// `event:` field; `None` means the default type `message`.
+    pub event: Option<String>,
+    /// `data:` lines joined with `\n`; `None` when the event had no data line.
+    pub data: Option<String>,
+    pub id: Option<String>,
+}
+
+impl RawEvent {
+    /// Wraps bytes that form exactly one event.
+    pub fn from_bytes(raw: Bytes) -> Self {
+        Self { raw }
+    }
+
+    /// The exact bytes received, terminator included.
+    pub fn raw(&self) -> &Bytes {
+        &self.raw
+    }
+
+    pub fn into_raw(self) -> Bytes {
+        self.raw
+    }
+
+    /// Parses the event's fields; comments and unknown fields are skipped.
+    pub fn parse(&self) -> ParsedEvent {
+        let mut out = ParsedEvent::default();
+        for line in lines(&self.raw) {
+            if line.is_empty() || line[0] == b':' {
+                continue;
+            }
+            let (name, value) = split_field(line);
+            let value = String::from_utf8_lossy(value);
+            match name {
+                b"data" => match &mut out.data {
+                    Some(data) => {
+                        data.push('\n');
+                        data.push_str(&value);
+                    }
+                    None => out.data = Some(value.into_owned()),
+                },
+                b"event" => out.event = Some(value.into_owned()),
+                b"id" => out.id = Some(value.into_owned()),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The `data` payload without allocating when the event has a single data line
+    /// (the common case for LLM streams).
+    pub fn single_data(&self) -> Option<&[u8]> {
+        let mut found = None;
+        for line in lines(&self.raw) {
+            if line.is_empty() || line[0] == b':' {
+                continue;
+            }
+            let (name, value) = split_field(line);
+            if name == b"data" {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(value);
+            }
+        }
+        found
+    }
+}
+
+fn split_field(line: &[u8]) -> (&[u8], &[u8]) {
+    match memchr::memchr(b':', line) {
+        Some(i) => {
+            let value = &line[i + 1..];
+            let value = value.strip_prefix(b" ").unwrap_or(value);
+            (&line[..i], value)
+        }
+        None => (line, &[]),
+    }
+}
+
+/// Splits on CRLF, LF or CR, as the SSE specification allows.
+fn lines(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = raw;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        match memchr::memchr2(b'\n', b'\r', rest) {
+            Some(i) => {
+                let line = &rest[..i];
+                let skip = if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
+                rest = &rest[i + skip..];
+                Some(line)
+            }
+            None => {
+                let line = rest;
+                rest = &[];
+                Some(line)
+            }
+        }
+    })
+}
+
+/// Incremental decoder: `push` bytes, then drain with `next_event` until `Ok(None)`.
+#[derive(Debug)]
+pub struct SseDecoder {
+    buf: BytesMut,
+    /// Where the line being scanned starts, relative to `buf`.
+    line_start: usize,
+    max_event_bytes: usize,
+}
+
+impl SseDecoder {
+    pub fn new(max_event_bytes: usize) -> Self {
+        Self {
+            buf: BytesMut::new(),
+            line_start: 0,
+            max_event_bytes,
+        }
+    }
+
+    pub fn push(&mut self, chunk: &[u8]) {
+        self.buf.extend_from_slice(chunk);
+    }
+
+    /// True when bytes of an unfinished event are buffered.
+    pub fn has_partial(&self) -> bool {
+        !self.buf.is_empty()
+    }
+
+    /// The next complete event, `Ok(None)` when more bytes are needed.
+    pub fn next_event(&mut self) -> Result<Option<RawEvent>, SseError> {
+        loop {
+            let Some(rel) = memchr::memchr2(b'\n', b'\r', &self.buf[self.line_start..]) else {
+                return self.check_size().map(|()| None);
+            };
+            let at = self.line_start + rel;
+            let term_len = if self.buf[at] == b'\r' {
+                match self.buf.get(at + 1) {
+                    // A lone CR at the end may be the first half of CRLF: wait.
+                    None => return self.check_size().map(|()| None),
+                    Some(b'\n') => 2,
+                    Some(_) => 1,
+                }
+            } else {
+                1
+            };
+            let line_is_empty = at == self.line_start;
+            self.line_start = at + term_len;
+            if line_is_empty {
+                let raw = self.buf.split_to(self.line_start).freeze();
+                self.line_start = 0;
+                return Ok(Some(RawEvent { raw }));
+            }
+        }
+    }
+
+    /// Called at end of input: an unterminated trailing event, if any. The SSE spec
+    /// discards it; callers decide (a truncated upstream stream is an error for us).
+    pub fn finish(&mut self) -> Option<Bytes> {
+        if self.buf.is_empty() {
+            None
+        } else {
+            self.line_start = 0;
+            Some(self.buf.split().freeze())
+        }
+    }
+
+    fn check_size(&self) -> Result<(), SseError> {
+        if self.buf.len() > self.max_event_bytes {
+            Err(SseError::EventTooLarge {
+                limit: self.max_event_bytes,
+            })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+/// Encodes one event. Multi-line data becomes several `data:` lines.
+pub fn encode_event(event: Option<&str>, data: &str) -> Bytes {
+    let mut out = String::with_capacity(data.len() + 16);
+    if let Some(event) = event {
+        out.push_str("event: ");
+        out.push_str(event);
+        out.push('\n');
+    }
+    for line in data.split('\n') {
+        out.push_str("data: ");
+        out.push_str(line.strip_suffix('\r').unwrap_or(line));
+        out.push('\n');
+    }
+    out.push('\n');
+    Bytes::from(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(chunks: &[&[u8]]) -> Vec<ParsedEvent> {
+        let mut d = SseDecoder::new(1 << 20);
+        let mut out = Vec::new();
+        for c in chunks {
+            d.push(c);
+            while let Ok(Some(e)) = d.next_event() {
+                out.push(e.parse());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn decodes_lf_crlf_and_cr_terminators() {
+        let events = decode_all(&[b"data: a\n\ndata: b\r\n\r\ndata: c\r\rdata: d\n\r\n"]);
+        let data: Vec<_> = events.iter().filter_map(|e| e.data.clone()).collect();
+        assert_eq!(data, ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn joins_multiline_data_and_reads_event_type() {
+        let events = decode_all(&[b"event: ping\ndata: x\ndata:y\n: comment\n\n"]);
+        assert_eq!(events[0].event.as_deref(), Some("ping"));
+        assert_eq!(events[0].data.as_deref(), Some("x\ny"));
+    }
+
+    #[test]
+    fn waits_for_crlf_split_across_chunks() {
+        let events = decode_all(&[b"data: a\r\n\r", b"\ndata: b\r\n\r\n"]);
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[1].data.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn rejects_oversized_event() {
+        let mut d = SseDecoder::new(8);
+        d.push(b"data: 0123456789");
+        assert_eq!(d.next_event(), Err(SseError::EventTooLarge { limit: 8 }));
+    }
+
+    #[test]
+    fn single_data_avoids_multi_line_events() {
+        let e = RawEvent::from_bytes(Bytes::from_static(b"data: {}\n\n"));
+        assert_eq!(e.single_data(), Some(&b"{}"[..]));
+        let e = RawEvent::from_bytes(Bytes::from_static(b"data: a\ndata: b\n\n"));
+        assert_eq!(e.single_data(), None);
+    }
+
+    #[test]
+    fn encoder_round_trips() {
+        let raw = encode_event(Some("message_stop"), "{\"a\":1}\nsecond");
+        let events = decode_all(&[&raw]);
+        assert_eq!(events[0].event.as_deref(), Some("message_stop"));
+        assert_eq!(events[0].data.as_deref(), Some("{\"a\":1}\nsecond"));
+    }
+}
