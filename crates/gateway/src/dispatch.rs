@@ -123,9 +123,11 @@ async fn attempt(
             deadline,
         });
     }
-    let bytes = read_body_bounded(response, upstream.max_response_bytes, deadline)
+    let idle = upstream.timeouts.idle;
+    let bytes = read_body_bounded(response, upstream.max_response_bytes, deadline, idle)
         .await
         .map_err(|e| match e {
+            crate::upstream::ReadError::Idle => upstream.timeout(Phase::Idle),
             crate::upstream::ReadError::Timeout => upstream.timeout(Phase::Total),
             crate::upstream::ReadError::TooLarge => UpstreamError::TooLarge {
                 provider: upstream.name.clone(),

@@ -21,7 +21,8 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue};
 pub struct Upstream {
     pub name: String,
     pub kind: ProviderKind,
-    base_url: String,
+    /// Endpoint URLs, parsed once: `[chat/completions, embeddings]`.
+    urls: [reqwest::Url; 2],
     client: reqwest::Client,
     /// Auth and extra headers, values marked sensitive so they never print.
     headers: HeaderMap,
@@ -38,6 +39,8 @@ pub enum BuildError {
     Key(String),
     #[error("provider `{0}`: no base URL")]
     NoBaseUrl(String),
+    #[error("provider `{0}`: invalid base URL")]
+    BadUrl(String),
 }
 
 impl Upstream {
@@ -65,16 +68,29 @@ impl Upstream {
                 headers.insert(name, value);
             }
         }
+        let url = |endpoint: Endpoint| {
+            reqwest::Url::parse(&format!("{base_url}{}", endpoint.path()))
+                .map_err(|_| BuildError::BadUrl(config.name.clone()))
+        };
+        let urls = [url(Endpoint::ChatCompletions)?, url(Endpoint::Embeddings)?];
         let client =
             client::build(config).map_err(|e| BuildError::Client(config.name.clone(), e))?;
         Ok(Self {
             name: config.name.clone(),
             kind: config.kind,
-            base_url,
+            urls,
             client,
             headers,
             timeouts: config.timeouts,
             max_response_bytes: config.max_response_bytes,
         })
+    }
+
+    fn url(&self, endpoint: Endpoint) -> reqwest::Url {
+        let index = match endpoint {
+            Endpoint::ChatCompletions => 0,
+            Endpoint::Embeddings => 1,
+        };
+        self.urls[index].clone()
     }
 }

@@ -10,6 +10,7 @@ use axum::http::header;
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use sluice_protocol::openai::error::ErrorBody;
+use std::time::Duration;
 use tokio::time::{Instant, timeout_at};
 
 /// Error bodies larger than this are not read: the status alone tells enough.
@@ -41,7 +42,7 @@ impl Upstream {
     ) -> Result<reqwest::Response, UpstreamError> {
         let request = self
             .client
-            .post(format!("{}{}", self.base_url, endpoint.path()))
+            .post(self.url(endpoint))
             .headers(self.headers.clone())
             .header(header::CONTENT_TYPE, "application/json")
             .body(body);
@@ -81,7 +82,7 @@ impl Upstream {
     async fn status_error(&self, response: reqwest::Response, deadline: Instant) -> UpstreamError {
         let status = response.status().as_u16();
         let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
-        let body = read_body_bounded(response, MAX_ERROR_BODY, deadline)
+        let body = read_body_bounded(response, MAX_ERROR_BODY, deadline, self.timeouts.idle)
             .await
             .ok()
             .and_then(|bytes| serde_json::from_slice::<ErrorBody>(&bytes).ok())
@@ -99,16 +100,20 @@ impl Upstream {
     }
 }
 
-/// Reads a whole body, refusing more than `limit` bytes or anything past `deadline`.
+/// Reads a whole body, refusing more than `limit` bytes, a silence longer than `idle`,
+/// or anything past `deadline`.
 pub async fn read_body_bounded(
     response: reqwest::Response,
     limit: usize,
     deadline: Instant,
+    idle: Duration,
 ) -> Result<Bytes, ReadError> {
     let mut out = BytesMut::new();
     let mut stream = response.bytes_stream();
     loop {
-        match timeout_at(deadline, stream.next()).await {
+        let until = (Instant::now() + idle).min(deadline);
+        match timeout_at(until, stream.next()).await {
+            Err(_) if until < deadline => return Err(ReadError::Idle),
             Err(_) => return Err(ReadError::Timeout),
             Ok(None) => return Ok(out.freeze()),
             Ok(Some(Err(_))) => return Err(ReadError::Transport),
@@ -124,6 +129,7 @@ pub async fn read_body_bounded(
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadError {
+    Idle,
     Timeout,
     Transport,
     TooLarge,

@@ -112,3 +112,29 @@ async fn many_concurrent_streams_all_complete() {
         assert_eq!(seen.content().split_whitespace().count(), 20);
     }
 }
+
+#[tokio::test]
+async fn client_leaving_a_waiting_request_cancels_the_upstream_call() {
+    // First-byte deadline far away: only the client's departure can end the upstream call.
+    let h = crate::support::start_with(&crate::support::DEFAULT_CONFIG.replace(
+        "first_byte_timeout = \"2s\"",
+        "first_byte_timeout = \"60s\"",
+    ))
+    .await;
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(200))
+        .build()
+        .expect("client");
+    let mut body = crate::support::chat("gpt-4o", "x");
+    body["mock"] = json!({"hang": true});
+    let result = client
+        .post(h.url("/v1/chat/completions"))
+        .json(&body)
+        .send()
+        .await;
+    assert!(result.is_err_and(|e| e.is_timeout()));
+    h.wait_for("upstream cancellation after client left", |s| {
+        s.cancelled() == 1
+    })
+    .await;
+}
