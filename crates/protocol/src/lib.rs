@@ -4,11 +4,18 @@
 //! - [`sse`]: incremental Server-Sent Events decoder that keeps each event's exact bytes
 //!   (for pass-through forwarding), and the encoder.
 //! - [`canonical`]: the provider-neutral types every format converts to and from.
-//! - [`openai`]: OpenAI wire types: the request head Sluice reads, usage, error bodies,
-//!   and the body rewrite that swaps the model name without touching other fields.
+//! - [`openai`]: OpenAI Chat Completions: the request head Sluice reads, the body rewrite
+//!   that swaps the model name without touching other fields, usage, errors, and the
+//!   translation to and from the canonical model.
+//! - [`anthropic`]: Anthropic Messages, both ways.
+//! - [`gemini`]: Google Gemini generateContent (provider side).
+//! - [`responses`]: OpenAI Responses (ingress side).
 //!
 //! Never depend on tokio, hyper or reqwest here; never log; never panic on input.
 
+pub mod anthropic;
 pub mod canonical;
+pub mod gemini;
 pub mod openai;
+pub mod responses;
 pub mod sse;

@@ -20,6 +20,14 @@ struct WireUsage {
     completion_tokens: u64,
     #[serde(default)]
     prompt_tokens_details: Option<PromptDetails>,
+    #[serde(default)]
+    completion_tokens_details: Option<CompletionDetails>,
+}
+
+#[derive(Deserialize)]
+struct CompletionDetails {
+    #[serde(default)]
+    reasoning_tokens: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -40,6 +48,11 @@ pub fn find_usage(json: &[u8]) -> Option<Usage> {
         cached_input_tokens: wire
             .prompt_tokens_details
             .and_then(|d| d.cached_tokens)
+            .unwrap_or(0),
+        cache_creation_input_tokens: 0,
+        reasoning_tokens: wire
+            .completion_tokens_details
+            .and_then(|d| d.reasoning_tokens)
             .unwrap_or(0),
     })
 }
@@ -64,7 +77,8 @@ mod tests {
             Some(Usage {
                 input_tokens: 9,
                 output_tokens: 3,
-                cached_input_tokens: 4
+                cached_input_tokens: 4,
+                ..Usage::default()
             })
         );
     }
