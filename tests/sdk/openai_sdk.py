@@ -83,7 +83,7 @@ try:
     client.chat.completions.create(model="gpt-4o", messages=USER, extra_body={"mock": {"status": 503}})
     check("upstream 503 raises InternalServerError", False, "no exception")
 except openai.InternalServerError as err:
-    check("upstream 503 raises InternalServerError", err.status_code == 502, err)
+    check("upstream 503 raises InternalServerError", err.status_code == 503, err)
 
 try:
     stream = client.chat.completions.create(
@@ -92,5 +92,29 @@ try:
     check("broken stream raises APIError", False, "stream finished cleanly")
 except openai.APIError as err:
     check("broken stream raises APIError", "interrupted" in str(err) or "ended" in str(err), err)
+
+for model in ["gpt-4o", "claude-sonnet-4-5", "gemini-2.5-flash"]:
+    r = client.chat.completions.create(model=model, messages=USER)
+    check(f"{model}: chat via translation", r.choices[0].message.content == "Mock reply to: hello sdk", r)
+    chunks = list(client.chat.completions.create(
+        model=model, messages=USER, stream=True, stream_options={"include_usage": True}))
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    check(f"{model}: stream via translation", text == "Mock reply to: hello sdk" and chunks[-1].usage is not None, text)
+
+    r = client.responses.create(model=model, instructions="be brief", input="hello sdk")
+    check(f"{model}: responses.create", r.output_text == "Mock reply to: hello sdk" and r.usage.total_tokens > 0, r)
+    events = list(client.responses.create(model=model, input="hello sdk", stream=True))
+    deltas = "".join(e.delta for e in events if e.type == "response.output_text.delta")
+    check(f"{model}: responses stream", deltas == "Mock reply to: hello sdk" and events[-1].type == "response.completed", [e.type for e in events])
+    r = client.responses.create(model=model, input="weather?", tools=[{"type": "function", "name": "get_weather",
+        "parameters": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}])
+    call = next(o for o in r.output if o.type == "function_call")
+    check(f"{model}: responses function call", json.loads(call.arguments) == {"city": "mock"}, r)
+
+try:
+    client.responses.create(model="gpt-4o", input="x", previous_response_id="resp_123")
+    check("previous_response_id is a clear 400", False, "no exception")
+except openai.BadRequestError as err:
+    check("previous_response_id is a clear 400", "previous_response_id" in str(err), err)
 
 print(f"{passed} passed, 0 failed")

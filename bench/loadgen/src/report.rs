@@ -346,6 +346,7 @@ pub fn render(dir: &Path) -> Result<String, String> {
             r.meta
                 .get("hold_note")
                 .and_then(Value::as_str)
+                .filter(|n| !n.is_empty())
                 .map_or(String::new(), |n| format!(" ({n})")),
         );
     } else {

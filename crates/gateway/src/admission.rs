@@ -5,13 +5,13 @@
 //! Must never hold a permit past the end of the response body, and never buffer more
 //! than the limit.
 
-use crate::error::GatewayError;
+use crate::error::{GatewayError, ingress_for_path};
 use crate::runtime::Runtime;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::header::CONTENT_LENGTH;
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
 use http_body_util::BodyExt;
@@ -22,11 +22,12 @@ use tokio::sync::OwnedSemaphorePermit;
 
 /// Middleware: take an in-flight permit for the whole life of the response.
 pub async fn limit_in_flight(State(rt): State<Arc<Runtime>>, req: Request, next: Next) -> Response {
+    let ingress = ingress_for_path(req.uri().path());
     if rt.is_shutting_down() {
-        return GatewayError::ShuttingDown.into_response();
+        return GatewayError::ShuttingDown.respond(ingress);
     }
     let Ok(permit) = Arc::clone(&rt.in_flight).try_acquire_owned() else {
-        return GatewayError::Overloaded.into_response();
+        return GatewayError::Overloaded.respond(ingress);
     };
     next.run(req).await.map(|inner| {
         Body::new(PermitBody {

@@ -1,27 +1,77 @@
 //! The attempt loop: walk the plan's targets until one commits. An attempt commits when
-//! its first body bytes arrive (streams) or its whole valid body is read (non-stream);
-//! before that, a retryable failure moves on to the next target; after it, nothing is
-//! retried and a failure can only end the stream in-band (see `relay`).
+//! its first body bytes arrive (streams) or its whole valid body is read and, if needed,
+//! translated (non-stream); before that, a retryable failure moves on to the next target;
+//! after it, nothing is retried and a failure can only end the stream in-band (`relay`).
 //!
-//! Written once for stream and non-stream. Must never retry a non-retryable error
-//! (a 400 is the client's problem on every target) nor retry after commit.
+//! Each attempt prepares the body for its own target: bytes pass through when the target
+//! speaks the ingress format, otherwise the request is decoded once into the canonical
+//! model and encoded for the target. Written once for stream and non-stream.
+//!
+//! Must never retry a non-retryable error (a 400 is the client's problem on every
+//! target) nor retry after commit.
 
 use crate::error::{GatewayError, Phase, UpstreamError};
 use crate::routing::Target;
 use crate::runtime::Runtime;
-use crate::upstream::{Endpoint, Upstream, read_body_bounded};
+use crate::upstream::{Endpoint, Outgoing, ReadError, Upstream, read_body_bounded};
+use axum::http::{HeaderName, HeaderValue};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
-use std::sync::Arc;
+use sluice_protocol::canonical::{ChatRequest, TranslateError, Usage};
+use sluice_protocol::translate::{Ingress, Provider};
+use std::sync::{Arc, OnceLock};
 use tokio::time::{Instant, timeout_at};
 
-/// What to send: the client's body and the model name it asked for.
+/// What the client sent, and what Sluice learnt of it so far.
 pub struct Call<'a> {
+    pub ingress: Ingress,
     pub endpoint: Endpoint,
     pub body: &'a Bytes,
     pub requested_model: &'a str,
     pub stream: bool,
+    /// Client headers for providers of the ingress format (`anthropic-beta`).
+    pub forward: Vec<(HeaderName, HeaderValue)>,
+    /// The canonical request, decoded on first need and shared by later attempts.
+    canonical: OnceLock<Result<Arc<ChatRequest>, TranslateError>>,
+}
+
+impl<'a> Call<'a> {
+    pub fn new(
+        ingress: Ingress,
+        endpoint: Endpoint,
+        body: &'a Bytes,
+        model: &'a str,
+        stream: bool,
+    ) -> Self {
+        Self {
+            ingress,
+            endpoint,
+            body,
+            requested_model: model,
+            stream,
+            forward: Vec::new(),
+            canonical: OnceLock::new(),
+        }
+    }
+
+    fn canonical(&self) -> Result<Arc<ChatRequest>, TranslateError> {
+        self.canonical
+            .get_or_init(|| self.ingress.decode_request(self.body).map(Arc::new))
+            .clone()
+    }
+}
+
+/// How the committed response reaches the client.
+#[derive(Debug, Clone)]
+pub enum Mode {
+    /// Same format both sides: upstream bytes go to the client unchanged.
+    PassThrough(Provider),
+    /// Translated through the canonical model.
+    Translate {
+        provider: Provider,
+        request: Arc<ChatRequest>,
+    },
 }
 
 /// A committed attempt.
@@ -29,12 +79,15 @@ pub struct Committed {
     pub upstream: Arc<Upstream>,
     pub model: String,
     pub attempts: u32,
+    pub mode: Mode,
+    /// Features dropped while translating, for the record.
+    pub notes: Vec<String>,
     pub body: CommittedBody,
 }
 
 pub enum CommittedBody {
-    /// The whole response body, validated as JSON.
-    Full(Bytes),
+    /// The whole response, already in the ingress format.
+    Full { bytes: Bytes, usage: Option<Usage> },
     /// The first chunk and the rest of the stream; `deadline` ends the whole attempt.
     Stream {
         first: Bytes,
@@ -49,99 +102,227 @@ pub async fn dispatch(
     plan: &[Target],
     call: &Call<'_>,
 ) -> Result<Committed, GatewayError> {
-    let mut last = None;
+    let mut last: Option<GatewayError> = None;
+    let mut attempts = 0u32;
     for (i, target) in plan.iter().enumerate() {
         let Some(upstream) = rt.upstreams.get(target.provider) else {
             continue;
         };
-        match attempt(upstream, target, call).await {
-            Ok(body) => {
+        let more = i + 1 < plan.len();
+        let mut notes = Vec::new();
+        let prepared = match prepare(upstream, target, call, &mut notes) {
+            Ok(p) => p,
+            // A target that cannot express the request is skipped; another may.
+            Err(TranslateError::Unsupported {
+                feature,
+                target: kind,
+            }) => {
+                tracing::info!(provider = %upstream.name, %feature, "target cannot express the request");
+                last = Some(GatewayError::Translate(TranslateError::Unsupported {
+                    feature,
+                    target: kind,
+                }));
+                continue;
+            }
+            Err(e) => return Err(GatewayError::Translate(e)),
+        };
+        attempts += 1;
+        match attempt(upstream, target, call, prepared).await {
+            Ok((mode, body)) => {
                 return Ok(Committed {
                     upstream: Arc::clone(upstream),
                     model: target.model.clone(),
-                    attempts: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                    attempts,
+                    mode,
+                    notes,
                     body,
                 });
             }
             Err(e) => {
-                let retry = e.is_retryable() && i + 1 < plan.len();
+                let retry = e.is_retryable() && more;
                 tracing::warn!(provider = %upstream.name, error = %e, retry, "attempt failed");
                 if !retry {
                     return Err(e.into());
                 }
-                last = Some(e);
+                last = Some(e.into());
             }
         }
     }
-    Err(last.map_or_else(
-        || GatewayError::ModelNotFound {
-            model: call.requested_model.to_owned(),
-        },
-        GatewayError::from,
-    ))
+    Err(last.unwrap_or_else(|| GatewayError::ModelNotFound {
+        model: call.requested_model.to_owned(),
+    }))
+}
+
+struct Prepared {
+    body: Bytes,
+    mode: Mode,
+}
+
+/// The body for this target, and how its response will reach the client.
+fn prepare(
+    upstream: &Upstream,
+    target: &Target,
+    call: &Call<'_>,
+    notes: &mut Vec<String>,
+) -> Result<Prepared, TranslateError> {
+    let provider = upstream.format();
+    if !upstream.serves(call.endpoint) {
+        return Err(TranslateError::unsupported(
+            "embeddings",
+            provider.format().as_str(),
+        ));
+    }
+    if call.ingress.same_as() == Some(provider) || call.endpoint == Endpoint::Embeddings {
+        let body = if target.model == call.requested_model {
+            call.body.clone()
+        } else {
+            let rewritten =
+                sluice_protocol::openai::rewrite::replace_model(call.body, &target.model)
+                    .map_err(|e| TranslateError::invalid(format!("request body: {e}"), None))?;
+            Bytes::from(rewritten)
+        };
+        return Ok(Prepared {
+            body,
+            mode: Mode::PassThrough(provider),
+        });
+    }
+    let request = call.canonical()?;
+    let encoded = if request.model == target.model {
+        provider.encode_request(&request, notes)?
+    } else {
+        let mut renamed = (*request).clone();
+        renamed.model.clone_from(&target.model);
+        provider.encode_request(&renamed, notes)?
+    };
+    if !call.forward.is_empty() {
+        notes.push(format!(
+            "dropped client headers for a {} provider",
+            provider.format().as_str()
+        ));
+    }
+    Ok(Prepared {
+        body: Bytes::from(encoded),
+        mode: Mode::Translate { provider, request },
+    })
 }
 
 async fn attempt(
     upstream: &Upstream,
     target: &Target,
     call: &Call<'_>,
-) -> Result<CommittedBody, UpstreamError> {
-    let body = if target.model == call.requested_model {
-        call.body.clone()
-    } else {
-        // The body was parsed as an object already, so this cannot fail in practice.
-        sluice_protocol::openai::rewrite::replace_model(call.body, &target.model)
-            .map(Bytes::from)
-            .map_err(|_| UpstreamError::Protocol {
-                provider: upstream.name.clone(),
-            })?
-    };
+    prepared: Prepared,
+) -> Result<(Mode, CommittedBody), UpstreamError> {
     let start = Instant::now();
     let deadline = start + upstream.timeouts.total;
     let first_byte_deadline = (start + upstream.timeouts.first_byte).min(deadline);
-    let response = upstream
-        .send(call.endpoint, body, first_byte_deadline)
-        .await?;
-    if call.stream {
-        let mut rest = response.bytes_stream().boxed();
-        let first = loop {
-            match timeout_at(first_byte_deadline, rest.next()).await {
-                Err(_) => return Err(upstream.timeout(Phase::FirstByte)),
-                Ok(None) => {
-                    return Err(UpstreamError::Protocol {
-                        provider: upstream.name.clone(),
-                    });
-                }
-                Ok(Some(Err(e))) => return Err(upstream.transport_error(&e)),
-                Ok(Some(Ok(chunk))) if chunk.is_empty() => {}
-                Ok(Some(Ok(chunk))) => break chunk,
+    let forward: &[(HeaderName, HeaderValue)] = match prepared.mode {
+        Mode::PassThrough(_) => &call.forward,
+        Mode::Translate { .. } => &[],
+    };
+    let out = Outgoing {
+        endpoint: call.endpoint,
+        model: &target.model,
+        stream: call.stream,
+        body: prepared.body,
+        forward,
+    };
+    let response = upstream.send(out, first_byte_deadline).await?;
+    let body = if call.stream {
+        first_chunk(upstream, response, first_byte_deadline, deadline).await?
+    } else {
+        let bytes = read_full(upstream, response, deadline).await?;
+        full_body(upstream, call, &prepared.mode, &bytes)?
+    };
+    Ok((prepared.mode, body))
+}
+
+/// Waits for the first non-empty chunk of a stream: the commit point.
+async fn first_chunk(
+    upstream: &Upstream,
+    response: reqwest::Response,
+    first_byte_deadline: Instant,
+    deadline: Instant,
+) -> Result<CommittedBody, UpstreamError> {
+    let mut rest = response.bytes_stream().boxed();
+    loop {
+        match timeout_at(first_byte_deadline, rest.next()).await {
+            Err(_) => return Err(upstream.timeout(Phase::FirstByte)),
+            Ok(None) => return Err(upstream.protocol_error()),
+            Ok(Some(Err(e))) => return Err(upstream.transport_error(&e)),
+            Ok(Some(Ok(chunk))) if chunk.is_empty() => {}
+            Ok(Some(Ok(first))) => {
+                return Ok(CommittedBody::Stream {
+                    first,
+                    rest,
+                    deadline,
+                });
             }
-        };
-        return Ok(CommittedBody::Stream {
-            first,
-            rest,
-            deadline,
-        });
+        }
     }
-    let idle = upstream.timeouts.idle;
-    let bytes = read_body_bounded(response, upstream.max_response_bytes, deadline, idle)
-        .await
-        .map_err(|e| match e {
-            crate::upstream::ReadError::Idle => upstream.timeout(Phase::Idle),
-            crate::upstream::ReadError::Timeout => upstream.timeout(Phase::Total),
-            crate::upstream::ReadError::TooLarge => UpstreamError::TooLarge {
-                provider: upstream.name.clone(),
-                limit: upstream.max_response_bytes,
-            },
-            crate::upstream::ReadError::Transport => UpstreamError::Protocol {
-                provider: upstream.name.clone(),
-            },
-        })?;
-    if serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_err() {
-        tracing::warn!(provider = %upstream.name, "upstream sent a body that is not JSON");
-        return Err(UpstreamError::Protocol {
+}
+
+async fn read_full(
+    upstream: &Upstream,
+    response: reqwest::Response,
+    deadline: Instant,
+) -> Result<Bytes, UpstreamError> {
+    read_body_bounded(
+        response,
+        upstream.max_response_bytes,
+        deadline,
+        upstream.timeouts.idle,
+    )
+    .await
+    .map_err(|e| match e {
+        ReadError::Idle => upstream.timeout(Phase::Idle),
+        ReadError::Timeout => upstream.timeout(Phase::Total),
+        ReadError::TooLarge => UpstreamError::TooLarge {
             provider: upstream.name.clone(),
-        });
+            limit: upstream.max_response_bytes,
+        },
+        ReadError::Transport => upstream.protocol_error(),
+    })
+}
+
+/// Validates (and translates) a whole response body into the ingress format.
+fn full_body(
+    upstream: &Upstream,
+    call: &Call<'_>,
+    mode: &Mode,
+    bytes: &Bytes,
+) -> Result<CommittedBody, UpstreamError> {
+    let invalid = |what: &str| {
+        tracing::warn!(provider = %upstream.name, "upstream sent an invalid body: {what}");
+        upstream.protocol_error()
+    };
+    match mode {
+        Mode::PassThrough(Provider::OpenAiChat) => {
+            serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+                .map_err(|_| invalid("not JSON"))?;
+            let usage = sluice_protocol::openai::usage::find_usage(bytes);
+            Ok(CommittedBody::Full {
+                bytes: bytes.clone(),
+                usage,
+            })
+        }
+        Mode::PassThrough(provider) => {
+            let response = provider
+                .decode_response(bytes)
+                .map_err(|e| invalid(&e.to_string()))?;
+            Ok(CommittedBody::Full {
+                bytes: bytes.clone(),
+                usage: response.usage,
+            })
+        }
+        Mode::Translate { provider, request } => {
+            let response = provider
+                .decode_response(bytes)
+                .map_err(|e| invalid(&e.to_string()))?;
+            let encoded = call.ingress.encode_response(&response, request);
+            Ok(CommittedBody::Full {
+                bytes: Bytes::from(encoded),
+                usage: response.usage,
+            })
+        }
     }
-    Ok(CommittedBody::Full(bytes))
 }

@@ -1,5 +1,6 @@
 //! Every way a request can fail, as data: who failed (client, gateway, upstream), whether
-//! another target may be tried, and the one mapping to an HTTP status and the OpenAI error
+//! another target may be tried, and the one mapping to an HTTP status and a
+//! format-neutral `ProviderError`, which the ingress format then encodes in its own error
 //! shape. Handlers return these; nothing else builds error responses.
 //!
 //! Must never put an upstream key, internal address or source error text in a client
@@ -7,8 +8,8 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sluice_protocol::openai::error::ErrorBody;
-use std::time::Duration;
+use sluice_protocol::canonical::{ProviderError, TranslateError};
+use sluice_protocol::translate::Ingress;
 
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +29,9 @@ pub enum GatewayError {
     ShuttingDown,
     #[error("Unknown endpoint {path}.")]
     UnknownRoute { path: String },
+    /// The request cannot be translated for any target of its model.
+    #[error(transparent)]
+    Translate(TranslateError),
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
 }
@@ -59,12 +63,12 @@ pub enum UpstreamError {
     Connect { provider: String },
     #[error("Upstream provider `{provider}` timed out ({} timeout).", phase.as_str())]
     Timeout { provider: String, phase: Phase },
-    /// The provider answered with an error status; `body` is the client-safe error.
+    /// The provider answered with an error status; `error` is its decoded, scrubbed body.
     #[error("Upstream provider `{provider}` returned status {status}.")]
     Status {
         provider: String,
         status: u16,
-        body: Option<Box<ErrorBody>>,
+        error: Option<Box<ProviderError>>,
         retry_after: Option<HeaderValue>,
     },
     #[error("Upstream provider `{provider}` sent an invalid response.")]
@@ -96,6 +100,8 @@ impl UpstreamError {
                 s @ (400 | 404 | 409 | 413 | 422 | 429) => {
                     StatusCode::from_u16(s).unwrap_or(StatusCode::BAD_GATEWAY)
                 }
+                // Overloaded upstreams (503, Anthropic's 529) stay "try again later".
+                503 | 529 => StatusCode::SERVICE_UNAVAILABLE,
                 _ => StatusCode::BAD_GATEWAY,
             },
         }
@@ -116,6 +122,10 @@ impl GatewayError {
             Self::ModelNotFound { .. } | Self::UnknownRoute { .. } => StatusCode::NOT_FOUND,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Overloaded | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Translate(
+                TranslateError::Invalid { .. } | TranslateError::Unsupported { .. },
+            ) => StatusCode::BAD_REQUEST,
+            Self::Translate(TranslateError::Upstream { .. }) => StatusCode::BAD_GATEWAY,
             Self::Upstream(e) => e.status(),
         }
     }
@@ -129,6 +139,9 @@ impl GatewayError {
             Self::Overloaded => "overloaded",
             Self::ShuttingDown => "shutting_down",
             Self::UnknownRoute { .. } => "unknown_route",
+            Self::Translate(TranslateError::Invalid { .. }) => "bad_request",
+            Self::Translate(TranslateError::Unsupported { .. }) => "unsupported_feature",
+            Self::Translate(TranslateError::Upstream { .. }) => "upstream_protocol",
             Self::Upstream(UpstreamError::Connect { .. }) => "upstream_connect",
             Self::Upstream(UpstreamError::Timeout { .. }) => "upstream_timeout",
             Self::Upstream(UpstreamError::Status { .. }) => "upstream_status",
@@ -137,34 +150,52 @@ impl GatewayError {
         }
     }
 
-    /// The body in OpenAI's error shape.
-    pub fn openai_body(&self) -> ErrorBody {
-        let message = self.to_string();
+    /// The format-neutral error: status, OpenAI-style type and code, client-safe message.
+    pub fn to_provider_error(&self) -> ProviderError {
+        let status = self.status().as_u16();
+        let error = |kind: &str, code: Option<&str>, param: Option<String>| ProviderError {
+            status,
+            kind: kind.to_owned(),
+            message: self.to_string(),
+            param,
+            code: code.map(str::to_owned),
+        };
         match self {
-            Self::BadRequest { param, .. } => {
-                ErrorBody::new(message, "invalid_request_error", None).with_param(param.clone())
+            Self::BadRequest { param, .. } => error("invalid_request_error", None, param.clone()),
+            Self::Translate(TranslateError::Invalid { param, .. }) => {
+                error("invalid_request_error", None, param.clone())
             }
-            Self::ModelNotFound { .. } => {
-                ErrorBody::new(message, "invalid_request_error", Some("model_not_found"))
-                    .with_param(Some("model".into()))
+            Self::Translate(TranslateError::Unsupported { feature, .. }) => error(
+                "invalid_request_error",
+                Some("unsupported_feature"),
+                Some(feature.clone()),
+            ),
+            Self::Translate(TranslateError::Upstream { .. }) => {
+                error("upstream_error", Some("upstream_protocol"), None)
             }
+            Self::ModelNotFound { .. } => error(
+                "invalid_request_error",
+                Some("model_not_found"),
+                Some("model".into()),
+            ),
             Self::BodyTooLarge { .. } => {
-                ErrorBody::new(message, "invalid_request_error", Some("request_too_large"))
+                error("invalid_request_error", Some("request_too_large"), None)
             }
-            Self::UnknownRoute { .. } => {
-                ErrorBody::new(message, "invalid_request_error", Some("unknown_url"))
-            }
-            Self::Overloaded => ErrorBody::new(message, "server_error", Some("overloaded")),
-            Self::ShuttingDown => ErrorBody::new(message, "server_error", Some("shutting_down")),
+            Self::UnknownRoute { .. } => error("invalid_request_error", Some("unknown_url"), None),
+            Self::Overloaded => error("server_error", Some("overloaded"), None),
+            Self::ShuttingDown => error("server_error", Some("shutting_down"), None),
             Self::Upstream(UpstreamError::Status {
-                body: Some(body),
-                status,
+                error: Some(upstream),
+                status: upstream_status,
                 ..
-            }) if !matches!(status, 401 | 403) => (**body).clone(),
+            }) if !matches!(upstream_status, 401 | 403) => ProviderError {
+                status,
+                ..(**upstream).clone()
+            },
             Self::Upstream(UpstreamError::Timeout { .. }) => {
-                ErrorBody::new(message, "timeout", Some("upstream_timeout"))
+                error("timeout", Some("upstream_timeout"), None)
             }
-            Self::Upstream(_) => ErrorBody::new(message, "upstream_error", Some("upstream_error")),
+            Self::Upstream(_) => error("upstream_error", Some("upstream_error"), None),
         }
     }
 
@@ -175,17 +206,17 @@ impl GatewayError {
             _ => None,
         }
     }
-}
 
-impl IntoResponse for GatewayError {
-    fn into_response(self) -> Response {
+    /// The error response in the ingress format's shape.
+    pub fn respond(&self, ingress: Ingress) -> Response {
+        let body = ingress.encode_error(&self.to_provider_error());
         let mut response = (
             self.status(),
             [(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             )],
-            self.openai_body().to_json(),
+            body,
         )
             .into_response();
         if let Some(value) = self.retry_after() {
@@ -195,7 +226,11 @@ impl IntoResponse for GatewayError {
     }
 }
 
-/// Retry-After in whole seconds, from a duration.
-pub fn retry_after_secs(d: Duration) -> HeaderValue {
-    HeaderValue::from(d.as_secs().max(1))
+/// Paths outside the typed handlers answer in OpenAI's shape, except Anthropic's path.
+pub fn ingress_for_path(path: &str) -> Ingress {
+    if path.starts_with("/v1/messages") {
+        Ingress::Anthropic
+    } else {
+        Ingress::OpenAiChat
+    }
 }

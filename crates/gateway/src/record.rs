@@ -42,6 +42,8 @@ pub struct Interaction {
     pub attempts: u32,
     pub usage: Option<Usage>,
     pub first_byte: Option<Duration>,
+    /// What translation dropped or changed (features the target could not express).
+    pub notes: Vec<String>,
     started: Instant,
     outcome: Option<Outcome>,
 }
@@ -59,6 +61,7 @@ impl Interaction {
             attempts: 0,
             usage: None,
             first_byte: None,
+            notes: Vec::new(),
             started,
             outcome: None,
         }
@@ -101,6 +104,7 @@ impl Drop for Interaction {
             input_tokens = usage.input_tokens,
             output_tokens = usage.output_tokens,
             cached_tokens = usage.cached_input_tokens,
+            notes = %self.notes.join("; "),
         );
     }
 }

@@ -1,20 +1,21 @@
-//! Relays a committed upstream SSE stream to the client, event by event, forwarding each
-//! event's bytes unchanged. Along the way it reads usage, notices `[DONE]` and in-band
-//! errors, enforces the idle, total and size limits, and finishes the interaction record.
+//! Relays a committed upstream SSE stream to the client. In pass-through mode each event's
+//! bytes are forwarded unchanged and only tapped (usage, end marker, in-band errors,
+//! malformed data); in translate mode each event goes through the provider's stream
+//! decoder into canonical events and out through the ingress format's encoder. Either way
+//! the idle, total and size limits apply and the interaction record is finished.
 //!
 //! Past the commit point nothing is retried: any failure ends the stream with an error
-//! event in the OpenAI shape, never a silent clean finish. The relay is pulled by the
+//! event in the ingress format, never a silent clean finish. The relay is pulled by the
 //! response body, so a slow client slows the upstream read (backpressure) and a client
 //! that leaves drops the relay, which drops the upstream request.
 
 use crate::record::{Interaction, Outcome};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use futures_util::stream::{BoxStream, Stream};
-use serde::de::IgnoredAny;
-use sluice_protocol::openai::error::ErrorBody;
-use sluice_protocol::openai::usage::{find_usage, is_error_chunk};
-use sluice_protocol::sse::{RawEvent, SseDecoder, encode_event};
+use sluice_protocol::canonical::{ProviderError, StreamEvent, Usage};
+use sluice_protocol::sse::{RawEvent, SseDecoder};
+use sluice_protocol::translate::{Ingress, Provider, StreamDecoder, StreamEncoder};
 use std::convert::Infallible;
 use std::time::Duration;
 use tokio::time::{Instant, timeout_at};
@@ -28,32 +29,53 @@ pub struct RelayLimits {
     pub max_event_bytes: usize,
 }
 
+/// How events cross the relay.
+pub enum Translation {
+    PassThrough(Provider),
+    /// Boxed: the codecs' state is large and pass-through streams should not pay for it.
+    Translate(Box<Codecs>),
+}
+
+pub struct Codecs {
+    pub decoder: StreamDecoder,
+    pub encoder: StreamEncoder,
+}
+
 struct Relay {
     upstream: BoxStream<'static, reqwest::Result<Bytes>>,
-    decoder: SseDecoder,
+    sse: SseDecoder,
+    translation: Translation,
+    ingress: Ingress,
     limits: RelayLimits,
     received: usize,
-    saw_done: bool,
+    saw_end: bool,
     ended: bool,
+    events: Vec<StreamEvent>,
+    out: BytesMut,
     record: Interaction,
 }
 
-/// Streams `first` and then the rest of the upstream body as SSE events.
+/// Streams `first` and then the rest of the upstream body to the client.
 pub fn relay(
     first: Bytes,
     upstream: BoxStream<'static, reqwest::Result<Bytes>>,
+    (ingress, translation): (Ingress, Translation),
     limits: RelayLimits,
     record: Interaction,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
-    let mut decoder = SseDecoder::new(limits.max_event_bytes);
-    decoder.push(&first);
+    let mut sse = SseDecoder::new(limits.max_event_bytes);
+    sse.push(&first);
     let state = Relay {
         upstream,
-        decoder,
+        sse,
+        translation,
+        ingress,
         limits,
         received: first.len(),
-        saw_done: false,
+        saw_end: false,
         ended: false,
+        events: Vec::new(),
+        out: BytesMut::new(),
         record,
     };
     futures_util::stream::unfold(state, |mut relay| async move {
@@ -69,12 +91,13 @@ impl Relay {
             if self.ended {
                 return None;
             }
-            match self.decoder.next_event() {
+            match self.sse.next_event() {
                 Ok(Some(event)) => {
-                    if let Some(bytes) = self.inspect(event) {
-                        return Some(bytes);
+                    self.record.mark_first_byte();
+                    match self.on_event(event) {
+                        Some(bytes) if !bytes.is_empty() => return Some(bytes),
+                        _ => continue,
                     }
-                    continue;
                 }
                 Ok(None) => {}
                 Err(_) => {
@@ -94,7 +117,7 @@ impl Relay {
                             "upstream stream exceeded the size limit",
                         ));
                     }
-                    self.decoder.push(&chunk);
+                    self.sse.push(&chunk);
                 }
                 Ok(Some(Err(e))) => {
                     tracing::warn!(provider = self.record.provider.as_deref().unwrap_or("-"), error = %e, "upstream stream broke");
@@ -116,53 +139,143 @@ impl Relay {
         }
     }
 
-    /// Looks at one event; returns the bytes to forward, or the error event that ends
-    /// the stream when the upstream sent something a client could not parse.
-    fn inspect(&mut self, event: RawEvent) -> Option<Bytes> {
-        self.record.mark_first_byte();
-        if let Some(data) = event.single_data() {
-            if data != b"[DONE]" && serde_json::from_slice::<IgnoredAny>(data).is_err() {
-                return Some(self.fail(
-                    "upstream_protocol",
-                    "upstream sent a malformed stream event",
-                ));
-            }
-            if data == b"[DONE]" {
-                self.saw_done = true;
-                let status = self.record.status;
-                if !self.record.is_finished() {
-                    self.record.finish(status, Outcome::Ok);
+    /// Handles one upstream event; returns the bytes for the client (maybe empty).
+    fn on_event(&mut self, event: RawEvent) -> Option<Bytes> {
+        match &mut self.translation {
+            Translation::PassThrough(provider) => {
+                let tap = {
+                    let event_type = event.event_type().and_then(|t| std::str::from_utf8(t).ok());
+                    match event.single_data() {
+                        Some(data) => provider.tap(event_type, data),
+                        None => Default::default(),
+                    }
+                };
+                if tap.malformed {
+                    return Some(self.fail(
+                        "upstream_protocol",
+                        "upstream sent a malformed stream event",
+                    ));
                 }
-            } else if is_error_chunk(data) {
-                let status = self.record.status;
-                self.record
-                    .finish(status, Outcome::StreamError("upstream_error_event"));
-            } else if let Some(usage) = find_usage(data) {
-                self.record.usage = Some(usage);
+                if let Some(usage) = tap.usage {
+                    self.record.usage = Some(merge_usage(self.record.usage, usage));
+                }
+                if tap.error {
+                    self.finish_record(Outcome::StreamError("upstream_error_event"));
+                } else if tap.end {
+                    self.saw_end = true;
+                    self.finish_record(Outcome::Ok);
+                }
+                Some(event.into_raw())
+            }
+            Translation::Translate(codecs) => {
+                let parsed = event.parse();
+                let data = parsed.data.as_deref().unwrap_or_default();
+                let mut events = std::mem::take(&mut self.events);
+                let result =
+                    codecs
+                        .decoder
+                        .decode(parsed.event.as_deref(), data.as_bytes(), &mut events);
+                let bytes = self.emit(&mut events);
+                self.events = events;
+                match result {
+                    Ok(()) => Some(bytes),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "upstream stream could not be translated");
+                        let mut out = BytesMut::from(&bytes[..]);
+                        out.extend_from_slice(&self.fail(
+                            "upstream_protocol",
+                            "upstream sent a malformed stream event",
+                        ));
+                        Some(out.freeze())
+                    }
+                }
             }
         }
-        Some(event.into_raw())
+    }
+
+    /// Encodes decoded canonical events for the client, noting usage, errors and the end.
+    fn emit(&mut self, events: &mut Vec<StreamEvent>) -> Bytes {
+        let Translation::Translate(codecs) = &mut self.translation else {
+            return Bytes::new();
+        };
+        for event in events.drain(..) {
+            match &event {
+                StreamEvent::Usage(usage) => self.record.usage = Some(*usage),
+                StreamEvent::End => self.saw_end = true,
+                StreamEvent::Error { .. } => {
+                    let status = self.record.status;
+                    self.record
+                        .finish(status, Outcome::StreamError("upstream_error_event"));
+                }
+                _ => {}
+            }
+            codecs.encoder.encode(&event, &mut self.out);
+        }
+        if self.saw_end && !self.record.is_finished() {
+            self.finish_record(Outcome::Ok);
+        }
+        self.out.split().freeze()
     }
 
     fn end_of_upstream(&mut self) -> Option<Bytes> {
-        if self.saw_done {
-            self.ended = true;
-            return None;
+        if let Translation::Translate(codecs) = &mut self.translation {
+            let mut events = std::mem::take(&mut self.events);
+            let result = codecs.decoder.finish(&mut events);
+            let bytes = self.emit(&mut events);
+            if result.is_ok() && self.saw_end {
+                self.ended = true;
+                return Some(bytes).filter(|b| !b.is_empty());
+            }
         }
-        if self.record.is_finished() {
-            // An upstream error event already told the client; end there.
+        if self.saw_end || self.record.is_finished() {
+            // Ended normally, or an upstream error event already told the client.
             self.ended = true;
             return None;
         }
         Some(self.fail("upstream_stream", "upstream stream ended before completion"))
     }
 
-    /// Ends the stream with an OpenAI-shaped error event.
+    fn finish_record(&mut self, outcome: Outcome) {
+        if !self.record.is_finished() {
+            let status = self.record.status;
+            self.record.finish(status, outcome);
+        }
+    }
+
+    /// Ends the stream with an error event in the ingress format.
     fn fail(&mut self, kind: &'static str, message: &str) -> Bytes {
         self.ended = true;
         let status = self.record.status;
         self.record.finish(status, Outcome::StreamError(kind));
-        let body = ErrorBody::new(message, "upstream_error", Some(kind));
-        encode_event(None, &body.to_json())
+        let error = ProviderError {
+            status: 502,
+            kind: "upstream_error".to_owned(),
+            message: message.to_owned(),
+            param: None,
+            code: Some(kind.to_owned()),
+        };
+        match &mut self.translation {
+            Translation::Translate(codecs) => {
+                codecs.encoder.encode_error(&error, &mut self.out);
+                self.out.split().freeze()
+            }
+            Translation::PassThrough(_) => self.ingress.encode_stream_error(&error),
+        }
+    }
+}
+
+/// Pass-through events report usage piecemeal (Anthropic: input tokens in
+/// `message_start`, output tokens in `message_delta`); every field is cumulative, so the
+/// largest value seen for each is the total.
+fn merge_usage(seen: Option<Usage>, new: Usage) -> Usage {
+    let Some(old) = seen else { return new };
+    Usage {
+        input_tokens: old.input_tokens.max(new.input_tokens),
+        output_tokens: old.output_tokens.max(new.output_tokens),
+        cached_input_tokens: old.cached_input_tokens.max(new.cached_input_tokens),
+        cache_creation_input_tokens: old
+            .cache_creation_input_tokens
+            .max(new.cache_creation_input_tokens),
+        reasoning_tokens: old.reasoning_tokens.max(new.reasoning_tokens),
     }
 }

@@ -27,10 +27,7 @@ pub(crate) fn reply(app: &App, parsed: &Parsed) -> Response {
         "toolu_mock_",
     );
     let id = format!("msg_mock_{}", app.next_id());
-    let model = body
-        .get("model")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let model = parsed.model.as_str();
     if parsed.stream {
         return anthropic_stream::respond(app, &id, model, &reply, &parsed.options);
     }

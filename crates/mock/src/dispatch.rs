@@ -13,9 +13,10 @@ use serde_json::Value;
 
 use crate::errors::{self, Dialect};
 use crate::faults::{self, Options};
+use crate::gemini_stream::Framing;
 use crate::routes::App;
 use crate::stats::PendingGuard;
-use crate::{anthropic, embeddings, openai};
+use crate::{anthropic, embeddings, gemini, openai};
 
 /// The model endpoints the mock answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -23,6 +24,8 @@ pub(crate) enum Endpoint {
     ChatCompletions,
     Messages,
     Embeddings,
+    GenerateContent,
+    StreamGenerateContent(Framing),
 }
 
 impl Endpoint {
@@ -30,26 +33,33 @@ impl Endpoint {
         match self {
             Self::Messages => Dialect::Anthropic,
             Self::ChatCompletions | Self::Embeddings => Dialect::OpenAi,
+            Self::GenerateContent | Self::StreamGenerateContent(_) => Dialect::Gemini,
         }
     }
 }
 
-/// A parsed request: its JSON object body, the mock options, and whether
-/// the client asked for a stream.
+/// A model endpoint plus the model its URL names, if it names one (the
+/// Gemini model, the Azure deployment).
+#[derive(Clone, Debug)]
+pub(crate) struct Route {
+    pub endpoint: Endpoint,
+    pub path_model: Option<String>,
+}
+
+/// A parsed request: its JSON object body, the mock options, whether the
+/// client asked for a stream, and the model to echo (without any
+/// `@option` suffix).
 #[derive(Debug)]
 pub(crate) struct Parsed {
     pub body: Value,
     pub options: Options,
     pub stream: bool,
+    pub model: String,
 }
 
-pub(crate) async fn handle(
-    app: &App,
-    endpoint: Endpoint,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Response {
-    let parsed = match parse(endpoint, headers, body) {
+pub(crate) async fn handle(app: &App, route: &Route, headers: &HeaderMap, body: &[u8]) -> Response {
+    let endpoint = route.endpoint;
+    let parsed = match parse(route, headers, body) {
         Ok(parsed) => parsed,
         Err(message) => return errors::bad_request(endpoint.dialect(), &message),
     };
@@ -63,26 +73,47 @@ pub(crate) async fn handle(
     response
 }
 
-fn parse(endpoint: Endpoint, headers: &HeaderMap, body: &[u8]) -> Result<Parsed, String> {
+fn parse(route: &Route, headers: &HeaderMap, body: &[u8]) -> Result<Parsed, String> {
     let body: Value = serde_json::from_slice(body)
         .map_err(|err| format!("request body is not valid JSON: {err}"))?;
     if !body.is_object() {
         return Err("request body must be a JSON object".to_owned());
     }
-    let options = faults::parse(body.get("mock"), headers)?;
-    match body.get("model").and_then(Value::as_str) {
-        Some(model) if !model.is_empty() => {}
-        _ => return Err("missing required field `model`".to_owned()),
-    }
-    let stream = endpoint != Endpoint::Embeddings
-        && body.get("stream").and_then(Value::as_bool) == Some(true);
+    let named = model_name(route, &body).ok_or("missing required field `model`")?;
+    let (model, suffix) = faults::split_model(named);
+    let options = faults::parse(body.get("mock"), headers, suffix)?;
+    let model = model.to_owned();
+    let stream = match route.endpoint {
+        Endpoint::Embeddings | Endpoint::GenerateContent => false,
+        Endpoint::StreamGenerateContent(_) => true,
+        Endpoint::ChatCompletions | Endpoint::Messages => {
+            body.get("stream").and_then(Value::as_bool) == Some(true)
+        }
+    };
     Ok(Parsed {
         body,
         options,
         stream,
+        model,
     })
 }
 
+/// Gemini names the model only in the URL; Azure names a deployment there
+/// and a body `model`, if any, wins; the others name it only in the body.
+fn model_name<'a>(route: &'a Route, body: &'a Value) -> Option<&'a str> {
+    let from_body = body
+        .get("model")
+        .and_then(Value::as_str)
+        .filter(|model| !model.is_empty());
+    let from_path = route
+        .path_model
+        .as_deref()
+        .filter(|model| !model.is_empty());
+    match route.endpoint.dialect() {
+        Dialect::Gemini => from_path,
+        Dialect::OpenAi | Dialect::Anthropic => from_body.or(from_path),
+    }
+}
 async fn respond(app: &App, endpoint: Endpoint, parsed: Parsed) -> Response {
     let options = &parsed.options;
     if options.hang {
@@ -112,5 +143,7 @@ async fn respond(app: &App, endpoint: Endpoint, parsed: Parsed) -> Response {
         Endpoint::ChatCompletions => openai::reply(app, &parsed),
         Endpoint::Messages => anthropic::reply(app, &parsed),
         Endpoint::Embeddings => embeddings::reply(&parsed),
+        Endpoint::GenerateContent => gemini::reply(app, &parsed, None),
+        Endpoint::StreamGenerateContent(framing) => gemini::reply(app, &parsed, Some(framing)),
     }
 }

@@ -26,13 +26,13 @@ struct Input {
 }
 
 pub(crate) fn reply(parsed: &Parsed) -> Response {
-    match build(&parsed.body) {
+    match build(&parsed.body, &parsed.model) {
         Ok(body) => errors::json_response(200, body.to_string()),
         Err(message) => errors::bad_request(Dialect::OpenAi, message),
     }
 }
 
-fn build(body: &Value) -> Result<Value, &'static str> {
+fn build(body: &Value, model: &str) -> Result<Value, &'static str> {
     let inputs = inputs(body.get("input")).ok_or(
         "`input` must be a string, an array of strings, an array of integers or an array of integer arrays",
     )?;
@@ -78,7 +78,7 @@ fn build(body: &Value) -> Result<Value, &'static str> {
     Ok(json!({
         "object": "list",
         "data": data,
-        "model": body.get("model").cloned().unwrap_or(Value::Null),
+        "model": model,
         "usage": {"prompt_tokens": prompt_tokens, "total_tokens": prompt_tokens},
     }))
 }

@@ -13,6 +13,7 @@ use serde_json::json;
 pub(crate) enum Dialect {
     OpenAi,
     Anthropic,
+    Gemini,
 }
 
 /// The `status` fault: an error body matching what the real provider sends
@@ -40,8 +41,20 @@ pub(crate) fn error(dialect: Dialect, status: u16, kind: Option<&str>, message: 
             "type": kind.unwrap_or(anthropic_type(status)),
             "message": message,
         }}),
+        Dialect::Gemini => json!({"error": {
+            "code": status,
+            "message": message,
+            "status": kind.unwrap_or(gemini_status(status)),
+        }}),
     };
     json_response(status, body.to_string())
+}
+
+/// What Azure OpenAI answers for an unknown path or a missing
+/// `api-version`: note the string `code`, unlike every other shape here.
+pub(crate) fn azure_not_found() -> Response {
+    let body = json!({"error": {"code": "404", "message": "Resource not found"}});
+    json_response(404, body.to_string())
 }
 
 /// A response with a JSON body that has already been serialised (or, for
@@ -76,5 +89,22 @@ fn anthropic_type(status: u16) -> &'static str {
         529 => "overloaded_error",
         400..=499 => "invalid_request_error",
         _ => "api_error",
+    }
+}
+
+/// The `google.rpc.Code` name Gemini puts in `error.status`.
+fn gemini_status(status: u16) -> &'static str {
+    match status {
+        401 => "UNAUTHENTICATED",
+        403 => "PERMISSION_DENIED",
+        404 => "NOT_FOUND",
+        409 => "ABORTED",
+        429 => "RESOURCE_EXHAUSTED",
+        499 => "CANCELLED",
+        501 => "UNIMPLEMENTED",
+        503 => "UNAVAILABLE",
+        504 => "DEADLINE_EXCEEDED",
+        400..=499 => "INVALID_ARGUMENT",
+        _ => "INTERNAL",
     }
 }

@@ -1,5 +1,6 @@
-//! Per-request scripting options: read from the body's `"mock"` object and
-//! from `x-mock-<option>` headers, with the body winning per option.
+//! Per-request scripting options: read from the body's `"mock"` object,
+//! from `x-mock-<option>` headers and from a `@key=value,...` suffix on the
+//! model name, with body over header over suffix per option.
 //!
 //! This module only parses and validates; it must never act on an option
 //! (sleeping, failing, shaping output all happen elsewhere).
@@ -40,11 +41,37 @@ impl Options {
     }
 }
 
-/// Merges header and body options and converts them to typed values.
-/// Errors name the offending option so a typo in a test fails loudly
-/// instead of silently producing a normal reply.
-pub(crate) fn parse(body_options: Option<&Value>, headers: &HeaderMap) -> Result<Options, String> {
-    let mut merged = header_options(headers)?;
+/// Splits `gpt-4o@chunks=5,cut_after=2` into the model and the option
+/// text after the `@`. Only an `@` followed by `key=` starts options, so
+/// version tags such as `claude-3-5-sonnet@20240620` stay in the name.
+pub(crate) fn split_model(model: &str) -> (&str, Option<&str>) {
+    for (at, _) in model.match_indices('@') {
+        let (Some(name), Some(tail)) = (model.get(..at), model.get(at + 1..)) else {
+            continue;
+        };
+        let starts_with_key = tail.split_once('=').is_some_and(|(key, _)| {
+            !key.is_empty()
+                && key
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b'-')
+        });
+        if starts_with_key {
+            return (name, Some(tail));
+        }
+    }
+    (model, None)
+}
+
+/// Merges model-suffix, header and body options (later sources win) and
+/// converts them to typed values. Errors name the offending option so a
+/// typo in a test fails loudly instead of silently producing a normal reply.
+pub(crate) fn parse(
+    body_options: Option<&Value>,
+    headers: &HeaderMap,
+    model_suffix: Option<&str>,
+) -> Result<Options, String> {
+    let mut merged = suffix_options(model_suffix)?;
+    merged.extend(header_options(headers)?);
     match body_options {
         None | Some(Value::Null) => {}
         Some(Value::Object(map)) => {
@@ -59,6 +86,24 @@ pub(crate) fn parse(body_options: Option<&Value>, headers: &HeaderMap) -> Result
         apply(&mut options, key, value).map_err(|why| format!("mock: option `{key}` {why}"))?;
     }
     Ok(options)
+}
+
+/// `chunks=5,cut_after=2` as option strings, like header values.
+fn suffix_options(suffix: Option<&str>) -> Result<Map<String, Value>, String> {
+    let mut map = Map::new();
+    for item in suffix.unwrap_or_default().split(',') {
+        if item.is_empty() {
+            continue;
+        }
+        let (key, value) = item
+            .split_once('=')
+            .ok_or_else(|| format!("mock: model suffix item `{item}` must look like key=value"))?;
+        map.insert(
+            key.trim().replace('-', "_"),
+            Value::String(value.trim().to_owned()),
+        );
+    }
+    Ok(map)
 }
 
 fn header_options(headers: &HeaderMap) -> Result<Map<String, Value>, String> {
@@ -157,7 +202,7 @@ mod tests {
         headers.insert("x-mock-status", HeaderValue::from_static("503"));
         headers.insert("x-mock-chunk-delay-ms", HeaderValue::from_static("7"));
         let body = json!({"status": 429, "hang": false});
-        let options = parse(Some(&body), &headers);
+        let options = parse(Some(&body), &headers, None);
         assert!(matches!(
             options,
             Ok(Options { status: Some(429), chunk_delay: Some(d), .. }) if d == Duration::from_millis(7)
@@ -167,9 +212,47 @@ mod tests {
     #[test]
     fn unknown_and_bad_options_are_rejected() {
         let headers = HeaderMap::new();
-        assert!(parse(Some(&json!({"stauts": 500})), &headers).is_err());
-        assert!(parse(Some(&json!({"status": 99})), &headers).is_err());
-        assert!(parse(Some(&json!({"malformed": "xml"})), &headers).is_err());
-        assert!(parse(Some(&json!("fast")), &headers).is_err());
+        assert!(parse(Some(&json!({"stauts": 500})), &headers, None).is_err());
+        assert!(parse(Some(&json!({"status": 99})), &headers, None).is_err());
+        assert!(parse(Some(&json!({"malformed": "xml"})), &headers, None).is_err());
+        assert!(parse(Some(&json!("fast")), &headers, None).is_err());
+        assert!(parse(None, &headers, Some("stauts=500")).is_err());
+        assert!(parse(None, &headers, Some("status=503,hang")).is_err());
+    }
+
+    #[test]
+    fn model_suffix_splits_only_at_options() {
+        assert_eq!(split_model("gpt-4o"), ("gpt-4o", None));
+        assert_eq!(split_model("claude@20240620"), ("claude@20240620", None));
+        assert_eq!(
+            split_model("claude@20240620@status=503"),
+            ("claude@20240620", Some("status=503"))
+        );
+        assert_eq!(
+            split_model("m@content=a@b,chunks=2"),
+            ("m", Some("content=a@b,chunks=2"))
+        );
+    }
+
+    #[test]
+    fn suffix_is_weakest_source() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-mock-chunks", HeaderValue::from_static("4"));
+        let body = json!({"status": 200});
+        let options = parse(
+            Some(&body),
+            &headers,
+            Some("status=503,chunks=9,cut-after=2,malformed=sse"),
+        );
+        assert!(matches!(
+            options,
+            Ok(Options {
+                status: Some(200),
+                chunks: Some(4),
+                cut_after: Some(2),
+                malformed: Some(Malformed::Sse),
+                ..
+            })
+        ));
     }
 }

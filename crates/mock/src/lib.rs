@@ -1,19 +1,25 @@
 //! `sluice-mock`: a deterministic, scriptable mock LLM provider speaking the
-//! OpenAI Chat Completions / Embeddings / Models and Anthropic Messages
-//! wire formats, with per-request fault injection.
+//! OpenAI Chat Completions / Embeddings / Models, Anthropic Messages and
+//! Google Gemini `generateContent` wire formats (plus Azure OpenAI's URL
+//! scheme), with per-request fault injection.
 //!
 //! Used by the gateway's integration tests, by the benchmark as the
 //! upstream, and by users through `sluice mock --listen ADDR`. See
 //! `docs/mock.md` for the endpoints and every scripting option.
 //!
 //! Map of the crate:
-//! - `routes`: HTTP routing, request recording, `/mock/*`, `/v1/models`.
+//! - `routes`: the HTTP surface, request recording, `/mock/*`.
+//! - `paths`: URL resolution for `/v1`, `/v1beta` (Gemini) and `/openai`
+//!   (Azure).
+//! - `catalog`: the static OpenAI and Gemini model lists.
 //! - `dispatch`: the shared request flow and dialect-independent faults.
-//! - `faults`: parsing the `"mock"` body field and `x-mock-*` headers.
+//! - `faults`: parsing the `"mock"` body field, `x-mock-*` headers and the
+//!   `model@key=value` suffix.
 //! - `conversation`: the format-neutral view of a chat request.
 //! - `reply`: deterministic reply text, tool calls, finish reason, usage.
 //! - `openai` / `openai_stream`: Chat Completions bodies and chunk streams.
 //! - `anthropic` / `anthropic_stream`: Messages bodies and event streams.
+//! - `gemini` / `gemini_stream`: `generateContent` bodies and chunk streams.
 //! - `embeddings`: deterministic embedding vectors.
 //! - `sse`: scripted stream bodies, pacing and stream faults.
 //! - `errors`: error bodies in each dialect.
@@ -23,13 +29,17 @@
 
 mod anthropic;
 mod anthropic_stream;
+mod catalog;
 mod conversation;
 mod dispatch;
 mod embeddings;
 mod errors;
 mod faults;
+mod gemini;
+mod gemini_stream;
 mod openai;
 mod openai_stream;
+mod paths;
 mod reply;
 mod routes;
 mod sse;
@@ -130,6 +140,17 @@ impl MockHandle {
     /// `http://{addr}/v1`, ready to use as an OpenAI-style base URL.
     pub fn base_url(&self) -> String {
         format!("http://{}/v1", self.addr)
+    }
+
+    /// `http://{addr}/v1beta`, ready to use as a Gemini base URL.
+    pub fn gemini_base_url(&self) -> String {
+        format!("http://{}/v1beta", self.addr)
+    }
+
+    /// `http://{addr}/openai`, ready to use as an Azure OpenAI base URL
+    /// (deployments live under `/openai/deployments/<name>/`).
+    pub fn azure_base_url(&self) -> String {
+        format!("http://{}/openai", self.addr)
     }
 
     pub fn stats(&self) -> &Stats {

@@ -39,10 +39,7 @@ pub(crate) fn reply(app: &App, parsed: &Parsed) -> Response {
     let meta = Meta {
         id: format!("chatcmpl-mock-{}", app.next_id()),
         created: unix_now(),
-        model: body
-            .get("model")
-            .and_then(Value::as_str)
-            .unwrap_or_default(),
+        model: &parsed.model,
     };
     if parsed.stream {
         let include_usage = body

@@ -290,15 +290,17 @@ fn value_for_property(property: &Value) -> Value {
     {
         return first.clone();
     }
+    // Gemini schemas spell types in capitals (`STRING`, `OBJECT`).
     let kind = match property.get("type") {
-        Some(Value::String(kind)) => Some(kind.as_str()),
+        Some(Value::String(kind)) => Some(kind.to_ascii_lowercase()),
         Some(Value::Array(kinds)) => kinds
             .iter()
             .filter_map(Value::as_str)
-            .find(|k| *k != "null"),
+            .map(str::to_ascii_lowercase)
+            .find(|k| k != "null"),
         _ => None,
     };
-    match kind {
+    match kind.as_deref() {
         Some("string") => Value::from("mock"),
         Some("integer" | "number") => Value::from(1),
         Some("boolean") => Value::Bool(true),

@@ -1,38 +1,28 @@
-//! The HTTP surface: routing, request recording, the `/mock/*` inspection
-//! endpoints and the static model list.
+//! The HTTP surface: the `/mock/*` inspection endpoints, and for every
+//! model API path (`/v1`, `/v1beta`, `/openai`) reading the body, recording
+//! the request and handing it to `paths` and `dispatch`.
 //!
 //! Routing only; this module must never interpret a model request's body
-//! (that starts in `dispatch`).
+//! (that starts in `dispatch`) nor its URL (that is `paths`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::Method;
 use axum::response::Response;
 use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 use crate::MockConfig;
-use crate::dispatch::{self, Endpoint};
+use crate::dispatch;
 use crate::errors::{self, Dialect};
+use crate::paths::{self, Target};
 use crate::stats::{RecordedRequest, Stats};
 
 /// Generous, because benchmark bodies can be large; anything bigger is a
 /// test bug and gets a 413.
 const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
-
-const MODELS: [&str; 5] = [
-    "mock-gpt",
-    "gpt-4o",
-    "gpt-4o-mini",
-    "claude-sonnet-4-5",
-    "text-embedding-3-small",
-];
-
-/// A fixed `created` for models, so the list is byte-for-byte stable.
-const MODELS_CREATED: u64 = 1_700_000_000;
 
 /// Shared state of one mock server.
 #[derive(Clone, Debug)]
@@ -51,7 +41,8 @@ impl App {
         }
     }
 
-    /// The next response number, for `chatcmpl-mock-<n>` / `msg_mock_<n>`.
+    /// The next response number, for `chatcmpl-mock-<n>`, `msg_mock_<n>`
+    /// and `gemini-mock-<n>`.
     pub(crate) fn next_id(&self) -> u64 {
         self.ids.fetch_add(1, Ordering::Relaxed) + 1
     }
@@ -61,14 +52,14 @@ pub(crate) fn router(app: App) -> Router {
     Router::new()
         .route("/mock/stats", get(stats))
         .route("/mock/last-request", get(last_request))
-        .fallback(v1)
+        .fallback(model_api)
         .with_state(app)
 }
 
-async fn v1(State(app): State<App>, request: Request) -> Response {
+async fn model_api(State(app): State<App>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let path = parts.uri.path();
-    if !(path == "/v1" || path.starts_with("/v1/")) {
+    if !paths::is_model_api(path) {
         return errors::error(Dialect::OpenAi, 404, None, "mock: unknown path");
     }
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
@@ -95,44 +86,13 @@ async fn v1(State(app): State<App>, request: Request) -> Response {
     app.stats.record(RecordedRequest {
         method: parts.method.as_str().to_owned(),
         path: path.to_owned(),
+        query: parts.uri.query().unwrap_or_default().to_owned(),
         headers,
         body: body.clone(),
     });
-    let endpoint = match path {
-        "/v1/chat/completions" => Endpoint::ChatCompletions,
-        "/v1/messages" => Endpoint::Messages,
-        "/v1/embeddings" => Endpoint::Embeddings,
-        "/v1/models" if parts.method == Method::GET => return models(),
-        _ if parts.method == Method::GET => return model(path),
-        _ => return errors::error(Dialect::OpenAi, 404, None, "mock: unknown endpoint"),
-    };
-    if parts.method != Method::POST {
-        return errors::error(Dialect::OpenAi, 405, None, "mock: use POST");
-    }
-    dispatch::handle(&app, endpoint, &parts.headers, &body).await
-}
-
-fn model_object(id: &str) -> Value {
-    json!({"id": id, "object": "model", "created": MODELS_CREATED, "owned_by": "sluice-mock"})
-}
-
-fn models() -> Response {
-    let data: Vec<Value> = MODELS.iter().map(|id| model_object(id)).collect();
-    errors::json_response(200, json!({"object": "list", "data": data}).to_string())
-}
-
-/// `GET /v1/models/<id>`, for SDKs that look a model up before using it.
-fn model(path: &str) -> Response {
-    match path.strip_prefix("/v1/models/") {
-        Some(id) if MODELS.contains(&id) => {
-            errors::json_response(200, model_object(id).to_string())
-        }
-        _ => errors::error(
-            Dialect::OpenAi,
-            404,
-            None,
-            "mock: unknown endpoint or model",
-        ),
+    match paths::resolve(&parts.method, path, parts.uri.query()) {
+        Target::Respond(response) => response,
+        Target::Dispatch(route) => dispatch::handle(&app, &route, &parts.headers, &body).await,
     }
 }
 
@@ -167,6 +127,7 @@ async fn last_request(State(app): State<App>) -> Response {
     let body = json!({
         "method": request.method,
         "path": request.path,
+        "query": request.query,
         "headers": headers,
         "body": String::from_utf8_lossy(&request.body),
     });

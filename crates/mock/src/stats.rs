@@ -15,6 +15,8 @@ use bytes::Bytes;
 pub struct RecordedRequest {
     pub method: String,
     pub path: String,
+    /// The raw query string (`api-version=...`, `alt=sse`), empty if none.
+    pub query: String,
     pub headers: Vec<(String, String)>,
     pub body: Bytes,
 }
@@ -30,7 +32,8 @@ pub struct Stats {
 }
 
 impl Stats {
-    /// Every request to any `/v1` endpoint, whatever its outcome.
+    /// Every request to a model API path (`/v1`, `/v1beta`, `/openai`),
+    /// whatever its outcome.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::SeqCst)
     }
@@ -51,7 +54,7 @@ impl Stats {
         self.cancelled.load(Ordering::SeqCst)
     }
 
-    /// The most recent `/v1` request, if any.
+    /// The most recent model API request, if any.
     pub fn last_request(&self) -> Option<RecordedRequest> {
         self.last_request_slot().clone()
     }

@@ -10,6 +10,8 @@
 //! - [`anthropic`]: Anthropic Messages, both ways.
 //! - [`gemini`]: Google Gemini generateContent (provider side).
 //! - [`responses`]: OpenAI Responses (ingress side).
+//! - [`translate`]: the switchboard: each translation step as one call dispatching on the
+//!   ingress or provider format.
 //!
 //! Never depend on tokio, hyper or reqwest here; never log; never panic on input.
 
@@ -19,3 +21,4 @@ pub mod gemini;
 pub mod openai;
 pub mod responses;
 pub mod sse;
+pub mod translate;

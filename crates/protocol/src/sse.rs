@@ -74,6 +74,14 @@ impl RawEvent {
         out
     }
 
+    /// The `event:` field's value without allocating, when present.
+    pub fn event_type(&self) -> Option<&[u8]> {
+        lines(&self.raw).find_map(|line| {
+            let (name, value) = split_field(line);
+            (name == b"event" && line.first() != Some(&b':')).then_some(value)
+        })
+    }
+
     /// The `data` payload without allocating when the event has a single data line
     /// (the common case for LLM streams).
     pub fn single_data(&self) -> Option<&[u8]> {

@@ -13,6 +13,7 @@ mod validate;
 pub use load::{Problem, Problems, load_file, parse};
 pub use secret::Secret;
 
+use sluice_protocol::translate::Provider;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -53,17 +54,62 @@ impl Default for ServerConfig {
 pub enum ProviderKind {
     OpenAi,
     OpenAiCompatible,
-    /// The mock provider: at `base_url`, or the built-in one started in-process.
+    /// Azure OpenAI: deployment URLs, `api-version`, `api-key` header.
+    Azure,
+    Anthropic,
+    /// Google Gemini's native generateContent API.
+    Gemini,
+    /// The mock provider (OpenAI format): at `base_url`, or the built-in one in-process.
     Mock,
 }
 
 impl ProviderKind {
+    pub const ALL: [Self; 6] = [
+        Self::OpenAi,
+        Self::OpenAiCompatible,
+        Self::Azure,
+        Self::Anthropic,
+        Self::Gemini,
+        Self::Mock,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::OpenAi => "openai",
             Self::OpenAiCompatible => "openai-compatible",
+            Self::Azure => "azure",
+            Self::Anthropic => "anthropic",
+            Self::Gemini => "gemini",
             Self::Mock => "mock",
         }
+    }
+
+    /// The wire format this kind of provider accepts.
+    pub fn format(self) -> Provider {
+        match self {
+            Self::OpenAi | Self::OpenAiCompatible | Self::Azure | Self::Mock => {
+                Provider::OpenAiChat
+            }
+            Self::Anthropic => Provider::Anthropic,
+            Self::Gemini => Provider::Gemini,
+        }
+    }
+
+    /// Where the provider lives when the config gives no `base_url`.
+    fn default_base_url(self) -> Option<&'static str> {
+        match self {
+            Self::OpenAi => Some("https://api.openai.com/v1"),
+            Self::Anthropic => Some("https://api.anthropic.com/v1"),
+            Self::Gemini => Some("https://generativelanguage.googleapis.com/v1beta"),
+            Self::OpenAiCompatible | Self::Azure | Self::Mock => None,
+        }
+    }
+
+    fn needs_api_key(self) -> bool {
+        matches!(
+            self,
+            Self::OpenAi | Self::Azure | Self::Anthropic | Self::Gemini
+        )
     }
 }
 
@@ -78,6 +124,8 @@ pub struct ProviderConfig {
     pub timeouts: Timeouts,
     pub http2_prior_knowledge: bool,
     pub max_response_bytes: usize,
+    /// Azure's `api-version` query parameter, or Anthropic's `anthropic-version` header.
+    pub api_version: Option<String>,
     /// Extra headers sent on every upstream request (e.g. `OpenAI-Organization`).
     pub headers: Vec<(String, Secret)>,
 }
@@ -156,6 +204,7 @@ impl Config {
                 timeouts: Timeouts::default(),
                 http2_prior_knowledge: false,
                 max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+                api_version: None,
                 headers: Vec::new(),
             }],
             models: DEMO_MODELS
@@ -186,3 +235,6 @@ const DEMO_MODELS: [&str; 5] = [
 
 /// Largest upstream response body (or stream) accepted by default: 64 MiB.
 pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
+
+/// Azure OpenAI `api-version` used when the config names none (latest GA at writing).
+pub const DEFAULT_AZURE_API_VERSION: &str = "2024-10-21";

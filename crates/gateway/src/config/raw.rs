@@ -38,6 +38,7 @@ pub struct RawProvider {
     pub idle_timeout: Option<String>,
     pub http2_prior_knowledge: Option<bool>,
     pub max_response_bytes: Option<u64>,
+    pub api_version: Option<String>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
 }

@@ -141,30 +141,50 @@ fn server(cx: &mut Ctx<'_>, raw: &RawServer) -> ServerConfig {
 
 fn provider(cx: &mut Ctx<'_>, name: &str, raw: &RawProvider) -> ProviderConfig {
     let path = format!("providers.{name}");
-    let kind = match raw.kind.as_str() {
-        "openai" => ProviderKind::OpenAi,
-        "openai-compatible" => ProviderKind::OpenAiCompatible,
-        "mock" => ProviderKind::Mock,
-        other => {
+    let kind = ProviderKind::ALL
+        .into_iter()
+        .find(|k| k.as_str() == raw.kind)
+        .unwrap_or_else(|| {
+            let known: Vec<&str> = ProviderKind::ALL.iter().map(|k| k.as_str()).collect();
             cx.problem(
                 format!("{path}.kind"),
-                format!("unknown provider kind {other:?} (this build supports openai, openai-compatible, mock)"),
+                format!(
+                    "unknown provider kind {:?} (one of {})",
+                    raw.kind,
+                    known.join(", ")
+                ),
             );
             ProviderKind::OpenAiCompatible
-        }
-    };
+        });
     let base_url = base_url(cx, &path, kind, raw.base_url.as_deref());
     let api_key = raw
         .api_key
         .as_ref()
         .and_then(|k| cx.string(&format!("{path}.api_key"), k))
         .map(Secret::new);
-    if kind == ProviderKind::OpenAi && raw.api_key.is_none() {
+    if kind.needs_api_key() && raw.api_key.is_none() {
         cx.problem(
             format!("{path}.api_key"),
-            "required for kind \"openai\" (e.g. \"${OPENAI_API_KEY}\")",
+            format!(
+                "required for kind {:?} (e.g. \"${{PROVIDER_API_KEY}}\")",
+                kind.as_str()
+            ),
         );
     }
+    let api_version = match (&raw.api_version, kind) {
+        (Some(v), ProviderKind::Azure | ProviderKind::Anthropic) => {
+            cx.string(&format!("{path}.api_version"), v)
+        }
+        (Some(_), _) => {
+            cx.problem(
+                format!("{path}.api_version"),
+                "only for kinds \"azure\" and \"anthropic\"",
+            );
+            None
+        }
+        (None, ProviderKind::Azure) => Some(super::DEFAULT_AZURE_API_VERSION.to_owned()),
+        (None, _) => None,
+    };
     let defaults = Timeouts::default();
     let total = cx.duration(
         &format!("{path}.timeout"),
@@ -219,19 +239,23 @@ fn provider(cx: &mut Ctx<'_>, name: &str, raw: &RawProvider) -> ProviderConfig {
             DEFAULT_MAX_RESPONSE_BYTES,
         ),
         headers,
+        api_version,
     }
 }
 
 fn base_url(cx: &mut Ctx<'_>, path: &str, kind: ProviderKind, raw: Option<&str>) -> Option<String> {
     let key = format!("{path}.base_url");
-    let url = match (raw, kind) {
+    let url = match (raw, kind.default_base_url()) {
         (Some(text), _) => cx.string(&key, text)?,
-        (None, ProviderKind::OpenAi) => "https://api.openai.com/v1".to_owned(),
-        (None, ProviderKind::Mock) => return None,
-        (None, ProviderKind::OpenAiCompatible) => {
+        (None, Some(default)) => default.to_owned(),
+        (None, None) if kind == ProviderKind::Mock => return None,
+        (None, None) => {
             cx.problem(
                 key,
-                "required for kind \"openai-compatible\" (e.g. \"http://127.0.0.1:8000/v1\")",
+                format!(
+                    "required for kind {:?} (e.g. \"http://127.0.0.1:8000/v1\")",
+                    kind.as_str()
+                ),
             );
             return None;
         }

@@ -6,5 +6,7 @@
 pub mod chat;
 pub mod embeddings;
 pub mod health;
+pub mod messages;
 pub mod models;
 mod proxy;
+pub mod responses;

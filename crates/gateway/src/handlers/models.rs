@@ -10,6 +10,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use sluice_protocol::translate::Ingress;
 use std::sync::Arc;
 
 #[derive(Serialize)]
@@ -52,6 +53,6 @@ pub async fn list(State(rt): State<Arc<Runtime>>) -> Response {
 pub async fn retrieve(State(rt): State<Arc<Runtime>>, Path(id): Path<String>) -> Response {
     match find(&rt.models, &id) {
         Some(_) => Json(model(&id)).into_response(),
-        None => GatewayError::ModelNotFound { model: id }.into_response(),
+        None => GatewayError::ModelNotFound { model: id }.respond(Ingress::OpenAiChat),
     }
 }

@@ -1,30 +1,35 @@
 //! Provider clients: one `Upstream` per configured provider, holding its connection pool,
-//! credentials and deadlines. Every kind in this build speaks the OpenAI wire format
-//! (`openai`, `openai-compatible`, `mock`), so one request builder serves them all.
+//! credentials and deadlines, and knowing how its kind addresses an endpoint (URL shape,
+//! auth header, version header or query).
 //!
 //! - [`client`]: the pooled HTTP client (rustls with ring, HTTP/1.1 and HTTP/2).
+//! - [`address`]: the URL and headers each provider kind wants.
 //! - [`send`]: one request to a provider, up to the response head, with errors mapped.
 //!
 //! Must never log or return the provider's API key, nor put upstream error text that may
 //! contain it into a client-visible message unscrubbed.
 
+mod address;
 mod client;
 mod send;
 
-pub use send::{Endpoint, ReadError, read_body_bounded};
+pub use send::{Endpoint, Outgoing, ReadError, read_body_bounded};
 
 use crate::config::{ProviderConfig, ProviderKind, Timeouts};
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::HeaderMap;
+use sluice_protocol::translate::Provider;
 
 /// A provider ready to take requests.
 #[derive(Debug)]
 pub struct Upstream {
     pub name: String,
     pub kind: ProviderKind,
-    /// Endpoint URLs, parsed once: `[chat/completions, embeddings]`.
-    urls: [reqwest::Url; 2],
+    base_url: reqwest::Url,
+    /// URLs that do not depend on the model, parsed once: `[chat, embeddings]`.
+    fixed_urls: [Option<reqwest::Url>; 2],
+    api_version: Option<String>,
     client: reqwest::Client,
-    /// Auth and extra headers, values marked sensitive so they never print.
+    /// Auth, version and extra headers, values marked sensitive so they never print.
     headers: HeaderMap,
     pub timeouts: Timeouts,
     pub max_response_bytes: usize,
@@ -35,8 +40,8 @@ pub struct Upstream {
 pub enum BuildError {
     #[error("provider `{0}`: HTTP client: {1}")]
     Client(String, reqwest::Error),
-    #[error("provider `{0}`: API key is not a valid header value")]
-    Key(String),
+    #[error("provider `{0}`: API key or header is not a valid header value")]
+    Header(String),
     #[error("provider `{0}`: no base URL")]
     NoBaseUrl(String),
     #[error("provider `{0}`: invalid base URL")]
@@ -46,39 +51,25 @@ pub enum BuildError {
 impl Upstream {
     /// Builds the client for `config`; `fallback_url` serves mock providers with no URL.
     pub fn build(config: &ProviderConfig, fallback_url: Option<&str>) -> Result<Self, BuildError> {
-        let base_url = config
+        let name = || config.name.clone();
+        let base = config
             .base_url
             .clone()
             .or_else(|| fallback_url.map(str::to_owned))
-            .ok_or_else(|| BuildError::NoBaseUrl(config.name.clone()))?;
-        let mut headers = HeaderMap::new();
-        if let Some(key) = &config.api_key {
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose()))
-                .map_err(|_| BuildError::Key(config.name.clone()))?;
-            value.set_sensitive(true);
-            headers.insert(axum::http::header::AUTHORIZATION, value);
-        }
-        for (name, value) in &config.headers {
-            // Validated at config load; skip defensively rather than panic.
-            if let (Ok(name), Ok(mut value)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(value.expose()),
-            ) {
-                value.set_sensitive(true);
-                headers.insert(name, value);
-            }
-        }
-        let url = |endpoint: Endpoint| {
-            reqwest::Url::parse(&format!("{base_url}{}", endpoint.path()))
-                .map_err(|_| BuildError::BadUrl(config.name.clone()))
-        };
-        let urls = [url(Endpoint::ChatCompletions)?, url(Endpoint::Embeddings)?];
-        let client =
-            client::build(config).map_err(|e| BuildError::Client(config.name.clone(), e))?;
+            .ok_or_else(|| BuildError::NoBaseUrl(name()))?;
+        let base_url = reqwest::Url::parse(&base).map_err(|_| BuildError::BadUrl(name()))?;
+        let headers = address::headers(config).ok_or_else(|| BuildError::Header(name()))?;
+        let fixed_urls = [
+            address::fixed_url(config.kind, &base, Endpoint::ChatCompletions),
+            address::fixed_url(config.kind, &base, Endpoint::Embeddings),
+        ];
+        let client = client::build(config).map_err(|e| BuildError::Client(name(), e))?;
         Ok(Self {
-            name: config.name.clone(),
+            name: name(),
             kind: config.kind,
-            urls,
+            base_url,
+            fixed_urls,
+            api_version: config.api_version.clone(),
             client,
             headers,
             timeouts: config.timeouts,
@@ -86,11 +77,16 @@ impl Upstream {
         })
     }
 
-    fn url(&self, endpoint: Endpoint) -> reqwest::Url {
-        let index = match endpoint {
-            Endpoint::ChatCompletions => 0,
-            Endpoint::Embeddings => 1,
-        };
-        self.urls[index].clone()
+    /// The wire format this provider accepts.
+    pub fn format(&self) -> Provider {
+        self.kind.format()
+    }
+
+    /// Whether this provider serves `endpoint` at all.
+    pub fn serves(&self, endpoint: Endpoint) -> bool {
+        match endpoint {
+            Endpoint::ChatCompletions => true,
+            Endpoint::Embeddings => self.format() == Provider::OpenAiChat,
+        }
     }
 }

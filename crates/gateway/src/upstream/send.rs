@@ -1,22 +1,22 @@
 //! One request to a provider, up to its response head, within the first-byte deadline.
-//! Error statuses are read (bounded) and turned into client-safe `UpstreamError`s.
+//! Error statuses are read (bounded), decoded in the provider's format and turned into
+//! client-safe `UpstreamError`s.
 //!
 //! Must never return upstream error text that could carry a credential: messages pass
 //! through `scrub` first.
 
 use super::Upstream;
 use crate::error::{Phase, UpstreamError};
-use axum::http::header;
+use axum::http::{HeaderName, HeaderValue, header};
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
-use sluice_protocol::openai::error::ErrorBody;
 use std::time::Duration;
 use tokio::time::{Instant, timeout_at};
 
 /// Error bodies larger than this are not read: the status alone tells enough.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
-/// The OpenAI-format endpoints a provider serves.
+/// The endpoints a provider serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
     ChatCompletions,
@@ -24,6 +24,7 @@ pub enum Endpoint {
 }
 
 impl Endpoint {
+    /// The OpenAI-style path suffix.
     pub fn path(self) -> &'static str {
         match self {
             Self::ChatCompletions => "/chat/completions",
@@ -32,21 +33,38 @@ impl Endpoint {
     }
 }
 
+/// One request as it goes upstream.
+pub struct Outgoing<'a> {
+    pub endpoint: Endpoint,
+    /// The upstream model (in the URL for Azure and Gemini).
+    pub model: &'a str,
+    pub stream: bool,
+    pub body: Bytes,
+    /// Client headers the provider should see (Anthropic's `anthropic-beta`).
+    pub forward: &'a [(HeaderName, HeaderValue)],
+}
+
 impl Upstream {
-    /// Sends `body` and waits for a success status before `deadline`.
+    /// Sends the request and waits for a success status before `deadline`.
     pub async fn send(
         &self,
-        endpoint: Endpoint,
-        body: Bytes,
+        out: Outgoing<'_>,
         deadline: Instant,
     ) -> Result<reqwest::Response, UpstreamError> {
-        let request = self
+        let url = self
+            .url(out.endpoint, out.model, out.stream)
+            .ok_or_else(|| UpstreamError::Protocol {
+                provider: self.name.clone(),
+            })?;
+        let mut request = self
             .client
-            .post(self.url(endpoint))
+            .post(url)
             .headers(self.headers.clone())
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(body);
-        let response = match timeout_at(deadline, request.send()).await {
+            .header(header::CONTENT_TYPE, "application/json");
+        for (name, value) in out.forward {
+            request = request.header(name, value);
+        }
+        let response = match timeout_at(deadline, request.body(out.body).send()).await {
             Err(_) => return Err(self.timeout(Phase::FirstByte)),
             Ok(Err(e)) => return Err(self.transport_error(&e)),
             Ok(Ok(r)) => r,
@@ -64,6 +82,12 @@ impl Upstream {
         }
     }
 
+    pub fn protocol_error(&self) -> UpstreamError {
+        UpstreamError::Protocol {
+            provider: self.name.clone(),
+        }
+    }
+
     pub fn transport_error(&self, e: &reqwest::Error) -> UpstreamError {
         tracing::warn!(provider = %self.name, error = %e, "upstream request failed");
         if e.is_connect() {
@@ -73,28 +97,26 @@ impl Upstream {
         } else if e.is_timeout() {
             self.timeout(Phase::Connect)
         } else {
-            UpstreamError::Protocol {
-                provider: self.name.clone(),
-            }
+            self.protocol_error()
         }
     }
 
     async fn status_error(&self, response: reqwest::Response, deadline: Instant) -> UpstreamError {
         let status = response.status().as_u16();
         let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
-        let body = read_body_bounded(response, MAX_ERROR_BODY, deadline, self.timeouts.idle)
+        let error = read_body_bounded(response, MAX_ERROR_BODY, deadline, self.timeouts.idle)
             .await
             .ok()
-            .and_then(|bytes| serde_json::from_slice::<ErrorBody>(&bytes).ok())
-            .map(|mut body| {
-                body.error.message = scrub(&body.error.message);
-                Box::new(body)
+            .map(|bytes| {
+                let mut error = self.format().decode_error(status, &bytes);
+                error.message = scrub(&error.message);
+                Box::new(error)
             });
         tracing::warn!(provider = %self.name, status, "upstream returned an error status");
         UpstreamError::Status {
             provider: self.name.clone(),
             status,
-            body,
+            error,
             retry_after,
         }
     }
@@ -135,15 +157,15 @@ pub enum ReadError {
     TooLarge,
 }
 
-/// Masks anything shaped like an API key (`sk-...`, `key-...`) in provider text.
+/// Masks anything shaped like an API key (`sk-...`, `AIza...`, `Bearer ...`) in provider text.
 fn scrub(message: &str) -> String {
     message
         .split_inclusive(char::is_whitespace)
         .map(|word| {
             let trimmed = word.trim_matches(|c: char| {
-                c.is_whitespace() || c == '"' || c == '\'' || c == '.' || c == ','
+                c.is_whitespace() || matches!(c, '"' | '\'' | '.' | ',' | ':' | ';' | '(' | ')')
             });
-            let keyish = ["sk-", "sk_", "key-", "Bearer"]
+            let keyish = ["sk-", "sk_", "key-", "AIza", "Bearer"]
                 .iter()
                 .any(|p| trimmed.starts_with(p) && trimmed.len() > 8);
             if keyish {
@@ -163,5 +185,6 @@ mod tests {
     fn scrub_masks_key_like_tokens() {
         let out = scrub("Incorrect API key provided: sk-proj-abc123****wxyz. You can find");
         assert_eq!(out, "Incorrect API key provided: [redacted]. You can find");
+        assert_eq!(scrub("key AIzaSyA-1234567890 bad"), "key [redacted] bad");
     }
 }

@@ -38,7 +38,7 @@ async fn upstream_5xx_is_502_naming_no_internals() {
     let response = h
         .post(
             "/v1/chat/completions",
-            &with_fault("gpt-4o", json!({"status": 503})),
+            &with_fault("gpt-4o", json!({"status": 500})),
         )
         .await;
     assert_eq!(response.status(), 502);
@@ -46,6 +46,19 @@ async fn upstream_5xx_is_502_naming_no_internals() {
     assert_no_leak(&h, &text);
     let body: Value = serde_json::from_str(&text).expect("json");
     assert!(body["error"]["message"].is_string());
+}
+
+#[tokio::test]
+async fn upstream_503_stays_503_so_clients_back_off() {
+    let h = start().await;
+    let response = h
+        .post(
+            "/v1/chat/completions",
+            &with_fault("gpt-4o", json!({"status": 503})),
+        )
+        .await;
+    assert_eq!(response.status(), 503);
+    assert_no_leak(&h, &response.text().await.expect("body"));
 }
 
 #[tokio::test]

@@ -6,8 +6,10 @@
 
 mod binary;
 mod chat;
+mod conformance;
 mod errors;
 mod faults;
+mod ingress;
 mod passthrough;
 mod stream;
 mod support;

@@ -61,9 +61,11 @@ pub async fn start_with(toml: &str) -> Harness {
         .await
         .expect("mock starts");
     let mock_url = mock.base_url();
+    let mock_root = format!("http://{}", mock.addr());
     let dead_url = format!("http://{}/v1", dead_addr());
     let config = sluice::config::parse(toml, |name| match name {
         "MOCK_URL" => Some(mock_url.clone()),
+        "MOCK_ROOT" => Some(mock_root.clone()),
         "DEAD_URL" => Some(dead_url.clone()),
         _ => None,
     })

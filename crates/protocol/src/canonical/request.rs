@@ -82,7 +82,10 @@ impl ChatRequest {
         let mut dropped = Vec::new();
         for (key, value) in &self.extra {
             if changes_answer(self.source, key, value) {
-                return Err(super::TranslateError::unsupported(key.clone(), target.as_str()));
+                return Err(super::TranslateError::unsupported(
+                    key.clone(),
+                    target.as_str(),
+                ));
             }
             dropped.push(key.clone());
         }
@@ -92,24 +95,35 @@ impl ChatRequest {
     /// The name of the function a tool call id refers to, from earlier assistant turns
     /// (Gemini needs names on tool results; OpenAI tool messages carry only ids).
     pub fn tool_name_for(&self, call_id: &str) -> Option<&str> {
-        self.messages.iter().flat_map(|m| &m.content).find_map(|p| match p {
-            Part::ToolCall { id, name, .. } if id == call_id => Some(name.as_str()),
-            _ => None,
-        })
+        self.messages
+            .iter()
+            .flat_map(|m| &m.content)
+            .find_map(|p| match p {
+                Part::ToolCall { id, name, .. } if id == call_id => Some(name.as_str()),
+                _ => None,
+            })
     }
 }
 
 /// Extra fields whose presence (with a non-default value) changes what the client gets
 /// back, so dropping them silently would answer a different question.
 fn changes_answer(source: Format, key: &str, value: &Value) -> bool {
-    let is_default = value.is_null() || *value == Value::Bool(false) || *value == Value::from(1);
+    let is_default = value.is_null() || value.as_bool() == Some(false) || value.as_u64() == Some(1);
     match source {
         Format::OpenAiChat | Format::OpenAiResponses => {
             matches!(
                 key,
-                "n" | "logprobs" | "top_logprobs" | "logit_bias" | "audio" | "prediction" | "web_search_options"
+                "n" | "logprobs"
+                    | "top_logprobs"
+                    | "logit_bias"
+                    | "audio"
+                    | "prediction"
+                    | "web_search_options"
             ) && !is_default
-                || key == "modalities" && value.as_array().is_some_and(|m| m.iter().any(|x| x != "text"))
+                || key == "modalities"
+                    && value
+                        .as_array()
+                        .is_some_and(|m| m.iter().any(|x| x != "text"))
         }
         Format::Anthropic | Format::Gemini => false,
     }
@@ -190,21 +204,24 @@ impl Part {
 pub enum ImageSource {
     /// An http(s) URL. (`data:` URLs are decoded into `Base64` by decoders.)
     Url(String),
-    Base64 { media_type: String, data: String },
+    Base64 {
+        media_type: String,
+        data: String,
+    },
 }
 
 impl ImageSource {
     /// Parses `data:<media>;base64,<data>`; any other string is a URL.
     pub fn from_url(url: &str) -> Self {
-        if let Some(rest) = url.strip_prefix("data:") {
-            if let Some((meta, data)) = rest.split_once(',') {
-                if let Some(media_type) = meta.strip_suffix(";base64") {
-                    return Self::Base64 {
-                        media_type: media_type.to_owned(),
-                        data: data.to_owned(),
-                    };
-                }
-            }
+        let parts = url
+            .strip_prefix("data:")
+            .and_then(|rest| rest.split_once(','))
+            .and_then(|(meta, data)| Some((meta.strip_suffix(";base64")?, data)));
+        if let Some((media_type, data)) = parts {
+            return Self::Base64 {
+                media_type: media_type.to_owned(),
+                data: data.to_owned(),
+            };
         }
         Self::Url(url.to_owned())
     }
@@ -296,9 +313,18 @@ mod tests {
     #[test]
     fn data_urls_become_base64_and_back() {
         let src = ImageSource::from_url("data:image/png;base64,AAAA");
-        assert_eq!(src, ImageSource::Base64 { media_type: "image/png".into(), data: "AAAA".into() });
+        assert_eq!(
+            src,
+            ImageSource::Base64 {
+                media_type: "image/png".into(),
+                data: "AAAA".into()
+            }
+        );
         assert_eq!(src.to_url(), "data:image/png;base64,AAAA");
-        assert_eq!(ImageSource::from_url("https://x/y.png"), ImageSource::Url("https://x/y.png".into()));
+        assert_eq!(
+            ImageSource::from_url("https://x/y.png"),
+            ImageSource::Url("https://x/y.png".into())
+        );
     }
 
     #[test]
@@ -306,7 +332,10 @@ mod tests {
         let mut req = ChatRequest::new("m", Format::OpenAiChat);
         req.extra.insert("user_tag".into(), Value::from("x"));
         req.extra.insert("n".into(), Value::from(1));
-        assert_eq!(req.foreign_extras(Format::Anthropic).ok().map(|v| v.len()), Some(2));
+        assert_eq!(
+            req.foreign_extras(Format::Anthropic).ok().map(|v| v.len()),
+            Some(2)
+        );
         req.extra.insert("n".into(), Value::from(2));
         assert!(matches!(
             req.foreign_extras(Format::Anthropic),

@@ -12,16 +12,35 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum StreamEvent {
     /// The response began.
-    Start { id: String, model: String, created: u64 },
-    TextDelta { text: String },
-    ThinkingDelta { text: String },
+    Start {
+        id: String,
+        model: String,
+        created: u64,
+    },
+    TextDelta {
+        text: String,
+    },
+    ThinkingDelta {
+        text: String,
+    },
     /// Anthropic's signature closing a thinking block.
-    ThinkingSignature { signature: String },
-    RedactedThinking { data: String },
+    ThinkingSignature {
+        signature: String,
+    },
+    RedactedThinking {
+        data: String,
+    },
     /// A tool call begins; `index` counts this response's tool calls from 0.
-    ToolCallStart { index: usize, id: String, name: String },
+    ToolCallStart {
+        index: usize,
+        id: String,
+        name: String,
+    },
     /// A fragment of a tool call's JSON arguments.
-    ToolCallDelta { index: usize, arguments: String },
+    ToolCallDelta {
+        index: usize,
+        arguments: String,
+    },
     /// The model stopped; usage may still follow.
     Finish {
         reason: FinishReason,
@@ -30,7 +49,10 @@ pub enum StreamEvent {
     /// Token counts so far (cumulative; the last one is final).
     Usage(Usage),
     /// The provider reported an error in the stream.
-    Error { kind: String, message: String },
+    Error {
+        kind: String,
+        message: String,
+    },
     /// The provider ended the stream normally (`[DONE]`, `message_stop`, Gemini's last chunk).
     End,
 }

@@ -1,0 +1,74 @@
+//! `POST /v1/messages` in the Anthropic Messages format.
+//!
+//! Reads only the head (model, messages shape, max_tokens, stream); the rest reaches an
+//! Anthropic provider byte for byte, or is translated for any other provider. Like
+//! Anthropic, it requires `anthropic-version` and forwards `anthropic-beta`.
+
+use super::proxy::{ForwardHeaders, Head, Ingest, proxy};
+use crate::error::GatewayError;
+use crate::runtime::Runtime;
+use crate::upstream::Endpoint;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName};
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use sluice_protocol::openai::request::{DecodeError, decode};
+use sluice_protocol::translate::Ingress;
+use std::sync::Arc;
+
+const INGEST: Ingest = Ingest {
+    ingress: Ingress::Anthropic,
+    endpoint: Endpoint::ChatCompletions,
+    name: "messages",
+    decode: decode_head,
+    check_headers,
+};
+
+pub async fn create(State(rt): State<Arc<Runtime>>, req: Request) -> Response {
+    proxy(rt, req, INGEST).await
+}
+
+#[derive(Deserialize)]
+struct MessagesHead<'a> {
+    model: String,
+    #[serde(borrow)]
+    messages: Vec<&'a RawValue>,
+    #[expect(
+        dead_code,
+        reason = "read only to reject a missing or mistyped max_tokens"
+    )]
+    max_tokens: u64,
+    #[serde(default)]
+    stream: Option<bool>,
+}
+
+fn decode_head(body: &[u8]) -> Result<Head, DecodeError> {
+    let head: MessagesHead = decode(body)?;
+    if head.messages.is_empty() {
+        return Err(DecodeError {
+            message: "messages: at least one message is required".to_owned(),
+            param: Some("messages".to_owned()),
+        });
+    }
+    Ok(Head {
+        model: head.model,
+        stream: head.stream.unwrap_or(false),
+    })
+}
+
+/// `anthropic-version` is required, as Anthropic requires it; `anthropic-beta` goes on to
+/// Anthropic providers.
+fn check_headers(headers: &HeaderMap) -> Result<ForwardHeaders, GatewayError> {
+    if !headers.contains_key("anthropic-version") {
+        return Err(GatewayError::BadRequest {
+            message: "anthropic-version: header is required".to_owned(),
+            param: None,
+        });
+    }
+    Ok(headers
+        .get_all("anthropic-beta")
+        .iter()
+        .map(|v| (HeaderName::from_static("anthropic-beta"), v.clone()))
+        .collect())
+}
