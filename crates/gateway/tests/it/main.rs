@@ -13,3 +13,4 @@ mod ingress;
 mod passthrough;
 mod stream;
 mod support;
+mod translation;

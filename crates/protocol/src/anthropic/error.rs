@@ -48,12 +48,24 @@ pub fn stream_error_kind(kind: &str) -> &str {
     known(kind).unwrap_or("api_error")
 }
 
+/// The type to send: a specific known kind is kept (`overloaded_error` on a 500), but the
+/// generic ones yield to what the status says, since Anthropic's SDKs and users expect
+/// 404 to read `not_found_error` even when another format called it invalid_request_error.
+fn kind_for(err: &ProviderError) -> &str {
+    let by_status = kind_for_status(err.status);
+    let generic = |k: &str| matches!(k, "invalid_request_error" | "api_error");
+    match known(&err.kind) {
+        Some(kind) if !generic(kind) || generic(by_status) => kind,
+        _ => by_status,
+    }
+}
+
 /// The error body for a client of this format.
 pub fn encode_error(err: &ProviderError) -> Vec<u8> {
     let body = OutErrorBody {
         kind: "error",
         error: OutErrorDetail {
-            kind: known(&err.kind).unwrap_or(kind_for_status(err.status)),
+            kind: kind_for(err),
             message: &err.message,
         },
     };
@@ -63,8 +75,7 @@ pub fn encode_error(err: &ProviderError) -> Vec<u8> {
 
 /// One `error` SSE event, for failures after the stream began.
 pub fn encode_stream_error(err: &ProviderError) -> Bytes {
-    let kind = known(&err.kind).unwrap_or(kind_for_status(err.status));
-    error_event(kind, &err.message).freeze()
+    error_event(kind_for(err), &err.message).freeze()
 }
 
 /// An upstream error response; never fails.
