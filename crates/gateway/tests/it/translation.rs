@@ -16,7 +16,7 @@ async fn harness() -> Harness {
     start_with(&format!("{CONFIG}{FALLBACK}")).await
 }
 
-fn header<'a>(h: &'a Harness, name: &str) -> Option<String> {
+fn header(h: &Harness, name: &str) -> Option<String> {
     let seen = h.mock.stats().last_request()?;
     seen.headers
         .iter()
