@@ -4,7 +4,7 @@
 # gateway under test alone on CPU 1 and mock + load generator on CPU 0.
 # Method: /work/shared/BENCHMARKING.md; usage and knobs: bench/README.md.
 #
-#   bench/run.sh                      # full run (about 5 minutes)
+#   bench/run.sh                      # full run (about 7 minutes)
 #   BENCH_DURATION=3s bench/run.sh    # quick run
 #
 # Results: bench/results/<UTC timestamp>/ (raw JSON + summary.md) and
@@ -18,8 +18,8 @@ cd "$ROOT"
 DURATION=${BENCH_DURATION:-10s}             # measured time of every workload
 WARMUP=${BENCH_WARMUP:-2s}                  # unmeasured lead-in of rate and streams runs
 CLOSED_WARMUP=${BENCH_CLOSED_WARMUP:-1s}    # same for seq and max (connections, caches)
-RATES=${BENCH_RATES:-200 500 1000}
-STREAM_RATES=${BENCH_STREAM_RATES:-100 300}
+RATES=${BENCH_RATES-200 500 1000}           # empty: none
+STREAM_RATES=${BENCH_STREAM_RATES-100 300}   # empty: none
 STREAM_CHUNKS=${BENCH_STREAM_CHUNKS:-30}
 STREAM_DELAY_MS=${BENCH_STREAM_DELAY_MS:-5}
 MAX_CONNECTIONS=${BENCH_MAX_CONNECTIONS:-64}
@@ -77,7 +77,7 @@ NOFILE=$(ulimit -n)
 [[ $NOFILE == unlimited ]] && NOFILE=1048576
 HOLD_NOTE=""
 MAX_HOLD=$(((NOFILE - 200) / 2))
-if ((HOLD_STREAMS > MAX_HOLD)); then
+if has_target sluice && ((HOLD_STREAMS > MAX_HOLD)); then
     HOLD_NOTE="limited from $HOLD_STREAMS to $MAX_HOLD by the open-files limit ($NOFILE): Sluice needs two sockets per stream"
     log "note: $HOLD_NOTE"
     HOLD_STREAMS=$MAX_HOLD
@@ -160,7 +160,8 @@ if has_target nginx; then
     loadgen wait-ready --url "http://127.0.0.1:$NGINX_PORT/v1/models" --timeout 10s --out "$RES/nginx-ready.json" >/dev/null ||
         { cat "$WORK/nginx/error.log" "$WORK/nginx/stdout.log" >&2 || true; die "nginx did not answer"; }
     NGINX_PIDS=("$NGINX_PID")
-    for child in $(cat "/proc/$NGINX_PID/task/$NGINX_PID/children" 2>/dev/null); do NGINX_PIDS+=("$child"); done
+    read -r -a children <"/proc/$NGINX_PID/task/$NGINX_PID/children" || true
+    NGINX_PIDS+=("${children[@]}")
     ((${#NGINX_PIDS[@]} >= 2)) || die "nginx worker process not found"
     NGINX_IDLE_KB=$(sum_status_kb VmRSS "${NGINX_PIDS[@]}")
 fi
@@ -289,7 +290,7 @@ fi
 find "$RES" -type f -empty -delete
 
 GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo none)
-[[ -n $(git status --porcelain 2>/dev/null) ]] && GIT_REV="$GIT_REV (with uncommitted changes)"
+[[ -n $(git status --porcelain -- . ':!bench/results' 2>/dev/null) ]] && GIT_REV="$GIT_REV (with uncommitted changes)"
 BIN_SIZE=null
 [[ -x $SLUICE ]] && BIN_SIZE=$(stat -c %s "$SLUICE")
 json_str() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }

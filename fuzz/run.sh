@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${FUZZ_SECONDS:-60}"
-for target in $(cargo +nightly fuzz list); do
+targets="${*:-$(cargo +nightly fuzz list)}"
+for target in $targets; do
   echo "== $target (${seconds}s)"
   cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -rss_limit_mb=2048 2>&1 | tail -n 3
 done

@@ -7,9 +7,11 @@ use sluice_protocol::openai::rewrite::replace_model;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(out) = replace_model(data, "fuzz-model") else { return };
+    // Raw values keep what `Value` cannot hold (numbers past f64's range): compare only
+    // inputs that `Value` can represent.
+    let Ok(before) = serde_json::from_slice::<serde_json::Value>(data) else { return };
     let after: serde_json::Value = serde_json::from_slice(&out).expect("rewrite emits JSON");
     assert_eq!(after["model"], "fuzz-model");
-    let before: serde_json::Value = serde_json::from_slice(data).expect("input parsed as object");
     if let (Some(b), Some(a)) = (before.as_object(), after.as_object()) {
         for (k, v) in b {
             // Duplicate keys collapse in Value; only compare members that are unique.

@@ -393,6 +393,7 @@ pub fn render(dir: &Path) -> Result<String, String> {
          |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     );
     let mut notes = Vec::new();
+    let mut noisy = Vec::new();
     for w in workloads(dir) {
         for t in TARGETS {
             let Some(v) = r.run(t, &w) else {
@@ -432,10 +433,7 @@ pub fn render(dir: &Path) -> Result<String, String> {
                 notes.push(format!("- {t} {w}: errors {kinds}{codes}{sample}"));
             }
             if f("proc.noise_pct").unwrap_or(0.0) > 5.0 {
-                notes.push(format!(
-                    "- {t} {w}: noise {:.1} % (other processes busy; rerun for precise figures)",
-                    f("proc.noise_pct").unwrap_or(0.0)
-                ));
+                noisy.push(format!("{t} {w}"));
             }
             if let Some(lag) = f("send_lag_us.p99")
                 && lag > 1000.0
@@ -457,6 +455,13 @@ pub fn render(dir: &Path) -> Result<String, String> {
                 }
             }
         }
+    }
+    if !noisy.is_empty() {
+        notes.push(format!(
+            "- noise above 5 % (other processes busy; rerun for precise figures) in {} of the runs: {}",
+            noisy.len(),
+            noisy.join(", ")
+        ));
     }
     if !notes.is_empty() {
         let _ = writeln!(md, "\nNotes:\n{}", notes.join("\n"));
