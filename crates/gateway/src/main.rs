@@ -4,11 +4,12 @@ use clap::Parser;
 use sluice::cli::{Cli, Plan, plan};
 use std::process::ExitCode;
 
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    sluice::telemetry::init();
+    let _log_guard = sluice::telemetry::init();
     sluice::install_tls_provider();
     let (workers, task) = match plan(Cli::parse()) {
         Plan::Exit(code) => return code,

@@ -19,9 +19,15 @@ fn openai_transcript() -> Vec<u8> {
         )
     };
     let mut out = Vec::new();
-    out.extend_from_slice(&encode_event(None, &chunk(r#"{"role":"assistant","content":""}"#, "null")));
+    out.extend_from_slice(&encode_event(
+        None,
+        &chunk(r#"{"role":"assistant","content":""}"#, "null"),
+    ));
     for i in 0..CHUNKS {
-        out.extend_from_slice(&encode_event(None, &chunk(&format!(r#"{{"content":" tok{i}"}}"#), "null")));
+        out.extend_from_slice(&encode_event(
+            None,
+            &chunk(&format!(r#"{{"content":" tok{i}"}}"#), "null"),
+        ));
     }
     out.extend_from_slice(&encode_event(None, &chunk("{}", r#""stop""#)));
     out.extend_from_slice(&encode_event(
@@ -35,14 +41,27 @@ fn openai_transcript() -> Vec<u8> {
 /// An Anthropic stream with the same answer.
 fn anthropic_transcript() -> Vec<u8> {
     let mut out = Vec::new();
-    let mut push = |event: &str, data: String| out.extend_from_slice(&encode_event(Some(event), &data));
+    let mut push =
+        |event: &str, data: String| out.extend_from_slice(&encode_event(Some(event), &data));
     push("message_start", r#"{"type":"message_start","message":{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":12,"output_tokens":1}}}"#.into());
-    push("content_block_start", r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#.into());
+    push(
+        "content_block_start",
+        r#"{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}"#
+            .into(),
+    );
     push("ping", r#"{"type":"ping"}"#.into());
     for i in 0..CHUNKS {
-        push("content_block_delta", format!(r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":" tok{i}"}}}}"#));
+        push(
+            "content_block_delta",
+            format!(
+                r#"{{"type":"content_block_delta","index":0,"delta":{{"type":"text_delta","text":" tok{i}"}}}}"#
+            ),
+        );
     }
-    push("content_block_stop", r#"{"type":"content_block_stop","index":0}"#.into());
+    push(
+        "content_block_stop",
+        r#"{"type":"content_block_stop","index":0}"#.into(),
+    );
     push("message_delta", r#"{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":30}}"#.into());
     push("message_stop", r#"{"type":"message_stop"}"#.into());
     out
@@ -91,16 +110,41 @@ fn streams(c: &mut Criterion) {
     let anthropic = anthropic_transcript();
     let req = ChatRequest::new("m", Format::OpenAiChat);
     let mut group = c.benchmark_group("stream_30_chunks");
-    group.bench_function("passthrough_openai", |b| b.iter(|| passthrough(Provider::OpenAiChat, black_box(&openai))));
-    group.bench_function("passthrough_anthropic", |b| b.iter(|| passthrough(Provider::Anthropic, black_box(&anthropic))));
+    group.bench_function("passthrough_openai", |b| {
+        b.iter(|| passthrough(Provider::OpenAiChat, black_box(&openai)))
+    });
+    group.bench_function("passthrough_anthropic", |b| {
+        b.iter(|| passthrough(Provider::Anthropic, black_box(&anthropic)))
+    });
     group.bench_function("anthropic_to_openai", |b| {
-        b.iter(|| translate(Provider::Anthropic, Ingress::OpenAiChat, black_box(&anthropic), &req))
+        b.iter(|| {
+            translate(
+                Provider::Anthropic,
+                Ingress::OpenAiChat,
+                black_box(&anthropic),
+                &req,
+            )
+        })
     });
     group.bench_function("openai_to_anthropic", |b| {
-        b.iter(|| translate(Provider::OpenAiChat, Ingress::Anthropic, black_box(&openai), &req))
+        b.iter(|| {
+            translate(
+                Provider::OpenAiChat,
+                Ingress::Anthropic,
+                black_box(&openai),
+                &req,
+            )
+        })
     });
     group.bench_function("openai_to_responses", |b| {
-        b.iter(|| translate(Provider::OpenAiChat, Ingress::Responses, black_box(&openai), &req))
+        b.iter(|| {
+            translate(
+                Provider::OpenAiChat,
+                Ingress::Responses,
+                black_box(&openai),
+                &req,
+            )
+        })
     });
     group.finish();
 }
@@ -108,12 +152,19 @@ fn streams(c: &mut Criterion) {
 fn requests(c: &mut Criterion) {
     let mut group = c.benchmark_group("request");
     group.bench_function("openai_head_passthrough", |b| {
-        b.iter(|| sluice_protocol::openai::request::decode::<sluice_protocol::openai::request::ChatRequestHead>(black_box(REQUEST)).is_ok())
+        b.iter(|| {
+            sluice_protocol::openai::request::decode::<
+                sluice_protocol::openai::request::ChatRequestHead,
+            >(black_box(REQUEST))
+            .is_ok()
+        })
     });
     for provider in [Provider::Anthropic, Provider::Gemini] {
         group.bench_function(format!("openai_to_{}", provider.format().as_str()), |b| {
             b.iter(|| {
-                let req = Ingress::OpenAiChat.decode_request(black_box(REQUEST)).ok()?;
+                let req = Ingress::OpenAiChat
+                    .decode_request(black_box(REQUEST))
+                    .ok()?;
                 provider.encode_request(&req, &mut Vec::new()).ok()
             })
         });

@@ -59,9 +59,12 @@ impl Upstream {
         let mut request = self
             .client
             .post(url)
-            .headers(self.headers.clone())
             .header(header::CONTENT_TYPE, "application/json");
-        for (name, value) in out.forward {
+        for (name, value) in self
+            .headers
+            .iter()
+            .chain(out.forward.iter().map(|(n, v)| (n, v)))
+        {
             request = request.header(name, value);
         }
         let response = match timeout_at(deadline, request.body(out.body).send()).await {
@@ -130,6 +133,8 @@ pub async fn read_body_bounded(
     deadline: Instant,
     idle: Duration,
 ) -> Result<Bytes, ReadError> {
+    // Most bodies arrive in one chunk: keep it as is and copy only when a second comes.
+    let mut first: Option<Bytes> = None;
     let mut out = BytesMut::new();
     let mut stream = response.bytes_stream();
     loop {
@@ -137,13 +142,23 @@ pub async fn read_body_bounded(
         match timeout_at(until, stream.next()).await {
             Err(_) if until < deadline => return Err(ReadError::Idle),
             Err(_) => return Err(ReadError::Timeout),
+            Ok(None) if out.is_empty() => return Ok(first.unwrap_or_default()),
             Ok(None) => return Ok(out.freeze()),
             Ok(Some(Err(_))) => return Err(ReadError::Transport),
             Ok(Some(Ok(chunk))) => {
-                if out.len() + chunk.len() > limit {
+                let held = first.as_ref().map_or(0, Bytes::len) + out.len();
+                if held + chunk.len() > limit {
                     return Err(ReadError::TooLarge);
                 }
-                out.extend_from_slice(&chunk);
+                match first.take() {
+                    None if out.is_empty() => first = Some(chunk),
+                    earlier => {
+                        if let Some(earlier) = earlier {
+                            out.extend_from_slice(&earlier);
+                        }
+                        out.extend_from_slice(&chunk);
+                    }
+                }
             }
         }
     }
