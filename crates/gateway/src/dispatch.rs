@@ -19,6 +19,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use futures_util::stream::BoxStream;
 use sluice_protocol::canonical::{ChatRequest, TranslateError, Usage};
+use sluice_protocol::openai::rewrite::{Edits, rewrite};
 use sluice_protocol::translate::{Ingress, Provider};
 use std::sync::{Arc, OnceLock};
 use tokio::time::{Instant, timeout_at};
@@ -32,6 +33,8 @@ pub struct Call<'a> {
     pub stream: bool,
     /// Client headers for providers of the ingress format (`anthropic-beta`).
     pub forward: Vec<(HeaderName, HeaderValue)>,
+    /// The client asked for stream usage itself (OpenAI `stream_options.include_usage`).
+    pub usage_requested: bool,
     /// The canonical request, decoded on first need and shared by later attempts.
     canonical: OnceLock<Result<Arc<ChatRequest>, TranslateError>>,
 }
@@ -51,6 +54,7 @@ impl<'a> Call<'a> {
             requested_model: model,
             stream,
             forward: Vec::new(),
+            usage_requested: false,
             canonical: OnceLock::new(),
         }
     }
@@ -65,8 +69,12 @@ impl<'a> Call<'a> {
 /// How the committed response reaches the client.
 #[derive(Debug, Clone)]
 pub enum Mode {
-    /// Same format both sides: upstream bytes go to the client unchanged.
-    PassThrough(Provider),
+    /// Same format both sides: upstream bytes go to the client unchanged, except the
+    /// usage chunk Sluice asked for on the client's behalf (`hide_usage_chunk`).
+    PassThrough {
+        provider: Provider,
+        hide_usage_chunk: bool,
+    },
     /// Translated through the canonical model.
     Translate {
         provider: Provider,
@@ -173,17 +181,29 @@ fn prepare(
         ));
     }
     if call.ingress.same_as() == Some(provider) || call.endpoint == Endpoint::Embeddings {
-        let body = if target.model == call.requested_model {
+        // Usage is part of every interaction record: ask an OpenAI-format provider for it
+        // on streams, and hide the extra chunk from a client that did not ask.
+        let include_usage = provider == Provider::OpenAiChat
+            && call.endpoint == Endpoint::ChatCompletions
+            && call.stream
+            && !call.usage_requested;
+        let edits = Edits {
+            model: (target.model != call.requested_model).then_some(target.model.as_str()),
+            include_usage,
+        };
+        let body = if edits.model.is_none() && !edits.include_usage {
             call.body.clone()
         } else {
-            let rewritten =
-                sluice_protocol::openai::rewrite::replace_model(call.body, &target.model)
-                    .map_err(|e| TranslateError::invalid(format!("request body: {e}"), None))?;
+            let rewritten = rewrite(call.body, edits)
+                .map_err(|e| TranslateError::invalid(format!("request body: {e}"), None))?;
             Bytes::from(rewritten)
         };
         return Ok(Prepared {
             body,
-            mode: Mode::PassThrough(provider),
+            mode: Mode::PassThrough {
+                provider,
+                hide_usage_chunk: include_usage,
+            },
         });
     }
     let request = call.canonical()?;
@@ -216,7 +236,7 @@ async fn attempt(
     let deadline = start + upstream.timeouts.total;
     let first_byte_deadline = (start + upstream.timeouts.first_byte).min(deadline);
     let forward: &[(HeaderName, HeaderValue)] = match prepared.mode {
-        Mode::PassThrough(_) => &call.forward,
+        Mode::PassThrough { .. } => &call.forward,
         Mode::Translate { .. } => &[],
     };
     let out = Outgoing {
@@ -296,7 +316,10 @@ fn full_body(
         upstream.protocol_error()
     };
     match mode {
-        Mode::PassThrough(Provider::OpenAiChat) => {
+        Mode::PassThrough {
+            provider: Provider::OpenAiChat,
+            ..
+        } => {
             serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
                 .map_err(|_| invalid("not JSON"))?;
             let usage = sluice_protocol::openai::usage::find_usage(bytes);
@@ -305,7 +328,7 @@ fn full_body(
                 usage,
             })
         }
-        Mode::PassThrough(provider) => {
+        Mode::PassThrough { provider, .. } => {
             let response = provider
                 .decode_response(bytes)
                 .map_err(|e| invalid(&e.to_string()))?;

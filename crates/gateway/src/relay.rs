@@ -31,7 +31,11 @@ pub struct RelayLimits {
 
 /// How events cross the relay.
 pub enum Translation {
-    PassThrough(Provider),
+    PassThrough {
+        provider: Provider,
+        /// Drop the final usage-only chunk: Sluice asked for it, the client did not.
+        hide_usage_chunk: bool,
+    },
     /// Boxed: the codecs' state is large and pass-through streams should not pay for it.
     Translate(Box<Codecs>),
 }
@@ -142,7 +146,11 @@ impl Relay {
     /// Handles one upstream event; returns the bytes for the client (maybe empty).
     fn on_event(&mut self, event: RawEvent) -> Option<Bytes> {
         match &mut self.translation {
-            Translation::PassThrough(provider) => {
+            Translation::PassThrough {
+                provider,
+                hide_usage_chunk,
+            } => {
+                let hide_usage_chunk = *hide_usage_chunk;
                 let tap = {
                     let event_type = event.event_type().and_then(|t| std::str::from_utf8(t).ok());
                     match event.single_data() {
@@ -158,6 +166,9 @@ impl Relay {
                 }
                 if let Some(usage) = tap.usage {
                     self.record.usage = Some(merge_usage(self.record.usage, usage));
+                    if hide_usage_chunk && is_usage_only_chunk(&event) {
+                        return Some(Bytes::new());
+                    }
                 }
                 if tap.error {
                     self.finish_record(Outcome::StreamError("upstream_error_event"));
@@ -259,7 +270,7 @@ impl Relay {
                 codecs.encoder.encode_error(&error, &mut self.out);
                 self.out.split().freeze()
             }
-            Translation::PassThrough(_) => self.ingress.encode_stream_error(&error),
+            Translation::PassThrough { .. } => self.ingress.encode_stream_error(&error),
         }
     }
 }
@@ -278,4 +289,12 @@ fn merge_usage(seen: Option<Usage>, new: Usage) -> Usage {
             .max(new.cache_creation_input_tokens),
         reasoning_tokens: old.reasoning_tokens.max(new.reasoning_tokens),
     }
+}
+
+/// OpenAI's final usage chunk carries no choices (servers that report usage on every
+/// chunk keep their choices and are forwarded).
+fn is_usage_only_chunk(event: &RawEvent) -> bool {
+    event
+        .single_data()
+        .is_some_and(|data| memchr::memmem::find(data, b"\"choices\":[]").is_some())
 }

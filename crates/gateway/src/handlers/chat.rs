@@ -33,6 +33,10 @@ fn decode_head(body: &[u8]) -> Result<Head, DecodeError> {
         });
     }
     Ok(Head {
+        usage_requested: head
+            .stream_options
+            .and_then(|o| o.include_usage)
+            .unwrap_or(false),
         stream: head.is_stream(),
         model: head.model,
     })

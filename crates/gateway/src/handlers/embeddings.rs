@@ -26,6 +26,7 @@ pub async fn create(State(rt): State<Arc<Runtime>>, req: Request) -> Response {
 fn decode_head(body: &[u8]) -> Result<Head, DecodeError> {
     let head: EmbeddingsRequestHead = decode(body)?;
     Ok(Head {
+        usage_requested: false,
         model: head.model,
         stream: false,
     })

@@ -52,6 +52,7 @@ fn decode_head(body: &[u8]) -> Result<Head, DecodeError> {
         });
     }
     Ok(Head {
+        usage_requested: false,
         model: head.model,
         stream: head.stream.unwrap_or(false),
     })

@@ -31,6 +31,8 @@ pub type ForwardHeaders = Vec<(HeaderName, HeaderValue)>;
 pub struct Head {
     pub model: String,
     pub stream: bool,
+    /// The client asked for stream usage (OpenAI `stream_options.include_usage`).
+    pub usage_requested: bool,
 }
 
 /// One endpoint: its ingress format, upstream endpoint, and head decoder.
@@ -94,6 +96,7 @@ async fn forward(
         head.stream,
     );
     call.forward = forward_headers;
+    call.usage_requested = head.usage_requested;
     let committed = dispatch(rt, &targets, &call).await?;
     record.provider = Some(committed.upstream.name.clone());
     record.upstream_model = Some(committed.model.clone());
@@ -140,7 +143,13 @@ fn respond(committed: Committed, ingress: Ingress, mut record: Interaction) -> R
                 max_event_bytes: MAX_EVENT_BYTES,
             };
             let translation = match mode {
-                Mode::PassThrough(provider) => Translation::PassThrough(provider),
+                Mode::PassThrough {
+                    provider,
+                    hide_usage_chunk,
+                } => Translation::PassThrough {
+                    provider,
+                    hide_usage_chunk,
+                },
                 Mode::Translate { provider, request } => Translation::Translate(Box::new(Codecs {
                     decoder: StreamDecoder::new(provider),
                     encoder: StreamEncoder::new(ingress, &request),

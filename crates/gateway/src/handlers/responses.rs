@@ -33,6 +33,7 @@ struct ResponsesHead {
 fn decode_head(body: &[u8]) -> Result<Head, DecodeError> {
     let head: ResponsesHead = decode(body)?;
     Ok(Head {
+        usage_requested: false,
         model: head.model,
         stream: head.stream.unwrap_or(false),
     })

@@ -138,3 +138,22 @@ async fn client_leaving_a_waiting_request_cancels_the_upstream_call() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn usage_is_requested_upstream_but_hidden_from_a_client_that_did_not_ask() {
+    let h = start().await;
+    let response = h
+        .post(
+            "/v1/chat/completions",
+            &chat_stream("gpt-4o", json!({"chunks": 4})),
+        )
+        .await;
+    let seen = read_sse(response).await;
+    assert!(seen.ends_with_done());
+    assert!(
+        seen.json().iter().all(|c| c["choices"] != json!([])),
+        "usage-only chunk leaked: {:?}",
+        seen.data()
+    );
+    assert_eq!(h.upstream_body()["stream_options"]["include_usage"], true);
+}

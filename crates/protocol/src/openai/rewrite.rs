@@ -31,31 +31,66 @@ impl<'de> serde::Deserialize<'de> for Members<'de> {
     }
 }
 
+/// What to change in a request body on the pass-through path.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Edits<'a> {
+    /// Set the top-level `model`.
+    pub model: Option<&'a str>,
+    /// Set `stream_options.include_usage` to true (keeping other stream options), so the
+    /// provider reports usage at the end of a stream the client did not ask usage for.
+    pub include_usage: bool,
+}
+
 /// Returns `body` with its top-level `"model"` set to `model` (added when absent).
 pub fn replace_model(body: &[u8], model: &str) -> Result<Vec<u8>, serde_json::Error> {
+    rewrite(
+        body,
+        Edits {
+            model: Some(model),
+            include_usage: false,
+        },
+    )
+}
+
+/// Applies `edits` to a JSON object body; members not edited keep their exact bytes.
+pub fn rewrite(body: &[u8], edits: Edits<'_>) -> Result<Vec<u8>, serde_json::Error> {
     let Members(members) = serde_json::from_slice(body)?;
-    let mut out = Vec::with_capacity(body.len() + model.len());
+    let mut out = Vec::with_capacity(body.len() + 64);
     out.push(b'{');
-    let mut wrote_model = false;
+    let (mut wrote_model, mut wrote_options) = (false, false);
     for (i, (key, value)) in members.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         serde_json::to_writer(&mut out, key.as_ref())?;
         out.push(b':');
-        if key == "model" {
-            serde_json::to_writer(&mut out, model)?;
-            wrote_model = true;
-        } else {
-            out.extend_from_slice(value.get().as_bytes());
+        match (key.as_ref(), edits.model) {
+            ("model", Some(model)) => {
+                serde_json::to_writer(&mut out, model)?;
+                wrote_model = true;
+            }
+            ("stream_options", _) if edits.include_usage => {
+                let mut options: serde_json::Map<String, serde_json::Value> =
+                    serde_json::from_str(value.get()).unwrap_or_default();
+                options.insert("include_usage".to_owned(), serde_json::Value::Bool(true));
+                serde_json::to_writer(&mut out, &options)?;
+                wrote_options = true;
+            }
+            _ => out.extend_from_slice(value.get().as_bytes()),
         }
     }
-    if !wrote_model {
-        if !members.is_empty() {
+    let mut append = |key: &[u8], value: &[u8]| {
+        if out.len() > 1 {
             out.push(b',');
         }
-        out.extend_from_slice(b"\"model\":");
-        serde_json::to_writer(&mut out, model)?;
+        out.extend_from_slice(key);
+        out.extend_from_slice(value);
+    };
+    if let (Some(model), false) = (edits.model, wrote_model) {
+        append(b"\"model\":", serde_json::to_string(model)?.as_bytes());
+    }
+    if edits.include_usage && !wrote_options {
+        append(b"\"stream_options\":", b"{\"include_usage\":true}");
     }
     out.push(b'}');
     Ok(out)
@@ -72,6 +107,25 @@ mod tests {
         assert_eq!(
             out.ok().and_then(Result::ok).as_deref(),
             Some(r#"{"model":"gpt-4o","x":1.50,"nested":{"b":[1, 2]},"s":"\u00e9"}"#)
+        );
+    }
+
+    #[test]
+    fn turns_on_stream_usage_keeping_other_options() {
+        let edits = Edits {
+            model: None,
+            include_usage: true,
+        };
+        let out =
+            rewrite(br#"{"stream":true,"stream_options":{"x":1}}"#, edits).map(String::from_utf8);
+        assert_eq!(
+            out.ok().and_then(Result::ok).as_deref(),
+            Some(r#"{"stream":true,"stream_options":{"x":1,"include_usage":true}}"#)
+        );
+        let out = rewrite(br#"{"stream":true}"#, edits).map(String::from_utf8);
+        assert_eq!(
+            out.ok().and_then(Result::ok).as_deref(),
+            Some(r#"{"stream":true,"stream_options":{"include_usage":true}}"#)
         );
     }
 
