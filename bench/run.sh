@@ -196,9 +196,13 @@ run() { # TARGET WORKLOAD SUBCOMMAND [ARGS...]
         for p in "${NGINX_PIDS[@]}"; do gw+=(--gateway-pid "$p"); done
         alive nginx "$NGINX_PID" "$WORK/nginx/error.log"
         ;;
-    sluice)
+    sluice | sluice-tr)
         url=http://127.0.0.1:$SLUICE_PORT$PATH_CC
         gw=(--gateway-pid "$SLUICE_PID")
+        # sluice-tr: the same Sluice, a model whose provider speaks Anthropic's format.
+        # The mock's `mock` body field does not survive translation: streams carry their
+        # script in the model name instead (`bench-anthropic@chunks=30,...`).
+        [ "$target" = sluice-tr ] && gw+=(--model "${TR_MODEL:-bench-anthropic}")
         alive sluice "$SLUICE_PID" "$WORK/sluice.log"
         ;;
     esac
@@ -228,6 +232,16 @@ for r in $STREAM_RATES; do
 done
 log "max: $MAX_CONNECTIONS connections closed loop, $DURATION"
 each "max-c$MAX_CONNECTIONS" max --connections "$MAX_CONNECTIONS" --duration "$DURATION" --warmup "$CLOSED_WARMUP"
+
+# Translation against pass-through, same Sluice, same mock (OpenAI ingress, Anthropic provider).
+if has_target sluice && [ "${BENCH_TRANSLATION:-1}" = 1 ]; then
+    log "translation: OpenAI ingress to an Anthropic-format provider"
+    run sluice-tr seq-c1 seq --duration "$DURATION" --warmup "$CLOSED_WARMUP"
+    TR_MODEL="bench-anthropic@chunks=$STREAM_CHUNKS,chunk_delay_ms=$STREAM_DELAY_MS" \
+        run sluice-tr streams-100 streams --rps 100 --duration "$DURATION" --warmup "$WARMUP" \
+        --chunks "$STREAM_CHUNKS" --chunk-delay-ms "$STREAM_DELAY_MS"
+    run sluice-tr "max-c$MAX_CONNECTIONS" max --connections "$MAX_CONNECTIONS" --duration "$DURATION" --warmup "$CLOSED_WARMUP"
+fi
 
 NGINX_PEAK_KB=null
 SLUICE_PEAK_KB=null

@@ -179,13 +179,9 @@ impl Relay {
                 Some(event.into_raw())
             }
             Translation::Translate(codecs) => {
-                let parsed = event.parse();
-                let data = parsed.data.as_deref().unwrap_or_default();
+                let (kind, data) = event.type_and_data();
                 let mut events = std::mem::take(&mut self.events);
-                let result =
-                    codecs
-                        .decoder
-                        .decode(parsed.event.as_deref(), data.as_bytes(), &mut events);
+                let result = codecs.decoder.decode(kind, &data, &mut events);
                 let bytes = self.emit(&mut events);
                 self.events = events;
                 match result {

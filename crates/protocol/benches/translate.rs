@@ -89,9 +89,8 @@ fn translate(provider: Provider, ingress: Ingress, transcript: &[u8], req: &Chat
     let mut events = Vec::new();
     let mut out = BytesMut::new();
     while let Ok(Some(raw)) = sse.next_event() {
-        let parsed = raw.parse();
-        let data = parsed.data.unwrap_or_default();
-        let _ = decoder.decode(parsed.event.as_deref(), data.as_bytes(), &mut events);
+        let (kind, data) = raw.type_and_data();
+        let _ = decoder.decode(kind, &data, &mut events);
         for event in events.drain(..) {
             encoder.encode(&event, &mut out);
         }

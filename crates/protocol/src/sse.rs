@@ -74,6 +74,18 @@ impl RawEvent {
         out
     }
 
+    /// The event type and data without copying in the common single-`data:`-line case
+    /// (multi-line data is joined into an owned buffer). Non-UTF-8 event types read as
+    /// absent.
+    pub fn type_and_data(&self) -> (Option<&str>, std::borrow::Cow<'_, [u8]>) {
+        let kind = self.event_type().and_then(|t| std::str::from_utf8(t).ok());
+        let data = match self.single_data() {
+            Some(data) => std::borrow::Cow::Borrowed(data),
+            None => std::borrow::Cow::Owned(self.parse().data.unwrap_or_default().into_bytes()),
+        };
+        (kind, data)
+    }
+
     /// The `event:` field's value without allocating, when present.
     pub fn event_type(&self) -> Option<&[u8]> {
         lines(&self.raw).find_map(|line| {
