@@ -320,9 +320,8 @@ fn full_body(
             provider: Provider::OpenAiChat,
             ..
         } => {
-            serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+            let usage = sluice_protocol::openai::usage::validate_and_find_usage(bytes)
                 .map_err(|_| invalid("not JSON"))?;
-            let usage = sluice_protocol::openai::usage::find_usage(bytes);
             Ok(CommittedBody::Full {
                 bytes: bytes.clone(),
                 usage,

@@ -41,20 +41,32 @@ pub fn find_usage(json: &[u8]) -> Option<Usage> {
     // Most stream chunks carry no usage; skip them without parsing.
     memchr::memmem::find(json, b"\"usage\"")?;
     let parsed: WithUsage = serde_json::from_slice(json).ok()?;
-    let wire = parsed.usage?;
-    Some(Usage {
-        input_tokens: wire.prompt_tokens,
-        output_tokens: wire.completion_tokens,
-        cached_input_tokens: wire
-            .prompt_tokens_details
-            .and_then(|d| d.cached_tokens)
-            .unwrap_or(0),
-        cache_creation_input_tokens: 0,
-        reasoning_tokens: wire
-            .completion_tokens_details
-            .and_then(|d| d.reasoning_tokens)
-            .unwrap_or(0),
-    })
+    parsed.usage.map(Usage::from)
+}
+
+/// Validates a whole response body as JSON and reads its usage in the same pass
+/// (the pass-through path needs both, and one parse costs half of two).
+pub fn validate_and_find_usage(json: &[u8]) -> Result<Option<Usage>, serde_json::Error> {
+    let parsed: WithUsage = serde_json::from_slice(json)?;
+    Ok(parsed.usage.map(Usage::from))
+}
+
+impl From<WireUsage> for Usage {
+    fn from(wire: WireUsage) -> Self {
+        Usage {
+            input_tokens: wire.prompt_tokens,
+            output_tokens: wire.completion_tokens,
+            cached_input_tokens: wire
+                .prompt_tokens_details
+                .and_then(|d| d.cached_tokens)
+                .unwrap_or(0),
+            cache_creation_input_tokens: 0,
+            reasoning_tokens: wire
+                .completion_tokens_details
+                .and_then(|d| d.reasoning_tokens)
+                .unwrap_or(0),
+        }
+    }
 }
 
 /// True when a stream chunk is an in-band error object (`{"error":{...}}`).
