@@ -79,6 +79,12 @@ impl Pair {
         seen
     }
 
+    /// A non-stream request for `self.model(suffix)` with `turns`.
+    async fn ask(&self, h: &Harness, suffix: &str, turns: &[Turn<'_>]) -> (u16, Value) {
+        let body = self.client.request(&self.model(suffix), turns, false);
+        self.call(h, &body).await
+    }
+
     fn client_name(&self) -> &'static str {
         match self.client {
             Client::OpenAi => "openai",
@@ -89,14 +95,7 @@ impl Pair {
 
     pub async fn simple(&self) {
         let h = self.harness().await;
-        let (status, body) = self
-            .call(
-                &h,
-                &self
-                    .client
-                    .request(&self.model(""), &[Turn::User("hello")], false),
-            )
-            .await;
+        let (status, body) = self.ask(&h, "", &[Turn::User("hello")]).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(self.client.text(&body), "Mock reply to: hello");
     }
@@ -122,9 +121,7 @@ impl Pair {
             Turn::Assistant("Mock reply to: first"),
             Turn::User("third"),
         ];
-        let (status, body) = self
-            .call(&h, &self.client.request(&self.model(""), &turns, false))
-            .await;
+        let (status, body) = self.ask(&h, "", &turns).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(self.client.text(&body), "Mock reply to: third");
         let upstream = String::from_utf8_lossy(&h.mock.stats().last_request().expect("seen").body)
@@ -197,9 +194,7 @@ impl Pair {
             text: "what is this",
             png_base64: PNG,
         }];
-        let (status, body) = self
-            .call(&h, &self.client.request(&self.model(""), &turns, false))
-            .await;
+        let (status, body) = self.ask(&h, "", &turns).await;
         assert_eq!(status, 200, "{body}");
         assert_eq!(self.client.text(&body), "Mock reply to: what is this");
         let upstream = String::from_utf8_lossy(&h.mock.stats().last_request().expect("seen").body)
@@ -212,14 +207,7 @@ impl Pair {
 
     pub async fn usage(&self) {
         let h = self.harness().await;
-        let (_, body) = self
-            .call(
-                &h,
-                &self
-                    .client
-                    .request(&self.model(""), &[Turn::User("count me")], false),
-            )
-            .await;
+        let (_, body) = self.ask(&h, "", &[Turn::User("count me")]).await;
         let (input, output) = self.client.usage(&body);
         assert!(
             input > 0 && output > 0,
@@ -248,14 +236,7 @@ impl Pair {
             ("@status=400", 400),
             ("@status=500", 502),
         ] {
-            let (status, body) = self
-                .call(
-                    &h,
-                    &self
-                        .client
-                        .request(&self.model(fault), &[Turn::User("x")], false),
-                )
-                .await;
+            let (status, body) = self.ask(&h, fault, &[Turn::User("x")]).await;
             assert_eq!(status, expected, "{fault}: {body}");
             let (kind, message) = self.client.error(&body);
             assert!(!kind.is_empty() && !message.is_empty(), "{fault}: {body}");
@@ -264,14 +245,7 @@ impl Pair {
 
     pub async fn bad_auth(&self) {
         let h = self.harness().await;
-        let (status, body) = self
-            .call(
-                &h,
-                &self
-                    .client
-                    .request(&self.model("@status=401"), &[Turn::User("x")], false),
-            )
-            .await;
+        let (status, body) = self.ask(&h, "@status=401", &[Turn::User("x")]).await;
         assert_eq!(status, 502, "{body}");
         let (_, message) = self.client.error(&body);
         assert!(message.contains("401"), "{message}");

@@ -8,6 +8,7 @@
 
 use super::wire::{Content, ContentPart, FunctionCall, WireMessage, WireToolCall};
 use crate::canonical::{ChatRequest, ImageSource, Message, Part, Role, TranslateError};
+use crate::openai::wire::reasoning_part;
 
 /// Decodes message `i` into `req`. Returns whether the conversation now ends in tool
 /// results, so that consecutive tool messages share one user turn.
@@ -152,18 +153,8 @@ fn user_part(p: ContentPart, i: usize, j: usize) -> Result<Part, TranslateError>
 }
 
 /// Reasoning first (it came before the answer), then text and refusal, then tool calls.
-fn assistant_parts(m: WireMessage, i: usize) -> Result<Vec<Part>, TranslateError> {
-    let mut out = Vec::new();
-    if let Some(text) = m
-        .reasoning_content
-        .or(m.reasoning)
-        .filter(|t| !t.is_empty())
-    {
-        out.push(Part::Thinking {
-            text,
-            signature: None,
-        });
-    }
+fn assistant_parts(mut m: WireMessage, i: usize) -> Result<Vec<Part>, TranslateError> {
+    let mut out: Vec<Part> = reasoning_part(&mut m).into_iter().collect();
     match m.content {
         Some(Content::Text(text)) => out.push(Part::text(text)),
         Some(Content::Parts(parts)) => {

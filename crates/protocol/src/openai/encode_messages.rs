@@ -5,7 +5,7 @@
 //! asked for them (OpenAI requires it). Must never send what compatible servers reject
 //! (thinking blocks, cache markers); each kind of drop is named once in `notes`.
 
-use super::wire::{Content, ContentPart, FunctionCall, ImageUrl, WireMessage, WireToolCall};
+use super::wire::{Content, ContentPart, ImageUrl, WireMessage, WireToolCall};
 use crate::canonical::{ChatRequest, ImageSource, Message, Part, Role, TranslateError};
 
 const TARGET: &str = "openai";
@@ -184,14 +184,7 @@ fn encode_assistant(m: &Message, dropped: &mut Dropped) -> Result<WireMessage, T
                 id,
                 name,
                 arguments,
-            } => calls.push(WireToolCall {
-                id: id.clone(),
-                kind: "function".to_owned(),
-                function: Some(FunctionCall {
-                    name: name.clone(),
-                    arguments: arguments.clone(),
-                }),
-            }),
+            } => calls.push(WireToolCall::function(id, name, arguments)),
             Part::Thinking { .. } => dropped.thinking = true,
             Part::RedactedThinking { .. } => dropped.redacted_thinking = true,
             Part::Image { .. } => {

@@ -10,6 +10,7 @@ use super::wire::{
     WireMessage, WireToolCall, WireUsage,
 };
 use crate::canonical::{ChatRequest, ChatResponse, FinishReason, Part, TranslateError, Usage};
+use crate::openai::wire::reasoning_part;
 
 const FORMAT: &str = "openai";
 
@@ -43,18 +44,8 @@ pub fn decode_response(body: &[u8]) -> Result<ChatResponse, TranslateError> {
 }
 
 /// Reasoning, then text, then refusal, then tool calls: the order they were produced in.
-fn message_parts(m: WireMessage) -> Vec<Part> {
-    let mut out = Vec::new();
-    if let Some(text) = m
-        .reasoning_content
-        .or(m.reasoning)
-        .filter(|t| !t.is_empty())
-    {
-        out.push(Part::Thinking {
-            text,
-            signature: None,
-        });
-    }
+fn message_parts(mut m: WireMessage) -> Vec<Part> {
+    let mut out: Vec<Part> = reasoning_part(&mut m).into_iter().collect();
     match m.content {
         Some(Content::Text(text)) => out.push(Part::text(text)),
         // Not OpenAI's shape, but some servers answer with parts: keep their text.
@@ -185,14 +176,7 @@ fn response_message(parts: &[Part]) -> WireMessage {
                 id,
                 name,
                 arguments,
-            } => calls.push(WireToolCall {
-                id: id.clone(),
-                kind: "function".to_owned(),
-                function: Some(FunctionCall {
-                    name: name.clone(),
-                    arguments: arguments.clone(),
-                }),
-            }),
+            } => calls.push(WireToolCall::function(id, name, arguments)),
             Part::RedactedThinking { .. } | Part::Image { .. } | Part::ToolResult { .. } => {}
         }
     }

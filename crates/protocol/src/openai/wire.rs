@@ -162,6 +162,30 @@ fn function_type() -> String {
     String::from("function")
 }
 
+/// OpenAI-compatible reasoning (`reasoning_content`, or `reasoning` on some servers) as a
+/// canonical thinking part, taken out of the message.
+pub fn reasoning_part(m: &mut WireMessage) -> Option<crate::canonical::Part> {
+    let text = m.reasoning_content.take().or(m.reasoning.take())?;
+    (!text.is_empty()).then_some(crate::canonical::Part::Thinking {
+        text,
+        signature: None,
+    })
+}
+
+impl WireToolCall {
+    /// A function call as OpenAI writes it in an assistant message.
+    pub fn function(id: &str, name: &str, arguments: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            kind: function_type(),
+            function: Some(FunctionCall {
+                name: name.to_owned(),
+                arguments: arguments.to_owned(),
+            }),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunctionCall {
     #[serde(default)]
