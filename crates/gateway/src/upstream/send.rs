@@ -93,12 +93,13 @@ impl Upstream {
 
     pub fn transport_error(&self, e: &reqwest::Error) -> UpstreamError {
         tracing::warn!(provider = %self.name, error = %e, "upstream request failed");
-        if e.is_connect() {
+        // A connect that timed out is both: report the timeout (504), not "unreachable".
+        if e.is_timeout() {
+            self.timeout(Phase::Connect)
+        } else if e.is_connect() {
             UpstreamError::Connect {
                 provider: self.name.clone(),
             }
-        } else if e.is_timeout() {
-            self.timeout(Phase::Connect)
         } else {
             self.protocol_error()
         }

@@ -270,3 +270,40 @@ async fn http2_prior_knowledge_reaches_the_provider() {
     .await;
     assert!(seen.ends_with_done());
 }
+
+#[tokio::test]
+async fn connect_timeout_is_504_when_the_provider_never_accepts() {
+    // A listener that never accepts, its backlog filled: further SYNs go unanswered, so
+    // the gateway's connect hangs until its connect timeout.
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.bind(crate::support::loopback()).expect("bind");
+    let addr = socket.local_addr().expect("addr");
+    let _listener = socket.listen(0).expect("listen");
+    let mut fillers = Vec::new();
+    for _ in 0..4 {
+        if let Ok(Ok(s)) = tokio::time::timeout(
+            std::time::Duration::from_millis(200),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            fillers.push(s);
+        }
+    }
+    let config = DEFAULT_CONFIG
+        .replace("${DEAD_URL}", &format!("http://{addr}/v1"))
+        .replace("connect_timeout = \"1s\"", "connect_timeout = \"300ms\"");
+    let h = start_with(&config).await;
+    let response = h
+        .post("/v1/chat/completions", &chat("dead-only", "x"))
+        .await;
+    assert_eq!(response.status(), 504);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "upstream_timeout");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("connect")),
+        "{body}"
+    );
+}
