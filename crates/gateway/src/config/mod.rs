@@ -126,6 +126,8 @@ pub struct ProviderConfig {
     pub max_response_bytes: usize,
     /// Azure's `api-version` query parameter, or Anthropic's `anthropic-version` header.
     pub api_version: Option<String>,
+    /// Extra trusted CA certificates (PEM), for providers behind a private CA.
+    pub extra_roots: Vec<reqwest::Certificate>,
     /// Extra headers sent on every upstream request (e.g. `OpenAI-Organization`).
     pub headers: Vec<(String, Secret)>,
 }
@@ -205,6 +207,7 @@ impl Config {
                 http2_prior_knowledge: false,
                 max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
                 api_version: None,
+                extra_roots: Vec::new(),
                 headers: Vec::new(),
             }],
             models: DEMO_MODELS

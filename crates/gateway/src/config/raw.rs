@@ -39,6 +39,7 @@ pub struct RawProvider {
     pub http2_prior_knowledge: Option<bool>,
     pub max_response_bytes: Option<u64>,
     pub api_version: Option<String>,
+    pub ca_file: Option<String>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
 }

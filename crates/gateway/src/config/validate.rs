@@ -240,6 +240,32 @@ fn provider(cx: &mut Ctx<'_>, name: &str, raw: &RawProvider) -> ProviderConfig {
         ),
         headers,
         api_version,
+        extra_roots: raw
+            .ca_file
+            .as_ref()
+            .map(|f| ca_file(cx, &format!("{path}.ca_file"), f))
+            .unwrap_or_default(),
+    }
+}
+
+/// Reads and parses a PEM bundle of CA certificates at load time.
+fn ca_file(cx: &mut Ctx<'_>, path: &str, file: &str) -> Vec<reqwest::Certificate> {
+    let Some(file) = cx.string(path, file) else {
+        return Vec::new();
+    };
+    let pem = match std::fs::read(&file) {
+        Ok(pem) => pem,
+        Err(e) => {
+            cx.problem(path, format!("cannot read {file:?}: {e}"));
+            return Vec::new();
+        }
+    };
+    match reqwest::Certificate::from_pem_bundle(&pem) {
+        Ok(certs) if !certs.is_empty() => certs,
+        _ => {
+            cx.problem(path, format!("{file:?} holds no PEM certificate"));
+            Vec::new()
+        }
     }
 }
 
@@ -376,6 +402,22 @@ targets = [{ provider = "openai", model = "gpt-4o", weight = 3 }, { provider = "
             Some("sk-test")
         );
         assert_eq!(config.models[0].targets[0].weight, 3);
+    }
+
+    #[test]
+    fn ca_file_is_read_and_checked_at_load_time() {
+        let p = problems(
+            "[providers.o]\nkind = \"openai-compatible\"\nbase_url = \"https://h/v1\"\nca_file = \"/nonexistent/ca.pem\"\n",
+        );
+        assert!(
+            p.len() == 1 && p[0].starts_with("providers.o.ca_file: cannot read"),
+            "{p:?}"
+        );
+        let not_pem = concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml");
+        let p = problems(&format!(
+            "[providers.o]\nkind = \"openai-compatible\"\nbase_url = \"https://h/v1\"\nca_file = \"{not_pem}\"\n"
+        ));
+        assert!(p.len() == 1 && p[0].contains("no PEM certificate"), "{p:?}");
     }
 
     #[test]

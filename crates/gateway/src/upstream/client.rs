@@ -24,5 +24,8 @@ pub fn build(config: &ProviderConfig) -> reqwest::Result<reqwest::Client> {
     if config.http2_prior_knowledge {
         builder = builder.http2_prior_knowledge();
     }
+    for root in &config.extra_roots {
+        builder = builder.add_root_certificate(root.clone());
+    }
     builder.build()
 }

@@ -13,4 +13,5 @@ mod ingress;
 mod passthrough;
 mod stream;
 mod support;
+mod tls;
 mod translation;
