@@ -142,20 +142,13 @@ fn respond(committed: Committed, ingress: Ingress, mut record: Interaction) -> R
                 max_bytes: upstream.max_response_bytes,
                 max_event_bytes: MAX_EVENT_BYTES,
             };
-            let translation = match mode {
-                Mode::PassThrough {
-                    provider,
-                    hide_usage_chunk,
-                } => Translation::PassThrough {
-                    provider,
-                    hide_usage_chunk,
-                },
-                Mode::Translate { provider, request } => Translation::Translate(Box::new(Codecs {
-                    decoder: StreamDecoder::new(provider),
-                    encoder: StreamEncoder::new(ingress, &request),
-                })),
-            };
-            let stream = relay(first, rest, (ingress, translation), limits, record);
+            let stream = relay(
+                first,
+                rest,
+                (ingress, translation(mode, ingress)),
+                limits,
+                record,
+            );
             let mut response = Response::new(Body::from_stream(stream));
             let headers = response.headers_mut();
             headers.insert(
@@ -175,6 +168,23 @@ fn respond(committed: Committed, ingress: Ingress, mut record: Interaction) -> R
     }
     headers.insert("x-sluice-attempts", HeaderValue::from(attempts));
     response
+}
+
+/// How a committed stream crosses the relay: tapped, or decoded and re-encoded.
+fn translation(mode: Mode, ingress: Ingress) -> Translation {
+    match mode {
+        Mode::PassThrough {
+            provider,
+            hide_usage_chunk,
+        } => Translation::PassThrough {
+            provider,
+            hide_usage_chunk,
+        },
+        Mode::Translate { provider, request } => Translation::Translate(Box::new(Codecs {
+            decoder: StreamDecoder::new(provider),
+            encoder: StreamEncoder::new(ingress, &request),
+        })),
+    }
 }
 
 /// For endpoints that need no header checks.
