@@ -2,6 +2,7 @@
 //! gateway under test, of the other processes under test (the mock), of the load generator
 //! itself, and of the whole machine, so that the CPU used by everything else ("noise") can
 //! be reported next to each result.
+//! It only reads `/proc`: it must never write there nor signal the processes it watches.
 
 use serde::Serialize;
 use std::time::Instant;

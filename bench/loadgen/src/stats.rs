@@ -1,5 +1,6 @@
 //! Percentiles over recorded durations. Durations are kept in nanoseconds and reported in
 //! microseconds (one decimal), so sub-microsecond differences are not lost to rounding.
+//! It must never drop, clamp or sample down recorded durations: every one counts.
 
 use serde::Serialize;
 use std::time::Duration;
