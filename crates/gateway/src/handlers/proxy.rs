@@ -97,11 +97,11 @@ async fn forward(
     );
     call.forward = forward_headers;
     call.usage_requested = head.usage_requested;
-    let committed = dispatch(rt, &targets, &call).await?;
+    let mut committed = dispatch(rt, &targets, &call).await?;
     record.provider = Some(committed.upstream.name.clone());
     record.upstream_model = Some(committed.model.clone());
     record.attempts = committed.attempts;
-    record.notes.clone_from(&committed.notes);
+    record.notes = std::mem::take(&mut committed.notes);
     Ok(committed)
 }
 

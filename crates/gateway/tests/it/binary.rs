@@ -84,6 +84,8 @@ async fn serve_refuses_a_bad_config_with_the_same_messages() {
 struct Served {
     child: Child,
     base: String,
+    /// Every stderr line after the listening line, as the process wrote it.
+    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 async fn serve(args: &[&str]) -> Served {
@@ -110,10 +112,17 @@ async fn serve(args: &[&str]) -> Served {
     .flatten()
     .expect("sluice printed its address");
     // Keep draining stderr so the child never blocks on a full pipe.
-    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&log);
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            sink.lock().expect("log lock").push(line);
+        }
+    });
     Served {
         child,
         base: format!("http://{addr}"),
+        log,
     }
 }
 
@@ -230,4 +239,94 @@ async fn drain_deadline_cuts_what_is_left_and_still_exits_0() {
         seen.body_error,
         "the cut stream must not look like a clean finish"
     );
+}
+
+impl Served {
+    /// Waits (at most 5 s) for an access line containing every one of `parts`.
+    async fn access_line(&self, parts: &[&str]) -> String {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let found = self
+                .log
+                .lock()
+                .expect("log lock")
+                .iter()
+                .find(|l| l.contains("sluice::access") && parts.iter().all(|p| l.contains(p)))
+                .cloned();
+            if let Some(line) = found {
+                return line;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no access line with {parts:?}: {:?}",
+                self.log.lock().expect("log lock")
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+/// The number after `key=` in a log line.
+fn field(line: &str, key: &str) -> Option<u64> {
+    let rest = line.split(&format!(" {key}=")).nth(1)?;
+    rest.split_whitespace()
+        .next()?
+        .trim_matches('"')
+        .parse()
+        .ok()
+}
+
+#[tokio::test]
+async fn every_interaction_is_one_access_line_with_tokens_streams_included() {
+    let served = serve(&["--listen", "127.0.0.1:0"]).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/chat/completions", served.base);
+    let plain = client
+        .post(&url)
+        .header("x-request-id", "plain-1")
+        .json(&chat("gpt-4o", "hello"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(plain.status(), 200);
+    let _ = plain.bytes().await;
+    // A stream whose client did not ask for usage: Sluice asks upstream and logs it.
+    let stream = client
+        .post(&url)
+        .header("x-request-id", "stream-1")
+        .json(&chat_stream("gpt-4o", json!({"chunks": 3})))
+        .send()
+        .await
+        .expect("sent");
+    assert!(read_sse(stream).await.ends_with_done());
+    let missing = client
+        .post(&url)
+        .header("x-request-id", "missing-1")
+        .body("{")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(missing.status(), 400);
+    for (id, stream, status) in [("plain-1", "false", 200), ("stream-1", "true", 200)] {
+        let line = served
+            .access_line(&[&format!("id={id}"), &format!("stream={stream}")])
+            .await;
+        assert_eq!(field(&line, "status"), Some(status), "{line}");
+        assert!(
+            line.contains("provider=\"mock\"") && line.contains("outcome=\"ok\""),
+            "{line}"
+        );
+        assert!(
+            field(&line, "input_tokens").is_some_and(|n| n > 0),
+            "{line}"
+        );
+        assert!(
+            field(&line, "output_tokens").is_some_and(|n| n > 0),
+            "{line}"
+        );
+        assert!(field(&line, "latency_us").is_some(), "{line}");
+    }
+    let line = served.access_line(&["id=missing-1"]).await;
+    assert_eq!(field(&line, "status"), Some(400), "{line}");
+    assert!(line.contains("outcome=\"bad_request\""), "{line}");
 }

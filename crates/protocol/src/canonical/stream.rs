@@ -61,7 +61,9 @@ pub enum StreamEvent {
 /// (ingress and provider share a format, bytes are forwarded as they are).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tap {
-    /// Usage carried by this event (cumulative; the last one wins).
+    /// Usage carried by this event. Formats report it piecemeal (Anthropic: input tokens
+    /// in `message_start`, output tokens in `message_delta`); a field an event does not
+    /// carry reads 0, so the relay keeps the largest value seen for each field.
     pub usage: Option<Usage>,
     /// The format's normal end marker (`[DONE]`, `message_stop`).
     pub end: bool,
