@@ -1,16 +1,15 @@
-//! Admission: decide whether Sluice takes a request at all, before any parsing.
+//! Admission: decide whether Sluice takes a request at all, before its body is read.
 //! A full server answers 503 at once (load shedding) instead of queueing; a body over
 //! `max_body_bytes` is refused with 413 without being read past the limit.
 //!
 //! Must never hold a permit past the end of the response body, and never buffer more
 //! than the limit.
 
-use crate::error::{GatewayError, ingress_for_path};
-use crate::runtime::Runtime;
+use crate::error::GatewayError;
+use crate::state::Shared;
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::header::CONTENT_LENGTH;
-use axum::middleware::Next;
 use axum::response::Response;
 use bytes::Bytes;
 use http_body::{Body as HttpBody, Frame, SizeHint};
@@ -20,16 +19,27 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use tokio::sync::OwnedSemaphorePermit;
 
-/// Middleware: take an in-flight permit for the whole life of the response.
-pub async fn limit_in_flight(State(rt): State<Arc<Runtime>>, req: Request, next: Next) -> Response {
-    let ingress = ingress_for_path(req.uri().path());
-    if rt.is_shutting_down() {
-        return GatewayError::ShuttingDown.respond(ingress);
+/// A request's place among the `max_in_flight`; released when its response ends.
+#[derive(Debug)]
+pub struct Permit {
+    _held: OwnedSemaphorePermit,
+}
+
+/// Takes an in-flight permit, or refuses: draining (503) or full (fast 503).
+pub fn admit(shared: &Shared) -> Result<Permit, GatewayError> {
+    if shared.is_shutting_down() {
+        return Err(GatewayError::ShuttingDown);
     }
-    let Ok(permit) = Arc::clone(&rt.in_flight).try_acquire_owned() else {
-        return GatewayError::Overloaded.respond(ingress);
-    };
-    next.run(req).await.map(|inner| {
+    Arc::clone(&shared.in_flight)
+        .try_acquire_owned()
+        .map(|held| Permit { _held: held })
+        .map_err(|_| GatewayError::Overloaded)
+}
+
+/// Keeps `permit` until `response`'s body ends or is dropped (client gone), so streams
+/// count against `max_in_flight` for their whole life.
+pub fn hold(response: Response, permit: Permit) -> Response {
+    response.map(|inner| {
         Body::new(PermitBody {
             inner,
             _permit: permit,
@@ -60,11 +70,9 @@ pub async fn read_body(req: Request, limit: usize) -> Result<Bytes, GatewayError
     }
 }
 
-/// A response body that releases its in-flight permit when dropped (stream end or
-/// client gone), so streams count against `max_in_flight` for their whole life.
 struct PermitBody {
     inner: Body,
-    _permit: OwnedSemaphorePermit,
+    _permit: Permit,
 }
 
 impl HttpBody for PermitBody {

@@ -1,28 +1,32 @@
 //! The attempt loop: walk the plan's targets until one commits. An attempt commits when
-//! its first body bytes arrive (streams) or its whole valid body is read and, if needed,
-//! translated (non-stream); before that, a retryable failure moves on to the next target;
-//! after it, nothing is retried and a failure can only end the stream in-band (`relay`).
+//! its first decoded content event arrives (streams, see `relay`) or its whole valid
+//! body is read and, if needed, translated (non-stream); before that, a retryable
+//! failure moves on to the next target; after it, nothing is retried and a failure can
+//! only end the stream in-band.
 //!
-//! Each attempt prepares the body for its own target: bytes pass through when the target
-//! speaks the ingress format, otherwise the request is decoded once into the canonical
-//! model and encoded for the target. Written once for stream and non-stream.
+//! Each attempt prepares the body for its own target on the path `relay::choose` picks:
+//! bytes pass through (model swapped if aliased) or the request is decoded once into
+//! the canonical model (shared by later attempts) and encoded for the target. Written
+//! once for stream and non-stream.
 //!
 //! Must never retry a non-retryable error (a 400 is the client's problem on every
 //! target) nor retry after commit.
 
 use crate::error::{GatewayError, Phase, UpstreamError};
+use crate::relay::{self, Choice, Needs, Opening, Path, Relay, RelayLimits, Transforms};
 use crate::routing::Target;
-use crate::runtime::Runtime;
-use crate::upstream::{Endpoint, Outgoing, ReadError, Upstream, read_body_bounded};
+use crate::state::Snapshot;
+use crate::upstream::{Endpoint, Outgoing, ReadError, Upstream};
 use axum::http::{HeaderName, HeaderValue};
 use bytes::Bytes;
-use futures_util::StreamExt;
-use futures_util::stream::BoxStream;
 use sluice_protocol::canonical::{ChatRequest, TranslateError, Usage};
 use sluice_protocol::openai::rewrite::{Edits, rewrite};
 use sluice_protocol::translate::{Ingress, Provider};
 use std::sync::{Arc, OnceLock};
-use tokio::time::{Instant, timeout_at};
+use tokio::time::Instant;
+
+/// Largest single SSE event accepted from an upstream (tool arguments can be large).
+const MAX_EVENT_BYTES: usize = 4 << 20;
 
 /// What the client sent, and what Sluice learnt of it so far.
 pub struct Call<'a> {
@@ -32,54 +36,30 @@ pub struct Call<'a> {
     pub requested_model: &'a str,
     pub stream: bool,
     /// Client headers for providers of the ingress format (`anthropic-beta`).
-    pub forward: Vec<(HeaderName, HeaderValue)>,
+    pub forward: &'a [(HeaderName, HeaderValue)],
     /// The client asked for stream usage itself (OpenAI `stream_options.include_usage`).
     pub usage_requested: bool,
+    /// The answer's transforms; each attempt runs a fresh copy.
+    pub transforms: &'a Transforms,
     /// The canonical request, decoded on first need and shared by later attempts.
-    canonical: OnceLock<Result<Arc<ChatRequest>, TranslateError>>,
+    pub canonical: Canonical,
 }
 
-impl<'a> Call<'a> {
-    pub fn new(
-        ingress: Ingress,
-        endpoint: Endpoint,
-        body: &'a Bytes,
-        model: &'a str,
-        stream: bool,
-    ) -> Self {
-        Self {
-            ingress,
-            endpoint,
-            body,
-            requested_model: model,
-            stream,
-            forward: Vec::new(),
-            usage_requested: false,
-            canonical: OnceLock::new(),
-        }
-    }
+/// The canonical form of a call's request, decoded at most once.
+#[derive(Debug, Default)]
+pub struct Canonical(OnceLock<Result<Arc<ChatRequest>, TranslateError>>);
 
+impl Call<'_> {
     fn canonical(&self) -> Result<Arc<ChatRequest>, TranslateError> {
         self.canonical
+            .0
             .get_or_init(|| self.ingress.decode_request(self.body).map(Arc::new))
             .clone()
     }
-}
 
-/// How the committed response reaches the client.
-#[derive(Debug, Clone)]
-pub enum Mode {
-    /// Same format both sides: upstream bytes go to the client unchanged, except the
-    /// usage chunk Sluice asked for on the client's behalf (`hide_usage_chunk`).
-    PassThrough {
-        provider: Provider,
-        hide_usage_chunk: bool,
-    },
-    /// Translated through the canonical model.
-    Translate {
-        provider: Provider,
-        request: Arc<ChatRequest>,
-    },
+    fn needs(&self) -> Needs {
+        self.transforms.needs()
+    }
 }
 
 /// A committed attempt.
@@ -87,33 +67,28 @@ pub struct Committed {
     pub upstream: Arc<Upstream>,
     pub model: String,
     pub attempts: u32,
-    pub mode: Mode,
     /// Features dropped while translating, for the record.
     pub notes: Vec<String>,
-    pub body: CommittedBody,
+    pub answer: Answer,
 }
 
-pub enum CommittedBody {
+pub enum Answer {
     /// The whole response, already in the ingress format.
     Full { bytes: Bytes, usage: Option<Usage> },
-    /// The first chunk and the rest of the stream; `deadline` ends the whole attempt.
-    Stream {
-        first: Bytes,
-        rest: BoxStream<'static, reqwest::Result<Bytes>>,
-        deadline: Instant,
-    },
+    /// A stream past its commit point.
+    Stream(Box<Relay>),
 }
 
 /// Runs the plan; the error is the last attempt's when every target failed.
 pub async fn dispatch(
-    rt: &Runtime,
+    snapshot: &Snapshot,
     plan: &[Target],
     call: &Call<'_>,
 ) -> Result<Committed, GatewayError> {
     let mut last: Option<GatewayError> = None;
     let mut attempts = 0u32;
     for (i, target) in plan.iter().enumerate() {
-        let Some(upstream) = rt.upstreams.get(target.provider) else {
+        let Some(upstream) = snapshot.upstreams.get(target.provider) else {
             continue;
         };
         let more = i + 1 < plan.len();
@@ -121,32 +96,27 @@ pub async fn dispatch(
         let prepared = match prepare(upstream, target, call, &mut notes) {
             Ok(p) => p,
             // A target that cannot express the request is skipped; another may.
-            Err(TranslateError::Unsupported {
-                feature,
-                target: kind,
-            }) => {
-                tracing::info!(provider = %upstream.name, %feature, "target cannot express the request");
-                last = Some(GatewayError::Translate(TranslateError::Unsupported {
-                    feature,
-                    target: kind,
-                }));
+            Err(e @ TranslateError::Unsupported { .. }) => {
+                tracing::info!(provider = %upstream.name, error = %e, "target cannot express the request");
+                last = Some(GatewayError::Translate(e));
                 continue;
             }
             Err(e) => return Err(GatewayError::Translate(e)),
         };
         attempts += 1;
         match attempt(upstream, target, call, prepared).await {
-            Ok((mode, body)) => {
+            Ok(answer) => {
+                upstream.health.committed();
                 return Ok(Committed {
                     upstream: Arc::clone(upstream),
                     model: target.model.clone(),
                     attempts,
-                    mode,
                     notes,
-                    body,
+                    answer,
                 });
             }
             Err(e) => {
+                upstream.health.failed();
                 let retry = e.is_retryable() && more;
                 tracing::warn!(provider = %upstream.name, error = %e, retry, "attempt failed");
                 if !retry {
@@ -163,10 +133,10 @@ pub async fn dispatch(
 
 struct Prepared {
     body: Bytes,
-    mode: Mode,
+    path: Path,
 }
 
-/// The body for this target, and how its response will reach the client.
+/// The body for this target, and the path its answer will take.
 fn prepare(
     upstream: &Upstream,
     target: &Target,
@@ -180,32 +150,49 @@ fn prepare(
             provider.format().as_str(),
         ));
     }
-    if call.ingress.same_as() == Some(provider) || call.endpoint == Endpoint::Embeddings {
-        // Usage is part of every interaction record: ask an OpenAI-format provider for it
-        // on streams, and hide the extra chunk from a client that did not ask.
-        let include_usage = provider == Provider::OpenAiChat
-            && call.endpoint == Endpoint::ChatCompletions
-            && call.stream
-            && !call.usage_requested;
-        let edits = Edits {
-            model: (target.model != call.requested_model).then_some(target.model.as_str()),
-            include_usage,
-        };
-        let body = if edits.model.is_none() && !edits.include_usage {
-            call.body.clone()
-        } else {
-            let rewritten = rewrite(call.body, edits)
-                .map_err(|e| TranslateError::invalid(format!("request body: {e}"), None))?;
-            Bytes::from(rewritten)
-        };
-        return Ok(Prepared {
-            body,
-            mode: Mode::PassThrough {
-                provider,
-                hide_usage_chunk: include_usage,
-            },
-        });
+    match relay::choose(call.ingress, call.endpoint, provider, call.needs()) {
+        Choice::PassThrough => pass_through(provider, target, call),
+        Choice::Translate => translate(provider, target, call, notes),
     }
+}
+
+fn pass_through(
+    provider: Provider,
+    target: &Target,
+    call: &Call<'_>,
+) -> Result<Prepared, TranslateError> {
+    // Usage is part of every interaction record: ask an OpenAI-format provider for it
+    // on streams, and hide the extra chunk from a client that did not ask.
+    let include_usage = provider == Provider::OpenAiChat
+        && call.endpoint == Endpoint::ChatCompletions
+        && call.stream
+        && !call.usage_requested;
+    let edits = Edits {
+        model: (target.model != call.requested_model).then_some(target.model.as_str()),
+        include_usage,
+    };
+    let body = if edits.model.is_none() && !edits.include_usage {
+        call.body.clone()
+    } else {
+        let rewritten = rewrite(call.body, edits)
+            .map_err(|e| TranslateError::invalid(format!("request body: {e}"), None))?;
+        Bytes::from(rewritten)
+    };
+    Ok(Prepared {
+        body,
+        path: Path::PassThrough {
+            provider,
+            hide_usage_chunk: include_usage,
+        },
+    })
+}
+
+fn translate(
+    provider: Provider,
+    target: &Target,
+    call: &Call<'_>,
+    notes: &mut Vec<String>,
+) -> Result<Prepared, TranslateError> {
     let request = call.canonical()?;
     let encoded = if request.model == target.model {
         provider.encode_request(&request, notes)?
@@ -222,7 +209,7 @@ fn prepare(
     }
     Ok(Prepared {
         body: Bytes::from(encoded),
-        mode: Mode::Translate { provider, request },
+        path: Path::Translate { provider, request },
     })
 }
 
@@ -231,13 +218,13 @@ async fn attempt(
     target: &Target,
     call: &Call<'_>,
     prepared: Prepared,
-) -> Result<(Mode, CommittedBody), UpstreamError> {
+) -> Result<Answer, UpstreamError> {
     let start = Instant::now();
     let deadline = start + upstream.timeouts.total;
     let first_byte_deadline = (start + upstream.timeouts.first_byte).min(deadline);
-    let forward: &[(HeaderName, HeaderValue)] = match prepared.mode {
-        Mode::PassThrough { .. } => &call.forward,
-        Mode::Translate { .. } => &[],
+    let forward = match prepared.path {
+        Path::PassThrough { .. } => call.forward,
+        Path::Translate { .. } => &[],
     };
     let out = Outgoing {
         endpoint: call.endpoint,
@@ -246,105 +233,50 @@ async fn attempt(
         body: prepared.body,
         forward,
     };
-    let response = upstream.send(out, first_byte_deadline).await?;
-    let body = if call.stream {
-        first_chunk(upstream, response, first_byte_deadline, deadline).await?
-    } else {
-        let bytes = read_full(upstream, response, deadline).await?;
-        full_body(upstream, call, &prepared.mode, &bytes)?
-    };
-    Ok((prepared.mode, body))
-}
-
-/// Waits for the first non-empty chunk of a stream: the commit point.
-async fn first_chunk(
-    upstream: &Upstream,
-    response: reqwest::Response,
-    first_byte_deadline: Instant,
-    deadline: Instant,
-) -> Result<CommittedBody, UpstreamError> {
-    let mut rest = response.bytes_stream().boxed();
-    loop {
-        match timeout_at(first_byte_deadline, rest.next()).await {
-            Err(_) => return Err(upstream.timeout(Phase::FirstByte)),
-            Ok(None) => return Err(upstream.protocol_error()),
-            Ok(Some(Err(e))) => return Err(upstream.transport_error(&e)),
-            Ok(Some(Ok(chunk))) if chunk.is_empty() => {}
-            Ok(Some(Ok(first))) => {
-                return Ok(CommittedBody::Stream {
-                    first,
-                    rest,
-                    deadline,
-                });
-            }
-        }
-    }
-}
-
-async fn read_full(
-    upstream: &Upstream,
-    response: reqwest::Response,
-    deadline: Instant,
-) -> Result<Bytes, UpstreamError> {
-    read_body_bounded(
-        response,
-        upstream.max_response_bytes,
-        deadline,
-        upstream.timeouts.idle,
-    )
-    .await
-    .map_err(|e| match e {
-        ReadError::Idle => upstream.timeout(Phase::Idle),
-        ReadError::Timeout => upstream.timeout(Phase::Total),
-        ReadError::TooLarge => UpstreamError::TooLarge {
+    let in_flight = upstream.health.begin();
+    let body = upstream.send(out, first_byte_deadline).await?;
+    if call.stream {
+        let opening = Opening {
+            codec: relay::codec::Codec::new(prepared.path, call.ingress),
+            transforms: call.transforms.fresh(),
+            ingress: call.ingress,
             provider: upstream.name.clone(),
-            limit: upstream.max_response_bytes,
-        },
-        ReadError::Transport => upstream.protocol_error(),
-    })
-}
-
-/// Validates (and translates) a whole response body into the ingress format.
-fn full_body(
-    upstream: &Upstream,
-    call: &Call<'_>,
-    mode: &Mode,
-    bytes: &Bytes,
-) -> Result<CommittedBody, UpstreamError> {
-    let invalid = |what: &str| {
-        tracing::warn!(provider = %upstream.name, "upstream sent an invalid body: {what}");
-        upstream.protocol_error()
-    };
-    match mode {
-        Mode::PassThrough {
-            provider: Provider::OpenAiChat,
-            ..
-        } => {
-            let usage = sluice_protocol::openai::usage::validate_and_find_usage(bytes)
-                .map_err(|_| invalid("not JSON"))?;
-            Ok(CommittedBody::Full {
-                bytes: bytes.clone(),
-                usage,
-            })
-        }
-        Mode::PassThrough { provider, .. } => {
-            let response = provider
-                .decode_response(bytes)
-                .map_err(|e| invalid(&e.to_string()))?;
-            Ok(CommittedBody::Full {
-                bytes: bytes.clone(),
-                usage: response.usage,
-            })
-        }
-        Mode::Translate { provider, request } => {
-            let response = provider
-                .decode_response(bytes)
-                .map_err(|e| invalid(&e.to_string()))?;
-            let encoded = call.ingress.encode_response(&response, request);
-            Ok(CommittedBody::Full {
-                bytes: Bytes::from(encoded),
-                usage: response.usage,
-            })
-        }
+            limits: RelayLimits {
+                idle: upstream.timeouts.idle,
+                deadline,
+                max_bytes: upstream.max_response_bytes,
+                max_event_bytes: MAX_EVENT_BYTES,
+            },
+            first_byte_deadline,
+            in_flight,
+        };
+        return Relay::open(body, opening)
+            .await
+            .map(|relay| Answer::Stream(Box::new(relay)));
     }
+    let bytes = body
+        .read_all(
+            upstream.max_response_bytes,
+            deadline,
+            upstream.timeouts.idle,
+        )
+        .await
+        .map_err(|e| match e {
+            ReadError::Idle => upstream.timeout(Phase::Idle),
+            ReadError::Timeout => upstream.timeout(Phase::Total),
+            ReadError::TooLarge => UpstreamError::TooLarge {
+                provider: upstream.name.clone(),
+                limit: upstream.max_response_bytes,
+            },
+            ReadError::Transport => upstream.protocol_error(),
+        })?;
+    let mut transforms = call.transforms.fresh();
+    let (bytes, usage) = prepared
+        .path
+        .full_body(call.ingress, bytes, &mut transforms)
+        .map_err(|what| {
+            tracing::warn!(provider = %upstream.name, "upstream sent an invalid body: {what}");
+            upstream.protocol_error()
+        })?;
+    Ok(Answer::Full { bytes, usage })
 }

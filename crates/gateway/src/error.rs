@@ -1,7 +1,8 @@
 //! Every way a request can fail, as data: who failed (client, gateway, upstream), whether
 //! another target may be tried, and the one mapping to an HTTP status and a
 //! format-neutral `ProviderError`, which the ingress format then encodes in its own error
-//! shape. Handlers return these; nothing else builds error responses.
+//! shape: `GatewayError` before the commit point (an error response), `StreamFailure`
+//! after it (an in-band error event). Nothing else builds error responses or events.
 //!
 //! Must never put an upstream key, internal address or source error text in a client
 //! message: upstream detail goes to the server log only.
@@ -75,36 +76,58 @@ pub enum UpstreamError {
     Protocol { provider: String },
     #[error("Upstream provider `{provider}` sent a response larger than {limit} bytes.")]
     TooLarge { provider: String, limit: usize },
+    /// The provider answered 200, then reported an error in the stream before any content
+    /// (Anthropic's `overloaded_error` does this); `error.status` is mapped from its type.
+    #[error("Upstream provider `{provider}` reported an error before any content.")]
+    InBand {
+        provider: String,
+        error: Box<ProviderError>,
+    },
+    /// The provider's stream ended without any content (and without an error).
+    #[error("Upstream provider `{provider}` ended the stream before any content.")]
+    NoContent { provider: String },
 }
 
 impl UpstreamError {
     /// Whether the next target in the plan may be tried.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Connect { .. } | Self::Timeout { .. } => true,
-            Self::Status { status, .. } => *status == 429 || *status == 408 || *status >= 500,
+            Self::Connect { .. } | Self::Timeout { .. } | Self::NoContent { .. } => true,
+            Self::Status { status, .. } => retryable_status(*status),
+            Self::InBand { error, .. } => retryable_status(error.status),
             Self::Protocol { .. } | Self::TooLarge { .. } => false,
         }
     }
 
     fn status(&self) -> StatusCode {
         match self {
-            Self::Connect { .. } | Self::Protocol { .. } | Self::TooLarge { .. } => {
-                StatusCode::BAD_GATEWAY
-            }
+            Self::Connect { .. }
+            | Self::Protocol { .. }
+            | Self::TooLarge { .. }
+            | Self::NoContent { .. } => StatusCode::BAD_GATEWAY,
             Self::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
-            Self::Status { status, .. } => match *status {
-                // The provider refused Sluice's own credentials: the client's request
-                // was fine, the gateway is misconfigured.
-                401 | 403 => StatusCode::BAD_GATEWAY,
-                s @ (400 | 404 | 409 | 413 | 422 | 429) => {
-                    StatusCode::from_u16(s).unwrap_or(StatusCode::BAD_GATEWAY)
-                }
-                // Overloaded upstreams (503, Anthropic's 529) stay "try again later".
-                503 | 529 => StatusCode::SERVICE_UNAVAILABLE,
-                _ => StatusCode::BAD_GATEWAY,
-            },
+            Self::InBand { error, .. } => client_status(error.status),
+            Self::Status { status, .. } => client_status(*status),
         }
+    }
+}
+
+fn retryable_status(status: u16) -> bool {
+    status == 429 || status == 408 || status >= 500
+}
+
+/// The status a client sees for an upstream error status.
+fn client_status(status: u16) -> StatusCode {
+    match status {
+        // The provider refused Sluice's own credentials: the client's request was fine,
+        // the gateway is misconfigured.
+        401 | 403 => StatusCode::BAD_GATEWAY,
+        s @ (400 | 404 | 409 | 413 | 422 | 429) => {
+            StatusCode::from_u16(s).unwrap_or(StatusCode::BAD_GATEWAY)
+        }
+        // Overloaded upstreams (503, Anthropic's 529) stay "try again later".
+        503 | 529 => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_GATEWAY,
     }
 }
 
@@ -147,6 +170,8 @@ impl GatewayError {
             Self::Upstream(UpstreamError::Status { .. }) => "upstream_status",
             Self::Upstream(UpstreamError::Protocol { .. }) => "upstream_protocol",
             Self::Upstream(UpstreamError::TooLarge { .. }) => "upstream_too_large",
+            Self::Upstream(UpstreamError::InBand { .. }) => "upstream_error_event",
+            Self::Upstream(UpstreamError::NoContent { .. }) => "upstream_no_content",
         }
     }
 
@@ -192,6 +217,12 @@ impl GatewayError {
                 status,
                 ..(**upstream).clone()
             },
+            Self::Upstream(UpstreamError::InBand {
+                error: upstream, ..
+            }) if !matches!(upstream.status, 401 | 403) => ProviderError {
+                status,
+                ..(**upstream).clone()
+            },
             Self::Upstream(UpstreamError::Timeout { .. }) => {
                 error("timeout", Some("upstream_timeout"), None)
             }
@@ -226,11 +257,51 @@ impl GatewayError {
     }
 }
 
-/// Paths outside the typed handlers answer in OpenAI's shape, except Anthropic's path.
-pub fn ingress_for_path(path: &str) -> Ingress {
-    if path.starts_with("/v1/messages") {
-        Ingress::Anthropic
-    } else {
-        Ingress::OpenAiChat
+/// A failure after the commit point. The client already has a 200 and part of the
+/// answer, so it is told with an error event in its format and the stream ends; nothing
+/// is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StreamFailure {
+    #[error("upstream stream was interrupted")]
+    Cut,
+    #[error("upstream stream ended before completion")]
+    Truncated,
+    #[error("upstream stream stalled (idle timeout)")]
+    Idle,
+    #[error("upstream stream exceeded the total timeout")]
+    Deadline,
+    #[error("upstream stream exceeded the size limit")]
+    TooLarge,
+    #[error("upstream sent an oversized stream event")]
+    OversizedEvent,
+    #[error("upstream sent a malformed stream event")]
+    Malformed,
+    /// The provider reported an error in the stream; its own event told the client.
+    #[error("upstream reported an error in the stream")]
+    ErrorEvent,
+}
+
+impl StreamFailure {
+    /// Machine name, for the record and the error event's `code`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Cut | Self::Truncated => "upstream_stream",
+            Self::Idle | Self::Deadline => "upstream_timeout",
+            Self::TooLarge => "upstream_too_large",
+            Self::OversizedEvent | Self::Malformed => "upstream_protocol",
+            Self::ErrorEvent => "upstream_error_event",
+        }
+    }
+
+    /// The error event a client is sent (the provider's own event already went out for
+    /// `ErrorEvent`; this is what Sluice would say in its place).
+    pub fn to_provider_error(self) -> ProviderError {
+        ProviderError {
+            status: 502,
+            kind: "upstream_error".to_owned(),
+            message: self.to_string(),
+            param: None,
+            code: Some(self.code().to_owned()),
+        }
     }
 }

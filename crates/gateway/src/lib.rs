@@ -1,34 +1,42 @@
 //! Sluice, an LLM gateway. One request flows through one pipeline; the modules below
-//! are its stages, in request order.
+//! are its stages, in request order (`pipeline` runs them in one function).
 //!
 //! - [`server`]: bind, serve, graceful shutdown with a drain deadline.
 //! - [`routes`]: every public path, and the HTTP-generic layers.
 //! - [`request_id`]: `x-request-id` echo or generation.
+//! - [`handlers`]: one line per upstream-bound endpoint naming its format; models, health.
+//! - [`pipeline`]: the stages in order, in one short function.
+//! - [`ingress`]: each ingress format's head decoder and header checks.
 //! - [`admission`]: load shedding (max in flight) and the request body limit.
-//! - [`handlers`]: one file per endpoint; `handlers::proxy` is the shared pipeline.
 //! - [`routing`]: model alias -> ordered plan of targets.
 //! - [`dispatch`]: the attempt loop over the plan, up to the commit point.
 //! - [`upstream`]: provider clients (pooled HTTP, credentials, per-phase deadlines).
-//! - [`relay`]: streams a committed response to the client, with limits and in-band errors.
-//! - [`record`]: the interaction record, emitted once per request.
-//! - [`error`]: every failure as data, mapped to a status and the OpenAI error shape.
+//! - [`relay`]: the stream stage chain: source -> decode -> transforms -> encode.
+//! - [`egress`]: the response in the ingress format, with the `x-sluice-*` headers.
+//! - [`finish`]: the end-of-interaction hook, once per request, off the request path.
+//! - [`record`]: the interaction record the stages fill.
+//! - [`error`]: every failure as data, mapped to a status and the ingress error shape.
 //!
-//! Around the pipeline: [`config`] (load, expand, validate), [`runtime`] (the immutable
-//! state a config becomes), [`cli`], [`telemetry`].
+//! Around the pipeline: [`state`] (the config snapshot behind an atomic swap, and the
+//! long-lived shared state), [`config`] (load, expand, validate), [`cli`], [`telemetry`].
 
 pub mod admission;
 pub mod cli;
 pub mod config;
 pub mod dispatch;
+pub mod egress;
 pub mod error;
+pub mod finish;
 pub mod handlers;
+pub mod ingress;
+pub mod pipeline;
 pub mod record;
 pub mod relay;
 pub mod request_id;
 pub mod routes;
 pub mod routing;
-pub mod runtime;
 pub mod server;
+pub mod state;
 pub mod telemetry;
 pub mod upstream;
 

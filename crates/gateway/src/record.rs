@@ -1,12 +1,13 @@
-//! The interaction record: what happened to one request, filled in as it moves through
-//! the pipeline and emitted once when it ends: when the response is complete, the stream
-//! finished, or the client went away (the record is dropped unfinished). Today it is one
-//! structured log line; the journal will take the same record.
+//! The interaction record: what happened to one client request, filled in by the
+//! pipeline's stages as it moves and handed to the end-of-interaction hook (`finish`)
+//! exactly once, when the request is over: response complete, stream ended, or the
+//! client gone (then the outcome is `Cancelled`).
 //!
 //! Must never hold request or response bodies, keys or upstream addresses.
 
+use crate::error::StreamFailure;
 use sluice_protocol::canonical::Usage;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// How the interaction ended, as the client saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,24 +16,26 @@ pub enum Outcome {
     /// Failed before any byte of a response; the name is `GatewayError::kind`.
     Error(&'static str),
     /// A stream that started and then failed; the client got an in-band error event.
-    StreamError(&'static str),
+    StreamError(StreamFailure),
     /// The client disconnected before the response completed.
     Cancelled,
 }
 
 impl Outcome {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Ok => "ok",
-            Self::Error(kind) | Self::StreamError(kind) => kind,
+            Self::Error(kind) => kind,
+            Self::StreamError(failure) => failure.code(),
             Self::Cancelled => "cancelled",
         }
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Interaction {
     pub request_id: String,
+    /// The endpoint's name (`chat.completions`, `messages`, ...).
     pub endpoint: &'static str,
     pub model: String,
     pub provider: Option<String>,
@@ -41,9 +44,14 @@ pub struct Interaction {
     pub stream: bool,
     pub attempts: u32,
     pub usage: Option<Usage>,
+    /// From the start of the request to the first byte of the answer's content.
     pub first_byte: Option<Duration>,
+    /// From the start of the request to its end; set when the record is handed over.
+    pub latency: Duration,
     /// What translation dropped or changed (features the target could not express).
     pub notes: Vec<String>,
+    /// Wall-clock start, for the journal.
+    pub started_at: SystemTime,
     started: Instant,
     outcome: Option<Outcome>,
 }
@@ -61,55 +69,44 @@ impl Interaction {
             attempts: 0,
             usage: None,
             first_byte: None,
+            latency: Duration::ZERO,
             notes: Vec::new(),
+            started_at: SystemTime::now(),
             started,
             outcome: None,
         }
     }
 
-    pub fn mark_first_byte(&mut self) {
+    /// Notes when the answer's first content reached Sluice (kept once).
+    pub fn mark_first_byte(&mut self, at: Instant) {
         if self.first_byte.is_none() {
-            self.first_byte = Some(self.started.elapsed());
+            self.first_byte = Some(at.saturating_duration_since(self.started));
         }
     }
 
-    /// Ends the interaction; the line is written when the record is dropped.
-    pub fn finish(&mut self, status: u16, outcome: Outcome) {
-        self.status = status;
-        self.outcome = Some(outcome);
+    /// Sets how the interaction ended; the first outcome set is the one kept.
+    pub fn end(&mut self, status: u16, outcome: Outcome) {
+        if self.outcome.is_none() {
+            self.status = status;
+            self.outcome = Some(outcome);
+        }
     }
 
-    pub fn is_finished(&self) -> bool {
+    /// The outcome; a record handed over without one was cancelled by the client.
+    pub fn outcome(&self) -> Outcome {
+        self.outcome.unwrap_or(Outcome::Cancelled)
+    }
+
+    pub fn has_ended(&self) -> bool {
         self.outcome.is_some()
     }
-}
 
-impl Drop for Interaction {
-    fn drop(&mut self) {
-        let outcome = self.outcome.unwrap_or(Outcome::Cancelled);
-        let usage = self.usage.unwrap_or_default();
-        tracing::info!(
-            target: "sluice::access",
-            id = %self.request_id,
-            endpoint = self.endpoint,
-            model = %self.model,
-            provider = self.provider.as_deref().unwrap_or("-"),
-            upstream_model = self.upstream_model.as_deref().unwrap_or("-"),
-            status = self.status,
-            outcome = outcome.as_str(),
-            stream = self.stream,
-            attempts = self.attempts,
-            // Integers: formatting floats costs more than the rest of the line.
-            latency_us = micros(self.started.elapsed()),
-            first_byte_us = self.first_byte.map_or(0, micros),
-            input_tokens = usage.input_tokens,
-            output_tokens = usage.output_tokens,
-            cached_tokens = usage.cached_input_tokens,
-            notes = %self.notes.join("; "),
-        );
+    /// Closes the record for hand-over: takes it out of `self` (left empty) with its
+    /// latency measured now.
+    pub(crate) fn close(&mut self) -> Self {
+        let empty = Self::start(String::new(), self.endpoint, self.started);
+        let mut record = std::mem::replace(self, empty);
+        record.latency = record.started.elapsed();
+        record
     }
-}
-
-fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }

@@ -1,43 +1,50 @@
-//! Every public path in one screen, and the HTTP-generic layers around them.
+//! Every public path in one screen, and the HTTP-generic layers around them. Each
+//! upstream-bound path names its ingress format through its handler, so the format is
+//! known from here on; unknown paths under `/v1/messages` answer in Anthropic's shape
+//! because the route says so, not because anything guesses from the path later.
 //!
 //! Must never hold domain logic: handlers and pipeline stages do that.
 
-use crate::admission::limit_in_flight;
-use crate::error::{GatewayError, ingress_for_path};
-use crate::handlers::{chat, embeddings, health, messages, models, responses};
+use crate::error::GatewayError;
+use crate::handlers::{self, health, models};
 use crate::request_id;
-use crate::runtime::Runtime;
+use crate::state::Gateway;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::Uri;
-use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
+use sluice_protocol::translate::Ingress;
 use std::sync::Arc;
 
-pub fn router(rt: Arc<Runtime>) -> Router {
-    let api = Router::new()
-        .route("/v1/chat/completions", post(chat::completions))
-        .route("/v1/messages", post(messages::create))
-        .route("/v1/responses", post(responses::create))
-        .route("/v1/embeddings", post(embeddings::create))
+pub fn router(gw: Arc<Gateway>) -> Router {
+    Router::new()
+        .route("/v1/chat/completions", post(handlers::chat_completions))
+        .route("/v1/messages", post(handlers::messages))
+        .route("/v1/responses", post(handlers::responses))
+        .route("/v1/embeddings", post(handlers::embeddings))
         .route("/v1/models", get(models::list))
         .route("/v1/models/{*id}", get(models::retrieve))
-        .layer(from_fn_with_state(Arc::clone(&rt), limit_in_flight));
-    Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
-        .merge(api)
+        .route("/v1/messages/{*rest}", any(unknown_anthropic_route))
         .fallback(unknown_route)
-        // Admission reads bodies itself against `max_body_bytes` with an OpenAI-shaped 413.
+        // Admission reads bodies itself against `max_body_bytes`, with the format's 413.
         .layer(DefaultBodyLimit::disable())
-        .layer(from_fn(request_id::layer))
-        .with_state(rt)
+        .layer(axum::middleware::from_fn(request_id::layer))
+        .with_state(gw)
 }
 
 async fn unknown_route(uri: Uri) -> Response {
+    unknown(&uri).respond(Ingress::OpenAiChat)
+}
+
+async fn unknown_anthropic_route(uri: Uri) -> Response {
+    unknown(&uri).respond(Ingress::Anthropic)
+}
+
+fn unknown(uri: &Uri) -> GatewayError {
     GatewayError::UnknownRoute {
         path: uri.path().chars().take(200).collect(),
     }
-    .respond(ingress_for_path(uri.path()))
 }

@@ -5,8 +5,9 @@
 //! Must never block the shutdown past the drain deadline.
 
 use crate::config::Config;
+use crate::finish::Sink;
 use crate::routes::router;
-use crate::runtime::{Runtime, RuntimeError};
+use crate::state::{BuildError, Gateway, Shared, Snapshot};
 use axum::serve::ListenerExt;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use tokio::task::JoinHandle;
 /// A server running on a tokio task.
 pub struct RunningServer {
     addr: SocketAddr,
-    runtime: Arc<Runtime>,
+    gateway: Arc<Gateway>,
     stop: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
 }
@@ -30,12 +31,24 @@ pub enum StartError {
         source: std::io::Error,
     },
     #[error(transparent)]
-    Runtime(#[from] RuntimeError),
+    Build(#[from] BuildError),
 }
 
-/// Builds the runtime, binds `config.server.listen` (port 0 allowed) and starts serving.
+/// Builds the gateway, binds `config.server.listen` (port 0 allowed) and starts
+/// serving, with the access line as the only end-of-interaction sink.
 pub async fn start(config: &Config) -> Result<RunningServer, StartError> {
-    let runtime = Arc::new(Runtime::build(config).await?);
+    start_with_sinks(config, vec![Sink::AccessLog]).await
+}
+
+/// `start`, with the end-of-interaction sinks chosen by the caller (an embedding
+/// program or a test that counts records).
+pub async fn start_with_sinks(
+    config: &Config,
+    sinks: Vec<Sink>,
+) -> Result<RunningServer, StartError> {
+    let shared = Shared::start(config, sinks).await?;
+    let snapshot = Snapshot::build(config, &shared)?;
+    let gateway = Arc::new(Gateway::new(snapshot, shared));
     let addr = config.server.listen;
     let listener = TcpListener::bind(addr)
         .await
@@ -50,7 +63,7 @@ pub async fn start(config: &Config) -> Result<RunningServer, StartError> {
     });
     // `into_make_service` clones the router per connection; serving the `Router` itself
     // would rebuild its route table per connection (measured: ~6 KB per open stream).
-    let app = router(Arc::clone(&runtime));
+    let app = router(Arc::clone(&gateway));
     let task = tokio::spawn(async move {
         axum::serve(listener, app.into_make_service())
             .with_graceful_shutdown(async move {
@@ -60,7 +73,7 @@ pub async fn start(config: &Config) -> Result<RunningServer, StartError> {
     });
     Ok(RunningServer {
         addr,
-        runtime,
+        gateway,
         stop,
         task,
     })
@@ -71,24 +84,29 @@ impl RunningServer {
         self.addr
     }
 
-    /// Stops accepting, drains in-flight work up to the configured deadline.
-    /// Returns `true` when everything finished in time.
+    pub fn gateway(&self) -> &Arc<Gateway> {
+        &self.gateway
+    }
+
+    /// Stops accepting, drains in-flight work up to the configured deadline, then the
+    /// end-of-interaction queue. Returns `true` when everything finished in time.
     pub async fn shutdown(self) -> bool {
-        self.runtime.begin_shutdown();
+        let shared = &self.gateway.shared;
+        shared.begin_shutdown();
         let _ = self.stop.send(true);
-        let deadline = self.runtime.server.drain_timeout;
-        match tokio::time::timeout(deadline, self.task).await {
+        let deadline = self.gateway.snapshot().server.drain_timeout;
+        let clean = match tokio::time::timeout(deadline, self.task).await {
             Ok(_) => true,
             Err(_) => {
-                let left =
-                    self.runtime.server.max_in_flight - self.runtime.in_flight.available_permits();
                 tracing::warn!(
-                    in_flight = left,
+                    in_flight = shared.requests_in_flight(),
                     "drain deadline passed; cutting remaining requests"
                 );
                 false
             }
-        }
+        };
+        shared.finisher.flush().await;
+        clean
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Must never do I/O on the hot path of a probe beyond reading flags.
 
-use crate::runtime::Runtime;
+use crate::state::Gateway;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -13,8 +13,8 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-pub async fn readyz(State(rt): State<Arc<Runtime>>) -> (StatusCode, Json<serde_json::Value>) {
-    if rt.is_shutting_down() {
+pub async fn readyz(State(gw): State<Arc<Gateway>>) -> (StatusCode, Json<serde_json::Value>) {
+    if gw.shared.is_shutting_down() {
         (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({ "status": "draining" })),

@@ -1,12 +1,37 @@
-//! HTTP handlers, one file per endpoint family. Each decodes its ingress format's head
-//! and hands over to `proxy`, the shared pipeline for requests that go upstream.
+//! HTTP handlers. Each endpoint that goes upstream only names its ingress format and
+//! hands the request to the pipeline; the others answer from the snapshot.
+//!
+//! - [`models`]: `GET /v1/models` and `GET /v1/models/{id}`.
+//! - [`health`]: `/healthz` and `/readyz`.
 //!
 //! Must never build an error response by hand: errors are `GatewayError`s.
 
-pub mod chat;
-pub mod embeddings;
 pub mod health;
-pub mod messages;
 pub mod models;
-mod proxy;
-pub mod responses;
+
+use crate::ingress;
+use crate::pipeline;
+use crate::state::Gateway;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use std::sync::Arc;
+
+/// `POST /v1/chat/completions`: OpenAI Chat Completions.
+pub async fn chat_completions(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
+    pipeline::run(gw, req, &ingress::chat::CHAT).await
+}
+
+/// `POST /v1/messages`: Anthropic Messages.
+pub async fn messages(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
+    pipeline::run(gw, req, &ingress::messages::MESSAGES).await
+}
+
+/// `POST /v1/responses`: OpenAI Responses.
+pub async fn responses(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
+    pipeline::run(gw, req, &ingress::responses::RESPONSES).await
+}
+
+/// `POST /v1/embeddings`: OpenAI Embeddings.
+pub async fn embeddings(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
+    pipeline::run(gw, req, &ingress::embeddings::EMBEDDINGS).await
+}

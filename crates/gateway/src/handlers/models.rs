@@ -3,9 +3,10 @@
 //!
 //! Must never reveal provider names, upstream model names or URLs.
 
+use crate::admission;
 use crate::error::GatewayError;
 use crate::routing::find;
-use crate::runtime::Runtime;
+use crate::state::Gateway;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
@@ -36,8 +37,13 @@ fn model(id: &str) -> Model<'_> {
     }
 }
 
-pub async fn list(State(rt): State<Arc<Runtime>>) -> Response {
-    let data = rt
+pub async fn list(State(gw): State<Arc<Gateway>>) -> Response {
+    let _permit = match admission::admit(&gw.shared) {
+        Ok(permit) => permit,
+        Err(e) => return e.respond(Ingress::OpenAiChat),
+    };
+    let snapshot = gw.snapshot();
+    let data = snapshot
         .models
         .iter()
         .filter(|m| !m.is_pattern())
@@ -50,8 +56,11 @@ pub async fn list(State(rt): State<Arc<Runtime>>) -> Response {
     .into_response()
 }
 
-pub async fn retrieve(State(rt): State<Arc<Runtime>>, Path(id): Path<String>) -> Response {
-    match find(&rt.models, &id) {
+pub async fn retrieve(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Response {
+    if let Err(e) = admission::admit(&gw.shared) {
+        return e.respond(Ingress::OpenAiChat);
+    }
+    match find(&gw.snapshot().models, &id) {
         Some(_) => Json(model(&id)).into_response(),
         None => GatewayError::ModelNotFound { model: id }.respond(Ingress::OpenAiChat),
     }

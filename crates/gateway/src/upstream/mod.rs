@@ -5,24 +5,31 @@
 //! - [`client`]: the pooled HTTP client (rustls with ring, HTTP/1.1 and HTTP/2).
 //! - [`address`]: the URL and headers each provider kind wants.
 //! - [`send`]: one request to a provider, up to the response head, with errors mapped.
+//! - [`body`]: Sluice's own type for a response body, so no client type leaks out.
 //!
 //! Must never log or return the provider's API key, nor put upstream error text that may
 //! contain it into a client-visible message unscrubbed.
 
 mod address;
+mod body;
 mod client;
 mod send;
 
-pub use send::{Endpoint, Outgoing, ReadError, read_body_bounded};
+pub use body::{Body, Broken, ReadError};
+pub use send::{Endpoint, Outgoing, scrub};
 
 use crate::config::{ProviderConfig, ProviderKind, Timeouts};
+use crate::state::ProviderHealth;
 use axum::http::HeaderMap;
 use sluice_protocol::translate::Provider;
+use std::sync::Arc;
 
 /// A provider ready to take requests.
 #[derive(Debug)]
 pub struct Upstream {
     pub name: String,
+    /// `name` again, cheap to clone into bodies for their log lines.
+    label: Arc<str>,
     pub kind: ProviderKind,
     base_url: reqwest::Url,
     /// URLs that do not depend on the model, parsed once: `[chat, embeddings]`.
@@ -33,6 +40,8 @@ pub struct Upstream {
     headers: HeaderMap,
     pub timeouts: Timeouts,
     pub max_response_bytes: usize,
+    /// This provider's live health, kept by `Shared` across config reloads.
+    pub health: Arc<ProviderHealth>,
 }
 
 /// Why a provider could not be set up.
@@ -50,7 +59,11 @@ pub enum BuildError {
 
 impl Upstream {
     /// Builds the client for `config`; `fallback_url` serves mock providers with no URL.
-    pub fn build(config: &ProviderConfig, fallback_url: Option<&str>) -> Result<Self, BuildError> {
+    pub fn build(
+        config: &ProviderConfig,
+        fallback_url: Option<&str>,
+        health: Arc<ProviderHealth>,
+    ) -> Result<Self, BuildError> {
         let name = || config.name.clone();
         let base = config
             .base_url
@@ -66,6 +79,7 @@ impl Upstream {
         let client = client::build(config).map_err(|e| BuildError::Client(name(), e))?;
         Ok(Self {
             name: name(),
+            label: Arc::from(config.name.as_str()),
             kind: config.kind,
             base_url,
             fixed_urls,
@@ -74,6 +88,7 @@ impl Upstream {
             headers,
             timeouts: config.timeouts,
             max_response_bytes: config.max_response_bytes,
+            health,
         })
     }
 

@@ -6,11 +6,11 @@
 //! through `scrub` first.
 
 use super::Upstream;
+use super::body::Body;
 use crate::error::{Phase, UpstreamError};
 use axum::http::{HeaderName, HeaderValue, header};
-use bytes::{Bytes, BytesMut};
-use futures_util::StreamExt;
-use std::time::Duration;
+use bytes::Bytes;
+use std::sync::Arc;
 use tokio::time::{Instant, timeout_at};
 
 /// Error bodies larger than this are not read: the status alone tells enough.
@@ -45,12 +45,9 @@ pub struct Outgoing<'a> {
 }
 
 impl Upstream {
-    /// Sends the request and waits for a success status before `deadline`.
-    pub async fn send(
-        &self,
-        out: Outgoing<'_>,
-        deadline: Instant,
-    ) -> Result<reqwest::Response, UpstreamError> {
+    /// Sends the request and waits for a success status before `deadline`; the body
+    /// of that success is the caller's to read.
+    pub async fn send(&self, out: Outgoing<'_>, deadline: Instant) -> Result<Body, UpstreamError> {
         let url = self
             .url(out.endpoint, out.model, out.stream)
             .ok_or_else(|| UpstreamError::Protocol {
@@ -73,7 +70,7 @@ impl Upstream {
             Ok(Ok(r)) => r,
         };
         if response.status().is_success() {
-            return Ok(response);
+            return Ok(Body::new(response, Arc::clone(&self.label)));
         }
         Err(self.status_error(response, deadline).await)
     }
@@ -91,7 +88,7 @@ impl Upstream {
         }
     }
 
-    pub fn transport_error(&self, e: &reqwest::Error) -> UpstreamError {
+    fn transport_error(&self, e: &reqwest::Error) -> UpstreamError {
         tracing::warn!(provider = %self.name, error = %e, "upstream request failed");
         // A connect that timed out is both: report the timeout (504), not "unreachable".
         if e.is_timeout() {
@@ -108,7 +105,8 @@ impl Upstream {
     async fn status_error(&self, response: reqwest::Response, deadline: Instant) -> UpstreamError {
         let status = response.status().as_u16();
         let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
-        let error = read_body_bounded(response, MAX_ERROR_BODY, deadline, self.timeouts.idle)
+        let error = Body::new(response, Arc::clone(&self.label))
+            .read_all(MAX_ERROR_BODY, deadline, self.timeouts.idle)
             .await
             .ok()
             .map(|bytes| {
@@ -126,55 +124,8 @@ impl Upstream {
     }
 }
 
-/// Reads a whole body, refusing more than `limit` bytes, a silence longer than `idle`,
-/// or anything past `deadline`.
-pub async fn read_body_bounded(
-    response: reqwest::Response,
-    limit: usize,
-    deadline: Instant,
-    idle: Duration,
-) -> Result<Bytes, ReadError> {
-    // Most bodies arrive in one chunk: keep it as is and copy only when a second comes.
-    let mut first: Option<Bytes> = None;
-    let mut out = BytesMut::new();
-    let mut stream = response.bytes_stream();
-    loop {
-        let until = (Instant::now() + idle).min(deadline);
-        match timeout_at(until, stream.next()).await {
-            Err(_) if until < deadline => return Err(ReadError::Idle),
-            Err(_) => return Err(ReadError::Timeout),
-            Ok(None) if out.is_empty() => return Ok(first.unwrap_or_default()),
-            Ok(None) => return Ok(out.freeze()),
-            Ok(Some(Err(_))) => return Err(ReadError::Transport),
-            Ok(Some(Ok(chunk))) => {
-                let held = first.as_ref().map_or(0, Bytes::len) + out.len();
-                if held + chunk.len() > limit {
-                    return Err(ReadError::TooLarge);
-                }
-                match first.take() {
-                    None if out.is_empty() => first = Some(chunk),
-                    earlier => {
-                        if let Some(earlier) = earlier {
-                            out.extend_from_slice(&earlier);
-                        }
-                        out.extend_from_slice(&chunk);
-                    }
-                }
-            }
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ReadError {
-    Idle,
-    Timeout,
-    Transport,
-    TooLarge,
-}
-
 /// Masks anything shaped like an API key (`sk-...`, `AIza...`, `Bearer ...`) in provider text.
-fn scrub(message: &str) -> String {
+pub fn scrub(message: &str) -> String {
     message
         .split_inclusive(char::is_whitespace)
         .map(|word| {

@@ -66,3 +66,42 @@ pub struct ProviderError {
     pub param: Option<String>,
     pub code: Option<String>,
 }
+
+/// The HTTP status an error type stands for, when only the type is known: an error event
+/// inside a stream carries a type but no status. Covers the types of every provider
+/// format (OpenAI, Anthropic, Gemini's `status` names); an unknown type reads as 500, a
+/// server-side failure, which is what an unexplained mid-stream error is.
+pub fn status_for_kind(kind: &str) -> u16 {
+    match kind {
+        "invalid_request_error" | "INVALID_ARGUMENT" | "FAILED_PRECONDITION" => 400,
+        "authentication_error" | "UNAUTHENTICATED" => 401,
+        "permission_error" | "PERMISSION_DENIED" => 403,
+        "not_found_error" | "NOT_FOUND" => 404,
+        "request_too_large" => 413,
+        "rate_limit_error"
+        | "rate_limit_exceeded"
+        | "insufficient_quota"
+        | "tokens"
+        | "requests"
+        | "RESOURCE_EXHAUSTED" => 429,
+        "overloaded_error" => 529,
+        "UNAVAILABLE" => 503,
+        "DEADLINE_EXCEEDED" | "timeout" => 504,
+        _ => 500,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::status_for_kind;
+
+    #[test]
+    fn stream_error_types_map_to_their_statuses() {
+        assert_eq!(status_for_kind("overloaded_error"), 529);
+        assert_eq!(status_for_kind("rate_limit_error"), 429);
+        assert_eq!(status_for_kind("RESOURCE_EXHAUSTED"), 429);
+        assert_eq!(status_for_kind("invalid_request_error"), 400);
+        assert_eq!(status_for_kind("server_error"), 500);
+        assert_eq!(status_for_kind("something new"), 500);
+    }
+}

@@ -15,7 +15,7 @@ pub mod request;
 pub mod response;
 pub mod stream;
 
-pub use error::{ProviderError, TranslateError};
+pub use error::{ProviderError, TranslateError, status_for_kind};
 pub use request::{
     CacheControl, ChatRequest, ImageSource, Message, Part, ReasoningConfig, ResponseFormat, Role,
     Tool, ToolChoice,

@@ -1,27 +1,19 @@
 //! `POST /v1/responses` in the OpenAI Responses format. Always translated: the request is
 //! decoded into the canonical model and sent to the provider in its own format.
 
-use super::proxy::{Head, Ingest, no_header_checks, proxy};
-use crate::runtime::Runtime;
+use super::{Head, Ingest, no_header_checks};
 use crate::upstream::Endpoint;
-use axum::extract::{Request, State};
-use axum::response::Response;
 use serde::Deserialize;
 use sluice_protocol::openai::request::{DecodeError, decode};
 use sluice_protocol::translate::Ingress;
-use std::sync::Arc;
 
-const INGEST: Ingest = Ingest {
+pub const RESPONSES: Ingest = Ingest {
     ingress: Ingress::Responses,
     endpoint: Endpoint::ChatCompletions,
     name: "responses",
     decode: decode_head,
     check_headers: no_header_checks,
 };
-
-pub async fn create(State(rt): State<Arc<Runtime>>, req: Request) -> Response {
-    proxy(rt, req, INGEST).await
-}
 
 #[derive(Deserialize)]
 struct ResponsesHead {

@@ -3,26 +3,18 @@
 //! Reads only the head (model, messages shape, stream flags); everything else in the
 //! body reaches an OpenAI-format provider byte for byte.
 
-use super::proxy::{Head, Ingest, no_header_checks, proxy};
-use crate::runtime::Runtime;
+use super::{Head, Ingest, no_header_checks};
 use crate::upstream::Endpoint;
-use axum::extract::{Request, State};
-use axum::response::Response;
 use sluice_protocol::openai::request::{ChatRequestHead, DecodeError, decode};
 use sluice_protocol::translate::Ingress;
-use std::sync::Arc;
 
-const INGEST: Ingest = Ingest {
+pub const CHAT: Ingest = Ingest {
     ingress: Ingress::OpenAiChat,
     endpoint: Endpoint::ChatCompletions,
     name: "chat.completions",
     decode: decode_head,
     check_headers: no_header_checks,
 };
-
-pub async fn completions(State(rt): State<Arc<Runtime>>, req: Request) -> Response {
-    proxy(rt, req, INGEST).await
-}
 
 fn decode_head(body: &[u8]) -> Result<Head, DecodeError> {
     let head: ChatRequestHead = decode(body)?;

@@ -4,30 +4,22 @@
 //! Anthropic provider byte for byte, or is translated for any other provider. Like
 //! Anthropic, it requires `anthropic-version` and forwards `anthropic-beta`.
 
-use super::proxy::{ForwardHeaders, Head, Ingest, proxy};
+use super::{ForwardHeaders, Head, Ingest};
 use crate::error::GatewayError;
-use crate::runtime::Runtime;
 use crate::upstream::Endpoint;
-use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName};
-use axum::response::Response;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use sluice_protocol::openai::request::{DecodeError, decode};
 use sluice_protocol::translate::Ingress;
-use std::sync::Arc;
 
-const INGEST: Ingest = Ingest {
+pub const MESSAGES: Ingest = Ingest {
     ingress: Ingress::Anthropic,
     endpoint: Endpoint::ChatCompletions,
     name: "messages",
     decode: decode_head,
     check_headers,
 };
-
-pub async fn create(State(rt): State<Arc<Runtime>>, req: Request) -> Response {
-    proxy(rt, req, INGEST).await
-}
 
 #[derive(Deserialize)]
 struct MessagesHead<'a> {

@@ -1,0 +1,87 @@
+//! Egress: the HTTP response for the client, in the ingress format: a whole answer, the
+//! relay's stream, or the error. Sets the `x-sluice-*` headers and hands the record
+//! over (it ends with the response body for streams, at once otherwise).
+//!
+//! Must never re-encode a pass-through body: the bytes dispatch committed go out as
+//! they are.
+
+use crate::admission::{self, Permit};
+use crate::dispatch::{Answer, Committed};
+use crate::error::GatewayError;
+use crate::finish::Open;
+use crate::record::Outcome;
+use axum::body::Body;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sluice_protocol::translate::Ingress;
+use std::time::Instant;
+
+pub fn respond(
+    result: Result<(Committed, Permit), GatewayError>,
+    ingress: Ingress,
+    mut record: Open,
+) -> Response {
+    let request_id = HeaderValue::from_str(&record.request_id).ok();
+    let mut response = match result {
+        Ok((committed, permit)) => admission::hold(answer(committed, record), permit),
+        Err(e) => {
+            record.end(e.status().as_u16(), Outcome::Error(e.kind()));
+            drop(record);
+            e.respond(ingress)
+        }
+    };
+    if ingress == Ingress::Anthropic
+        && let Some(id) = request_id
+    {
+        // The Anthropic SDK reads `request-id` into its errors and logs.
+        response.headers_mut().insert("request-id", id);
+    }
+    response
+}
+
+fn answer(committed: Committed, mut record: Open) -> Response {
+    let Committed {
+        upstream,
+        model,
+        attempts,
+        answer,
+        ..
+    } = committed;
+    let mut response = match answer {
+        Answer::Full { bytes, usage } => {
+            record.mark_first_byte(Instant::now());
+            record.usage = usage;
+            record.end(200, Outcome::Ok);
+            drop(record);
+            (
+                StatusCode::OK,
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                )],
+                bytes,
+            )
+                .into_response()
+        }
+        Answer::Stream(relay) => {
+            record.status = 200;
+            let mut response = Response::new(Body::from_stream(relay.into_stream(record)));
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/event-stream"),
+            );
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            response
+        }
+    };
+    let headers = response.headers_mut();
+    if let Ok(v) = HeaderValue::from_str(&upstream.name) {
+        headers.insert("x-sluice-provider", v);
+    }
+    if let Ok(v) = HeaderValue::from_str(&model) {
+        headers.insert("x-sluice-model", v);
+    }
+    headers.insert("x-sluice-attempts", HeaderValue::from(attempts));
+    response
+}

@@ -1,0 +1,160 @@
+//! The end of an interaction: the one hook every client request passes through exactly
+//! once, whatever happened (answered, failed upstream, refused before routing, client
+//! gone mid-stream).
+//!
+//! [`Open`] holds the record while the request is served; dropping it (the response
+//! body ended or was dropped, or the error response was built) closes the record and
+//! queues it, without waiting, to one task that runs the end stages in order:
+//!
+//! 1. limits settle (actual tokens and cost; the limits issue plugs in here),
+//! 2. metrics (the telemetry issue),
+//! 3. journal (the journal issue: its writer queue is a sink of this task),
+//! 4. the configured [`Sink`]s: the access line, and channels for embedders and tests.
+//!
+//! - [`access`]: the access line, one per interaction.
+//!
+//! Must never block the request path: the queue is bounded and a full queue drops the
+//! record and counts it (`dropped()`), never waits.
+
+pub mod access;
+
+use crate::record::Interaction;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::{Notify, mpsc};
+
+/// Records waiting for the end task; past this, records are dropped and counted.
+const QUEUE: usize = 8192;
+
+/// Where finished records go after the end stages.
+#[derive(Debug, Clone)]
+pub enum Sink {
+    /// One structured line per interaction on the log (target `sluice::access`).
+    AccessLog,
+    /// Every record, for a program embedding Sluice or a test.
+    Channel(mpsc::UnboundedSender<Arc<Interaction>>),
+}
+
+/// The end-of-interaction queue, shared by every request.
+#[derive(Debug)]
+pub struct Finisher {
+    queue: mpsc::Sender<Interaction>,
+    progress: Arc<Progress>,
+    dropped: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Progress {
+    queued: AtomicU64,
+    done: AtomicU64,
+    changed: Notify,
+}
+
+impl Finisher {
+    /// Starts the end task on the current tokio runtime. It runs until every
+    /// `Finisher` handle is gone and the queue is empty.
+    pub fn start(sinks: Vec<Sink>) -> Arc<Self> {
+        let (queue, mut records) = mpsc::channel::<Interaction>(QUEUE);
+        let progress = Arc::new(Progress::default());
+        let task_progress = Arc::clone(&progress);
+        tokio::spawn(async move {
+            while let Some(record) = records.recv().await {
+                end(record, &sinks);
+                task_progress.done.fetch_add(1, Ordering::Release);
+                task_progress.changed.notify_waiters();
+            }
+        });
+        Arc::new(Self {
+            queue,
+            progress,
+            dropped: AtomicU64::new(0),
+        })
+    }
+
+    /// Opens the record of a new interaction; it is handed over when dropped.
+    pub fn open(self: &Arc<Self>, record: Interaction) -> Open {
+        Open {
+            record,
+            finisher: Arc::clone(self),
+        }
+    }
+
+    fn submit(&self, record: Interaction) {
+        match self.queue.try_send(record) {
+            Ok(()) => {
+                self.progress.queued.fetch_add(1, Ordering::Release);
+            }
+            Err(mpsc::error::TrySendError::Full(record)) => {
+                let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                // A warning per power of two: visible, but never a storm under overload.
+                if n.is_power_of_two() {
+                    tracing::warn!(dropped = n, id = %record.request_id, "end-of-interaction queue full; records dropped");
+                }
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Records that could not be queued since start-up.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Waits until every record queued before this call has passed the end stages
+    /// (shutdown drains with it; tests use it instead of sleeping).
+    pub async fn flush(&self) {
+        let target = self.progress.queued.load(Ordering::Acquire);
+        loop {
+            let changed = self.progress.changed.notified();
+            if self.progress.done.load(Ordering::Acquire) >= target {
+                return;
+            }
+            changed.await;
+        }
+    }
+}
+
+/// The end stages for one record, in order.
+fn end(record: Interaction, sinks: &[Sink]) {
+    let mut shared: Option<Arc<Interaction>> = None;
+    for sink in sinks {
+        match sink {
+            Sink::AccessLog => access::write(&record),
+            Sink::Channel(tx) => {
+                let record = shared.get_or_insert_with(|| Arc::new(record.clone()));
+                let _ = tx.send(Arc::clone(record));
+            }
+        }
+    }
+}
+
+/// The record of an interaction being served. Stages fill it through `Deref`; when it
+/// is dropped the record is closed and queued for the end task, exactly once.
+#[derive(Debug)]
+pub struct Open {
+    record: Interaction,
+    finisher: Arc<Finisher>,
+}
+
+impl Deref for Open {
+    type Target = Interaction;
+    fn deref(&self) -> &Interaction {
+        &self.record
+    }
+}
+
+impl DerefMut for Open {
+    fn deref_mut(&mut self) -> &mut Interaction {
+        &mut self.record
+    }
+}
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        let record = self.record.close();
+        self.finisher.submit(record);
+    }
+}

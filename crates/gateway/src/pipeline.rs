@@ -1,0 +1,87 @@
+//! The pipeline every request that goes upstream runs, in order, in one function.
+//!
+//! ```text
+//! ingress      the route named the format; check its headers
+//! auth         (keys issue) virtual key -> principal
+//! admission    in-flight permit (fast 503), body within max_body_bytes (413)
+//! ingress      decode the head: model, stream flags
+//! limits       (limits issue) reserve RPM / TPM / concurrency / budget
+//! guard.input  (guard issue) sanitize or block the prompt
+//! transforms   the answer's stages: output guard, cache recorder, budget cut-off
+//! route        model alias -> ordered plan of targets
+//! dispatch     attempt loop up to the commit point
+//! egress       the answer (whole, or the relay's stream) in the ingress format
+//! finish       when the record is dropped: limits settle, metrics, journal, access line
+//! ```
+//!
+//! Auth and the load-shedding half of admission come before the body is read, so a
+//! refused request costs no read of up to `max_body_bytes`.
+//!
+//! Must never branch on a capability inside a stage: each capability is a stage of its
+//! own here, or a transform in the relay, or an end stage in `finish`.
+
+use crate::admission::{self, Permit};
+use crate::dispatch::{Call, Canonical, Committed, dispatch};
+use crate::egress;
+use crate::error::GatewayError;
+use crate::finish::Open;
+use crate::ingress::Ingest;
+use crate::record::Interaction;
+use crate::relay::Transforms;
+use crate::request_id::RequestId;
+use crate::routing;
+use crate::state::{Gateway, Shared, Snapshot};
+use axum::extract::Request;
+use axum::response::Response;
+use std::sync::Arc;
+use std::time::Instant;
+
+pub async fn run(gw: Arc<Gateway>, req: Request, ingest: &'static Ingest) -> Response {
+    let started = Instant::now();
+    let snapshot = gw.snapshot();
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let mut record = gw
+        .shared
+        .finisher
+        .open(Interaction::start(id, ingest.name, started));
+    let result = stages(&gw.shared, &snapshot, req, ingest, &mut record).await;
+    egress::respond(result, ingest.ingress, record)
+}
+
+async fn stages(
+    shared: &Shared,
+    snapshot: &Snapshot,
+    req: Request,
+    ingest: &Ingest,
+    record: &mut Open,
+) -> Result<(Committed, Permit), GatewayError> {
+    let forward = (ingest.check_headers)(req.headers())?;
+    let permit = admission::admit(shared)?;
+    let body = admission::read_body(req, snapshot.server.max_body_bytes).await?;
+    let head = ingest.head(&body)?;
+    record.model.clone_from(&head.model);
+    record.stream = head.stream;
+    let transforms = Transforms::none();
+    let plan = routing::plan(&snapshot.models, &head.model)?;
+    let call = Call {
+        ingress: ingest.ingress,
+        endpoint: ingest.endpoint,
+        body: &body,
+        requested_model: &head.model,
+        stream: head.stream,
+        forward: &forward,
+        usage_requested: head.usage_requested,
+        transforms: &transforms,
+        canonical: Canonical::default(),
+    };
+    let mut committed = dispatch(snapshot, &plan, &call).await?;
+    record.provider = Some(committed.upstream.name.clone());
+    record.upstream_model = Some(committed.model.clone());
+    record.attempts = committed.attempts;
+    record.notes = std::mem::take(&mut committed.notes);
+    Ok((committed, permit))
+}

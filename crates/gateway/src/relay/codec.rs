@@ -1,0 +1,214 @@
+//! The relay's decode and encode steps for one stream, on either path: pass-through
+//! taps each event (usage, end, error, malformed) and forwards its bytes; translate
+//! decodes it into canonical events and encodes those for the ingress format. Both
+//! report the same `Facts`, so the relay above them is written once.
+//!
+//! Until the commit point a pass-through stream is also decoded (the `probe`), since
+//! only a decoded event tells content from framing; after it, the probe is dropped and
+//! the fast path is bytes only.
+//!
+//! Must never forward a pass-through event it was told to hide, nor emit anything for
+//! an event after the stream ended.
+
+use super::path::Path;
+use crate::error::StreamFailure;
+use bytes::{Bytes, BytesMut};
+use sluice_protocol::canonical::{StreamEvent, Usage};
+use sluice_protocol::sse::RawEvent;
+use sluice_protocol::translate::{Ingress, Provider, StreamDecoder, StreamEncoder};
+
+/// What one upstream event told the relay, whichever path it took.
+#[derive(Debug, Default)]
+pub struct Facts {
+    /// Usage carried by the event (cumulative per field; the relay keeps the largest).
+    pub usage: Option<Usage>,
+    /// The event carries answer content (text, thinking, a tool call, a finish).
+    pub content: bool,
+    /// The provider's normal end marker.
+    pub end: bool,
+    /// An in-band error from the provider: its type and message when decoded.
+    pub error: Option<(String, String)>,
+    /// The event is not what the provider's format allows.
+    pub malformed: bool,
+}
+
+pub enum Codec {
+    PassThrough {
+        provider: Provider,
+        hide_usage_chunk: bool,
+        /// Decodes events until the commit point; `None` after it.
+        probe: Option<Box<StreamDecoder>>,
+    },
+    /// Boxed: the codecs' state is large and pass-through streams should not pay for it.
+    Translate(Box<Codecs>),
+}
+
+pub struct Codecs {
+    decoder: StreamDecoder,
+    encoder: StreamEncoder,
+}
+
+impl Codec {
+    pub fn new(path: Path, ingress: Ingress) -> Self {
+        match path {
+            Path::PassThrough {
+                provider,
+                hide_usage_chunk,
+            } => Self::PassThrough {
+                provider,
+                hide_usage_chunk,
+                probe: Some(Box::new(StreamDecoder::new(provider))),
+            },
+            Path::Translate { provider, request } => Self::Translate(Box::new(Codecs {
+                decoder: StreamDecoder::new(provider),
+                encoder: StreamEncoder::new(ingress, &request),
+            })),
+        }
+    }
+
+    /// The commit point passed: pass-through no longer needs to decode.
+    pub fn committed(&mut self) {
+        if let Self::PassThrough { probe, .. } = self {
+            *probe = None;
+        }
+    }
+
+    /// Decodes one upstream event into `events` (translate, or the probe) and its facts.
+    pub fn decode(&mut self, event: &RawEvent, events: &mut Vec<StreamEvent>) -> Facts {
+        match self {
+            Self::PassThrough {
+                provider, probe, ..
+            } => {
+                let mut facts = tap(*provider, event);
+                if let Some(probe) = probe
+                    && !facts.end
+                    && !facts.malformed
+                {
+                    let (kind, data) = event.type_and_data();
+                    let mut probed = Vec::new();
+                    // A chunk the decoder rejects but the tap accepted counts as content:
+                    // the client gets it as sent, as the fast path always did.
+                    match probe.decode(kind, &data, &mut probed) {
+                        Ok(()) => absorb(&probed, &mut facts),
+                        Err(_) => facts.content = true,
+                    }
+                }
+                facts
+            }
+            Self::Translate(codecs) => {
+                let (kind, data) = event.type_and_data();
+                let result = codecs.decoder.decode(kind, &data, events);
+                let mut facts = Facts::default();
+                absorb(events, &mut facts);
+                if let Err(e) = result {
+                    tracing::warn!(error = %e, "upstream stream could not be translated");
+                    facts.malformed = true;
+                }
+                facts
+            }
+        }
+    }
+
+    /// The upstream ended: a translating decoder may still have events to give.
+    pub fn finish(&mut self, events: &mut Vec<StreamEvent>) -> Facts {
+        let mut facts = Facts::default();
+        if let Self::Translate(codecs) = self {
+            let result = codecs.decoder.finish(events);
+            absorb(events, &mut facts);
+            facts.malformed = result.is_err();
+        }
+        facts
+    }
+
+    /// The client's bytes for one event, if any: the event itself (pass-through) or
+    /// the encoding of `events` (translate, drained).
+    pub fn encode(
+        &mut self,
+        event: Option<RawEvent>,
+        facts: &Facts,
+        events: &mut Vec<StreamEvent>,
+        out: &mut BytesMut,
+    ) -> Option<Bytes> {
+        match self {
+            Self::PassThrough {
+                hide_usage_chunk, ..
+            } => {
+                events.clear();
+                match event {
+                    Some(event)
+                        if !(*hide_usage_chunk
+                            && facts.usage.is_some()
+                            && is_usage_only_chunk(&event)) =>
+                    {
+                        Some(event.into_raw())
+                    }
+                    _ => None,
+                }
+            }
+            Self::Translate(codecs) => {
+                for event in events.drain(..) {
+                    codecs.encoder.encode(&event, out);
+                }
+                (!out.is_empty()).then(|| out.split().freeze())
+            }
+        }
+    }
+
+    /// The error event that ends a failed stream, in the ingress format.
+    pub fn encode_failure(&mut self, failure: StreamFailure, ingress: Ingress) -> Bytes {
+        let error = failure.to_provider_error();
+        match self {
+            Self::Translate(codecs) => {
+                let mut out = BytesMut::new();
+                codecs.encoder.encode_error(&error, &mut out);
+                out.freeze()
+            }
+            Self::PassThrough { .. } => ingress.encode_stream_error(&error),
+        }
+    }
+}
+
+/// The pass-through tap, as facts.
+fn tap(provider: Provider, event: &RawEvent) -> Facts {
+    let event_type = event.event_type().and_then(|t| std::str::from_utf8(t).ok());
+    let tap = match event.single_data() {
+        Some(data) => provider.tap(event_type, data),
+        None => Default::default(),
+    };
+    Facts {
+        usage: tap.usage,
+        content: false,
+        end: tap.end,
+        error: tap.error.then(|| (String::new(), String::new())),
+        malformed: tap.malformed,
+    }
+}
+
+/// Adds what decoded canonical events say to `facts`.
+fn absorb(events: &[StreamEvent], facts: &mut Facts) {
+    for event in events {
+        match event {
+            StreamEvent::Usage(usage) => facts.usage = Some(*usage),
+            StreamEvent::End => facts.end = true,
+            StreamEvent::Error { kind, message } => {
+                facts.error = Some((kind.clone(), message.clone()));
+            }
+            StreamEvent::TextDelta { .. }
+            | StreamEvent::ThinkingDelta { .. }
+            | StreamEvent::ThinkingSignature { .. }
+            | StreamEvent::RedactedThinking { .. }
+            | StreamEvent::ToolCallStart { .. }
+            | StreamEvent::ToolCallDelta { .. }
+            | StreamEvent::Finish { .. } => facts.content = true,
+            StreamEvent::Start { .. } => {}
+        }
+    }
+}
+
+/// OpenAI's final usage chunk carries no choices (servers that report usage on every
+/// chunk keep their choices and are forwarded).
+fn is_usage_only_chunk(event: &RawEvent) -> bool {
+    event
+        .single_data()
+        .is_some_and(|data| memchr::memmem::find(data, b"\"choices\":[]").is_some())
+}

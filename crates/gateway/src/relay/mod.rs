@@ -1,0 +1,314 @@
+//! The relay: one stage chain that carries a streamed answer from the provider to the
+//! client, pulled by the response body.
+//!
+//! ```text
+//! source (bytes -> SSE events, limits) -> decode -> transforms -> encode -> client
+//! ```
+//!
+//! - [`path`]: pass-through or translate, chosen once per attempt from the formats and
+//!   what the stages need.
+//! - [`source`]: upstream bytes to whole events, under the idle, total and size limits.
+//! - [`codec`]: decode and encode on either path, reporting the same facts.
+//! - [`transform`]: the steps between decode and encode (output guard, cache recorder,
+//!   budget cut-off plug in here).
+//!
+//! [`Relay::open`] runs the chain up to the commit point, the first decoded content
+//! event: an error event or an end before it is an `UpstreamError`, so dispatch fails
+//! over as for a connect error. [`Relay::into_stream`] runs it after; past the commit
+//! point nothing is retried and any failure ends the stream with an error event in the
+//! ingress format, never a silent clean finish. Backpressure is natural: a slow client
+//! slows the upstream read, and a client that leaves drops the relay, which drops the
+//! upstream request.
+
+pub mod codec;
+pub mod path;
+pub mod source;
+pub mod transform;
+
+pub use path::{Choice, Needs, Path, choose};
+pub use source::RelayLimits;
+pub use transform::Transforms;
+
+use crate::error::{Phase, StreamFailure, UpstreamError};
+use crate::finish::Open;
+use crate::record::Outcome;
+use crate::state::health::InFlight;
+use crate::upstream::Body;
+use bytes::{Bytes, BytesMut};
+use codec::{Codec, Facts};
+use futures_util::stream::Stream;
+use sluice_protocol::canonical::{ProviderError, StreamEvent, Usage, status_for_kind};
+use sluice_protocol::sse::RawEvent;
+use sluice_protocol::translate::Ingress;
+use source::{Source, Stop};
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use tokio::time::Instant;
+
+/// A streamed answer, from one upstream attempt to the client.
+pub struct Relay {
+    source: Source,
+    codec: Codec,
+    transforms: Transforms,
+    ingress: Ingress,
+    provider: String,
+    /// Canonical events of the event being handled (reused buffer).
+    events: Vec<StreamEvent>,
+    /// Encoder output buffer (reused).
+    out: BytesMut,
+    /// Client bytes produced and not yet handed to the response body, in order.
+    ready: VecDeque<Bytes>,
+    usage: Option<Usage>,
+    /// When the first content event arrived: the commit point.
+    first_content: Option<Instant>,
+    saw_end: bool,
+    /// The provider reported an error after the commit point; its event went on.
+    saw_error: bool,
+    done: bool,
+    /// The attempt stays in flight at its provider until the relay ends.
+    in_flight: InFlight,
+}
+
+/// What `open` needs besides the body.
+pub struct Opening {
+    pub codec: Codec,
+    pub transforms: Transforms,
+    pub ingress: Ingress,
+    pub provider: String,
+    pub limits: RelayLimits,
+    pub first_byte_deadline: Instant,
+    pub in_flight: InFlight,
+}
+
+impl Relay {
+    /// Reads the stream up to its first content event: the commit point. Framing
+    /// events before it (a role chunk, `message_start`) are held for the client.
+    pub async fn open(body: Body, opening: Opening) -> Result<Self, UpstreamError> {
+        let Opening {
+            codec,
+            transforms,
+            ingress,
+            provider,
+            limits,
+            first_byte_deadline,
+            in_flight,
+        } = opening;
+        let mut relay = Self {
+            source: Source::new(body, limits),
+            codec,
+            transforms,
+            ingress,
+            provider,
+            events: Vec::new(),
+            out: BytesMut::new(),
+            ready: VecDeque::new(),
+            usage: None,
+            first_content: None,
+            saw_end: false,
+            saw_error: false,
+            done: false,
+            in_flight,
+        };
+        loop {
+            let event = match relay.source.next_event(first_byte_deadline).await {
+                Ok(Some(event)) => event,
+                Ok(None) => return Err(relay.no_content()),
+                Err(Stop::Waited) => return Err(relay.timeout(Phase::FirstByte)),
+                Err(Stop::Failed(failure)) => return Err(relay.before_commit(failure)),
+            };
+            let facts = relay.codec.decode(&event, &mut relay.events);
+            if facts.malformed {
+                return Err(relay.before_commit(StreamFailure::Malformed));
+            }
+            if let Some((kind, message)) = facts.error {
+                return Err(relay.in_band(kind, message));
+            }
+            let content = facts.content;
+            let end = facts.end;
+            if let Err(failure) = relay.pass(Some(event), &facts) {
+                return Err(relay.before_commit(failure));
+            }
+            if content {
+                relay.first_content = Some(Instant::now());
+                relay.codec.committed();
+                return Ok(relay);
+            }
+            if end {
+                return Err(relay.no_content());
+            }
+        }
+    }
+
+    /// The response body: the held bytes, then the rest of the stream. Fills `record`
+    /// (usage, time to first content, outcome) as the stream goes and hands it to the
+    /// end hook when the body is dropped: at the end, or when the client leaves.
+    pub fn into_stream(
+        self: Box<Self>,
+        mut record: Open,
+    ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
+        if let Some(at) = self.first_content {
+            record.mark_first_byte(at.into_std());
+        }
+        record.usage = self.usage;
+        futures_util::stream::unfold((self, record), |(mut relay, mut record)| async move {
+            let bytes = relay.next_bytes(&mut record).await?;
+            Some((Ok(bytes), (relay, record)))
+        })
+    }
+
+    /// The next bytes for the client; `None` once the stream is over.
+    async fn next_bytes(&mut self, record: &mut Open) -> Option<Bytes> {
+        loop {
+            if let Some(bytes) = self.ready.pop_front() {
+                return Some(bytes);
+            }
+            if self.done {
+                return None;
+            }
+            let deadline = self.source.deadline();
+            let facts = match self.source.next_event(deadline).await {
+                Ok(Some(event)) => {
+                    let facts = self.codec.decode(&event, &mut self.events);
+                    if facts.malformed {
+                        self.pass(None, &facts).ok();
+                        self.fail(StreamFailure::Malformed, record);
+                        continue;
+                    }
+                    if let Err(failure) = self.pass(Some(event), &facts) {
+                        self.fail(failure, record);
+                        continue;
+                    }
+                    facts
+                }
+                Ok(None) => {
+                    self.end_of_upstream(record);
+                    continue;
+                }
+                Err(Stop::Failed(failure)) => {
+                    self.fail(failure, record);
+                    continue;
+                }
+                Err(Stop::Waited) => {
+                    self.fail(StreamFailure::Deadline, record);
+                    continue;
+                }
+            };
+            record.usage = self.usage;
+            if facts.error.is_some() {
+                self.saw_error = true;
+                self.in_flight.health().broken_stream();
+                record.end(200, Outcome::StreamError(StreamFailure::ErrorEvent));
+            } else if facts.end {
+                record.end(200, Outcome::Ok);
+            }
+        }
+    }
+
+    /// Runs one decoded event through the transforms and the encoder, keeping its
+    /// facts; the client's bytes join `ready`.
+    fn pass(&mut self, event: Option<RawEvent>, facts: &Facts) -> Result<(), StreamFailure> {
+        if let Some(usage) = facts.usage {
+            self.usage = Some(merge_usage(self.usage, usage));
+        }
+        self.saw_end |= facts.end;
+        let transformed = self.transforms.on_events(&mut self.events);
+        if let Some(bytes) = self
+            .codec
+            .encode(event, facts, &mut self.events, &mut self.out)
+        {
+            self.ready.push_back(bytes);
+        }
+        transformed
+    }
+
+    fn end_of_upstream(&mut self, record: &mut Open) {
+        let facts = self.codec.finish(&mut self.events);
+        let _ = self.pass(None, &facts);
+        record.usage = self.usage;
+        if self.saw_end || self.saw_error {
+            // Ended normally, or an upstream error event already told the client.
+            self.done = true;
+            record.end(200, Outcome::Ok);
+            return;
+        }
+        self.fail(StreamFailure::Truncated, record);
+    }
+
+    /// Ends the stream with an error event in the ingress format.
+    fn fail(&mut self, failure: StreamFailure, record: &mut Open) {
+        self.done = true;
+        if !record.has_ended() {
+            tracing::warn!(provider = %self.provider, error = %failure, "stream failed after the commit point");
+            self.in_flight.health().broken_stream();
+        }
+        record.usage = self.usage;
+        record.end(200, Outcome::StreamError(failure));
+        let bytes = self.codec.encode_failure(failure, self.ingress);
+        self.ready.push_back(bytes);
+    }
+
+    fn no_content(&self) -> UpstreamError {
+        tracing::warn!(provider = %self.provider, "stream ended before any content");
+        UpstreamError::NoContent {
+            provider: self.provider.clone(),
+        }
+    }
+
+    fn timeout(&self, phase: Phase) -> UpstreamError {
+        UpstreamError::Timeout {
+            provider: self.provider.clone(),
+            phase,
+        }
+    }
+
+    fn in_band(&self, kind: String, message: String) -> UpstreamError {
+        let status = status_for_kind(&kind);
+        tracing::warn!(provider = %self.provider, %kind, status, "error event before any content");
+        UpstreamError::InBand {
+            provider: self.provider.clone(),
+            error: Box::new(ProviderError {
+                status,
+                kind,
+                message: crate::upstream::scrub(&message),
+                param: None,
+                code: None,
+            }),
+        }
+    }
+
+    /// A stream limit or a broken stream before the commit point.
+    fn before_commit(&self, failure: StreamFailure) -> UpstreamError {
+        let provider = self.provider.clone();
+        match failure {
+            StreamFailure::Cut | StreamFailure::Truncated => self.no_content(),
+            StreamFailure::Idle => self.timeout(Phase::Idle),
+            StreamFailure::Deadline => self.timeout(Phase::Total),
+            StreamFailure::TooLarge => UpstreamError::TooLarge {
+                provider,
+                limit: self.source.max_bytes(),
+            },
+            StreamFailure::OversizedEvent
+            | StreamFailure::Malformed
+            | StreamFailure::ErrorEvent => {
+                tracing::warn!(provider = %self.provider, error = %failure, "invalid stream before any content");
+                UpstreamError::Protocol { provider }
+            }
+        }
+    }
+}
+
+/// Events report usage piecemeal (Anthropic: input tokens in `message_start`, output
+/// tokens in `message_delta`); every field is cumulative, so the largest value seen for
+/// each is the total.
+fn merge_usage(seen: Option<Usage>, new: Usage) -> Usage {
+    let Some(old) = seen else { return new };
+    Usage {
+        input_tokens: old.input_tokens.max(new.input_tokens),
+        output_tokens: old.output_tokens.max(new.output_tokens),
+        cached_input_tokens: old.cached_input_tokens.max(new.cached_input_tokens),
+        cache_creation_input_tokens: old
+            .cache_creation_input_tokens
+            .max(new.cache_creation_input_tokens),
+        reasoning_tokens: old.reasoning_tokens.max(new.reasoning_tokens),
+    }
+}

@@ -1,0 +1,133 @@
+//! How an answer crosses the gateway, decided in one place (`choose`) from the formats
+//! and from what the pipeline's stages need to see: as bytes (pass-through, the fast
+//! path) or through the canonical model (translate).
+//!
+//! Must never pick pass-through when a stage needs the text: a pass-through answer is
+//! never decoded past the commit point, so no stage could see or rewrite it.
+
+use super::transform::Transforms;
+use crate::upstream::Endpoint;
+use bytes::Bytes;
+use sluice_protocol::canonical::{ChatRequest, Usage};
+use sluice_protocol::translate::{Ingress, Provider};
+use std::sync::Arc;
+
+/// What the stages after dispatch need of an answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// A stage reads or rewrites the answer's text (output guard, cache recorder,
+    /// budget cut-off), so it must cross as canonical events even between equal formats.
+    pub text: bool,
+}
+
+/// Whether one attempt's request and answer pass as bytes.
+pub fn choose(ingress: Ingress, endpoint: Endpoint, provider: Provider, needs: Needs) -> Choice {
+    // Embeddings have no canonical form: they only go to OpenAI-format providers, as is.
+    if endpoint == Endpoint::Embeddings {
+        return Choice::PassThrough;
+    }
+    if ingress.same_as() == Some(provider) && !needs.text {
+        Choice::PassThrough
+    } else {
+        Choice::Translate
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    PassThrough,
+    Translate,
+}
+
+/// The chosen way, with what each side of it needs.
+#[derive(Debug, Clone)]
+pub enum Path {
+    /// Same format both sides: upstream bytes go to the client unchanged, except the
+    /// usage chunk Sluice asked for on the client's behalf (`hide_usage_chunk`).
+    PassThrough {
+        provider: Provider,
+        hide_usage_chunk: bool,
+    },
+    /// Through the canonical model; `request` shapes the ingress encoder's answer.
+    Translate {
+        provider: Provider,
+        request: Arc<ChatRequest>,
+    },
+}
+
+impl Path {
+    /// A whole (non-stream) answer in the ingress format, with its usage; `Err` names
+    /// what is wrong with a body the provider's format does not allow.
+    pub fn full_body(
+        &self,
+        ingress: Ingress,
+        bytes: Bytes,
+        transforms: &mut Transforms,
+    ) -> Result<(Bytes, Option<Usage>), String> {
+        match self {
+            Self::PassThrough {
+                provider: Provider::OpenAiChat,
+                ..
+            } => {
+                let usage = sluice_protocol::openai::usage::validate_and_find_usage(&bytes)
+                    .map_err(|_| "not JSON".to_owned())?;
+                Ok((bytes, usage))
+            }
+            Self::PassThrough { provider, .. } => {
+                let response = provider
+                    .decode_response(&bytes)
+                    .map_err(|e| e.to_string())?;
+                Ok((bytes, response.usage))
+            }
+            Self::Translate { provider, request } => {
+                let mut response = provider
+                    .decode_response(&bytes)
+                    .map_err(|e| e.to_string())?;
+                transforms.on_response(&mut response);
+                let encoded = ingress.encode_response(&response, request);
+                Ok((Bytes::from(encoded), response.usage))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_format_passes_through_unless_a_stage_needs_the_text() {
+        let chat = Endpoint::ChatCompletions;
+        let quiet = Needs::default();
+        let reading = Needs { text: true };
+        assert_eq!(
+            choose(Ingress::OpenAiChat, chat, Provider::OpenAiChat, quiet),
+            Choice::PassThrough
+        );
+        assert_eq!(
+            choose(Ingress::Anthropic, chat, Provider::Anthropic, quiet),
+            Choice::PassThrough
+        );
+        assert_eq!(
+            choose(Ingress::OpenAiChat, chat, Provider::OpenAiChat, reading),
+            Choice::Translate
+        );
+        assert_eq!(
+            choose(Ingress::OpenAiChat, chat, Provider::Anthropic, quiet),
+            Choice::Translate
+        );
+        assert_eq!(
+            choose(Ingress::Responses, chat, Provider::OpenAiChat, quiet),
+            Choice::Translate
+        );
+        assert_eq!(
+            choose(
+                Ingress::OpenAiChat,
+                Endpoint::Embeddings,
+                Provider::OpenAiChat,
+                reading
+            ),
+            Choice::PassThrough
+        );
+    }
+}

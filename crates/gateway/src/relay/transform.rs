@@ -1,0 +1,74 @@
+//! The relay's middle step: what sees canonical events between decode and encode. Each
+//! later stage that must read or rewrite an answer adds one variant here: the output
+//! guard (redact with a bounded hold-back), the cache recorder (assemble the answer),
+//! the budget cut-off (end a stream that spends past its budget). None exists yet, so
+//! every answer whose formats allow it still passes through as bytes.
+//!
+//! Must never be skipped on the translate path and never run on the pass-through path:
+//! `Transforms::needs` is what makes `path::choose` pick translate when one is present.
+
+use super::path::Needs;
+use crate::error::StreamFailure;
+use sluice_protocol::canonical::{ChatResponse, StreamEvent};
+
+/// One step between decode and encode; a closed set, one variant per stage.
+#[derive(Debug)]
+pub enum Transform {}
+
+impl Transform {
+    fn needs(&self) -> Needs {
+        match *self {}
+    }
+
+    /// The same step with fresh state, for another attempt.
+    fn fresh(&self) -> Self {
+        match *self {}
+    }
+
+    fn on_events(&mut self, _events: &mut Vec<StreamEvent>) -> Result<(), StreamFailure> {
+        match *self {}
+    }
+
+    fn on_response(&mut self, _response: &mut ChatResponse) {
+        match *self {}
+    }
+}
+
+/// The transforms one request runs, in order.
+#[derive(Debug, Default)]
+pub struct Transforms(Vec<Transform>);
+
+impl Transforms {
+    pub fn none() -> Self {
+        Self(Vec::new())
+    }
+
+    /// The same chain with fresh state: each attempt gets its own, so nothing an
+    /// attempt that failed over saw leaks into the next.
+    pub fn fresh(&self) -> Self {
+        Self(self.0.iter().map(Transform::fresh).collect())
+    }
+
+    /// What the transforms need to see, for `path::choose`.
+    pub fn needs(&self) -> Needs {
+        Needs {
+            text: self.0.iter().any(|t| t.needs().text),
+        }
+    }
+
+    /// Runs every transform over the events one upstream event became; a transform may
+    /// edit, hold back (remove) or add events, or end the stream.
+    pub fn on_events(&mut self, events: &mut Vec<StreamEvent>) -> Result<(), StreamFailure> {
+        for transform in &mut self.0 {
+            transform.on_events(events)?;
+        }
+        Ok(())
+    }
+
+    /// Runs every transform over a whole (non-stream) answer.
+    pub fn on_response(&mut self, response: &mut ChatResponse) {
+        for transform in &mut self.0 {
+            transform.on_response(response);
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! The long-lived state of a running gateway, made once at start-up and kept across
+//! config reloads: in-flight permits, the draining flag, provider health, the
+//! end-of-interaction queue and the in-process mock provider.
+//!
+//! Where coming capabilities live: the limiter store (memory or Redis), the journal
+//! queue and the metrics registry each become a field here, built at start-up and
+//! reached by the stage that needs it, never through a global.
+//!
+//! Must never hold anything a config reload should replace (that is `Snapshot`'s).
+
+use super::{BuildError, Health};
+use crate::config::{Config, ProviderKind};
+use crate::finish::{Finisher, Sink};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::Semaphore;
+
+pub struct Shared {
+    /// One permit per request being served; `max_in_flight` in all.
+    pub in_flight: Arc<Semaphore>,
+    pub max_in_flight: usize,
+    pub health: Health,
+    /// Where every finished interaction record goes, exactly once.
+    pub finisher: Arc<Finisher>,
+    draining: AtomicBool,
+    /// Keeps the in-process mock provider alive while any provider may point at it.
+    mock: Option<sluice_mock::MockHandle>,
+}
+
+impl Shared {
+    /// Starts the end-of-interaction task with `sinks` and, when a `mock` provider has no
+    /// `base_url`, the in-process mock provider.
+    pub async fn start(config: &Config, sinks: Vec<Sink>) -> Result<Self, BuildError> {
+        let needs_mock = config
+            .providers
+            .iter()
+            .any(|p| p.kind == ProviderKind::Mock && p.base_url.is_none());
+        let mock = if needs_mock {
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+            Some(
+                sluice_mock::spawn(addr, sluice_mock::MockConfig::default())
+                    .await
+                    .map_err(BuildError::Mock)?,
+            )
+        } else {
+            None
+        };
+        Ok(Self {
+            in_flight: Arc::new(Semaphore::new(config.server.max_in_flight)),
+            max_in_flight: config.server.max_in_flight,
+            health: Health::default(),
+            finisher: Finisher::start(sinks),
+            draining: AtomicBool::new(false),
+            mock,
+        })
+    }
+
+    pub fn mock_url(&self) -> Option<String> {
+        self.mock.as_ref().map(sluice_mock::MockHandle::base_url)
+    }
+
+    pub fn begin_shutdown(&self) {
+        self.draining.store(true, Ordering::Relaxed);
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.draining.load(Ordering::Relaxed)
+    }
+
+    /// Requests holding a permit right now.
+    pub fn requests_in_flight(&self) -> usize {
+        self.max_in_flight
+            .saturating_sub(self.in_flight.available_permits())
+    }
+}

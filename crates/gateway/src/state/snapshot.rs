@@ -1,0 +1,46 @@
+//! The immutable state a config becomes: provider clients, the model table and server
+//! limits. Built whole before it serves; never mutated afterwards (a config change
+//! builds a new one and swaps it in `Gateway`).
+//!
+//! Must never hold counters or anything a reload must keep: that is `Shared`'s.
+
+use super::Shared;
+use crate::config::{Config, ModelConfig, ServerConfig};
+use crate::upstream::{self, Upstream};
+use std::sync::Arc;
+
+pub struct Snapshot {
+    pub server: ServerConfig,
+    /// One per configured provider, in config order (targets index into it).
+    pub upstreams: Vec<Arc<Upstream>>,
+    pub models: Vec<ModelConfig>,
+}
+
+impl Snapshot {
+    /// Builds clients for every provider, each tied to its health in `shared`; `mock`
+    /// providers with no URL go to the in-process mock.
+    pub fn build(config: &Config, shared: &Shared) -> Result<Self, BuildError> {
+        let mock_url = shared.mock_url();
+        let upstreams = config
+            .providers
+            .iter()
+            .map(|p| {
+                Upstream::build(p, mock_url.as_deref(), shared.health.of(&p.name)).map(Arc::new)
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            server: config.server.clone(),
+            upstreams,
+            models: config.models.clone(),
+        })
+    }
+}
+
+/// Why a config could not become a snapshot or its shared state.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Provider(#[from] upstream::BuildError),
+    #[error("cannot start the built-in mock provider: {0}")]
+    Mock(std::io::Error),
+}
