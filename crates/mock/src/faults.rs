@@ -32,6 +32,7 @@ pub(crate) struct Options {
     pub cut_after: Option<usize>,
     pub malformed: Option<Malformed>,
     pub error_event: bool,
+    pub error_first: bool,
 }
 
 impl Options {
@@ -135,6 +136,7 @@ fn apply(options: &mut Options, key: &str, value: &Value) -> Result<(), String> 
         "cut_after" => options.cut_after = Some(size(value)?),
         "malformed" => options.malformed = Some(malformed(value)?),
         "error_event" => options.error_event = boolean(value)?,
+        "error_first" => options.error_first = boolean(value)?,
         _ => return Err("is not a known mock option".to_owned()),
     }
     Ok(())

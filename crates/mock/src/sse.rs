@@ -1,6 +1,6 @@
 //! Scripted event-stream bodies: the ordered list of SSE events a dialect
 //! produced, with stream faults (`cut_after`, `malformed: sse`,
-//! `error_event`) spliced in and delays applied while sending.
+//! `error_event`, `error_first`) spliced in and delays applied while sending.
 //!
 //! This module never builds dialect JSON itself (the dialect hands it the
 //! bytes of each event and of its fault events), and it must never end a
@@ -46,6 +46,7 @@ pub(crate) struct Script {
     cut_after: Option<usize>,
     malformed: bool,
     error_event: bool,
+    error_first: bool,
     faults: FaultEvents,
 }
 
@@ -59,6 +60,7 @@ impl Script {
             // Either value corrupts whatever shape the response has.
             malformed: options.malformed.is_some(),
             error_event: options.error_event,
+            error_first: options.error_first,
             faults,
         }
     }
@@ -88,6 +90,10 @@ impl Script {
             self.abort();
             return;
         }
+        if self.error_first && self.deltas == 0 {
+            self.error_before_content();
+            return;
+        }
         let pause = self.deltas > 0;
         self.steps.push(Step::Event {
             bytes: bytes.into(),
@@ -108,6 +114,8 @@ impl Script {
         }
         if self.cut_after.is_some() {
             self.abort();
+        } else if self.error_first {
+            self.error_before_content();
         } else if self.deltas == 0 {
             self.after_first_delta();
         }
@@ -121,6 +129,13 @@ impl Script {
             self.event(self.faults.error);
             self.ended = true;
         }
+    }
+
+    /// The error event in place of the first content delta: a 200 whose stream fails
+    /// before any content (Anthropic's `overloaded_error` does this).
+    fn error_before_content(&mut self) {
+        self.event(self.faults.error);
+        self.ended = true;
     }
 
     fn abort(&mut self) {

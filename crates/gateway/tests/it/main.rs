@@ -11,6 +11,7 @@ mod errors;
 mod faults;
 mod ingress;
 mod passthrough;
+mod pipeline;
 mod stream;
 mod support;
 mod tls;

@@ -4,10 +4,13 @@
 use bytes::Bytes;
 use futures_util::StreamExt;
 use serde_json::Value;
+use sluice::finish::Sink;
+use sluice::record::Interaction;
 use sluice::server::RunningServer;
 use sluice_mock::{MockConfig, MockHandle};
 use sluice_protocol::sse::{ParsedEvent, SseDecoder};
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub struct Harness {
@@ -56,6 +59,23 @@ pub async fn start() -> Harness {
 /// Starts the mock, then a gateway from `toml` where `${MOCK_URL}` is the mock's base URL
 /// and `${DEAD_URL}` a port nothing listens on.
 pub async fn start_with(toml: &str) -> Harness {
+    start_with_sinks(toml, vec![Sink::AccessLog]).await
+}
+
+/// `start_with`, plus every finished interaction record on a channel.
+pub async fn start_observed(toml: &str) -> (Harness, Records) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let h = start_with_sinks(toml, vec![Sink::AccessLog, Sink::Channel(tx)]).await;
+    (
+        h,
+        Records {
+            rx,
+            seen: Vec::new(),
+        },
+    )
+}
+
+async fn start_with_sinks(toml: &str, sinks: Vec<Sink>) -> Harness {
     sluice::install_tls_provider();
     let mock = sluice_mock::spawn(loopback(), MockConfig::default())
         .await
@@ -70,7 +90,7 @@ pub async fn start_with(toml: &str) -> Harness {
         _ => None,
     })
     .expect("test config is valid");
-    let server = sluice::server::start(&config)
+    let server = sluice::server::start_with_sinks(&config, sinks)
         .await
         .expect("gateway starts");
     let base = format!("http://{}", server.addr());
@@ -79,6 +99,36 @@ pub async fn start_with(toml: &str) -> Harness {
         _server: Some(server),
         base,
         client: reqwest::Client::new(),
+    }
+}
+
+/// The records the end-of-interaction hook handed over, as a test sink saw them.
+pub struct Records {
+    rx: tokio::sync::mpsc::UnboundedReceiver<Arc<Interaction>>,
+    pub seen: Vec<Arc<Interaction>>,
+}
+
+impl Records {
+    /// Waits until the hook has handed over a record for `id` (at most 5 s), and
+    /// returns every record with that id seen so far.
+    pub async fn of(&mut self, h: &Harness, id: &str) -> Vec<Arc<Interaction>> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            h.flush().await;
+            while let Ok(record) = self.rx.try_recv() {
+                self.seen.push(record);
+            }
+            let found: Vec<_> = self
+                .seen
+                .iter()
+                .filter(|r| r.request_id == id)
+                .cloned()
+                .collect();
+            if !found.is_empty() || tokio::time::Instant::now() > deadline {
+                return found;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
     }
 }
 
@@ -114,6 +164,13 @@ impl Harness {
             .send()
             .await
             .expect("request sent")
+    }
+
+    /// Waits until every finished interaction has passed the end hook.
+    pub async fn flush(&self) {
+        if let Some(server) = &self._server {
+            server.gateway().shared.finisher.flush().await;
+        }
     }
 
     /// The body the mock received last, as JSON.
