@@ -9,7 +9,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use sluice_protocol::canonical::{ProviderError, TranslateError};
+use sluice_protocol::canonical::{ProviderError, TranslateError, status_for_kind};
 use sluice_protocol::translate::Ingress;
 
 /// Why a request failed.
@@ -89,6 +89,21 @@ pub enum UpstreamError {
 }
 
 impl UpstreamError {
+    /// An error event before any content: only its type and message are known, so the
+    /// status is the one its type stands for; the message is scrubbed of key-like text.
+    pub fn in_band(provider: String, kind: String, message: &str) -> Self {
+        Self::InBand {
+            provider,
+            error: Box::new(ProviderError {
+                status: status_for_kind(&kind),
+                kind,
+                message: crate::upstream::scrub(message),
+                param: None,
+                code: None,
+            }),
+        }
+    }
+
     /// Whether the next target in the plan may be tried.
     pub fn is_retryable(&self) -> bool {
         match self {

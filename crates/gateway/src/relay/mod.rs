@@ -37,7 +37,7 @@ use crate::upstream::Body;
 use bytes::{Bytes, BytesMut};
 use codec::{Codec, Facts};
 use futures_util::stream::Stream;
-use sluice_protocol::canonical::{ProviderError, StreamEvent, Usage, status_for_kind};
+use sluice_protocol::canonical::{StreamEvent, Usage};
 use sluice_protocol::sse::RawEvent;
 use sluice_protocol::translate::Ingress;
 use source::{Source, Stop};
@@ -262,18 +262,8 @@ impl Relay {
     }
 
     fn in_band(&self, kind: String, message: String) -> UpstreamError {
-        let status = status_for_kind(&kind);
-        tracing::warn!(provider = %self.provider, %kind, status, "error event before any content");
-        UpstreamError::InBand {
-            provider: self.provider.clone(),
-            error: Box::new(ProviderError {
-                status,
-                kind,
-                message: crate::upstream::scrub(&message),
-                param: None,
-                code: None,
-            }),
-        }
+        tracing::warn!(provider = %self.provider, %kind, "error event before any content");
+        UpstreamError::in_band(self.provider.clone(), kind, &message)
     }
 
     /// A stream limit or a broken stream before the commit point.

@@ -97,37 +97,67 @@ mod tests {
 
     #[test]
     fn same_format_passes_through_unless_a_stage_needs_the_text() {
-        let chat = Endpoint::ChatCompletions;
+        use Choice::{PassThrough, Translate};
+        use Endpoint::{ChatCompletions as Chat, Embeddings};
         let quiet = Needs::default();
         let reading = Needs { text: true };
-        assert_eq!(
-            choose(Ingress::OpenAiChat, chat, Provider::OpenAiChat, quiet),
-            Choice::PassThrough
-        );
-        assert_eq!(
-            choose(Ingress::Anthropic, chat, Provider::Anthropic, quiet),
-            Choice::PassThrough
-        );
-        assert_eq!(
-            choose(Ingress::OpenAiChat, chat, Provider::OpenAiChat, reading),
-            Choice::Translate
-        );
-        assert_eq!(
-            choose(Ingress::OpenAiChat, chat, Provider::Anthropic, quiet),
-            Choice::Translate
-        );
-        assert_eq!(
-            choose(Ingress::Responses, chat, Provider::OpenAiChat, quiet),
-            Choice::Translate
-        );
-        assert_eq!(
-            choose(
+        let cases = [
+            (
                 Ingress::OpenAiChat,
-                Endpoint::Embeddings,
+                Chat,
                 Provider::OpenAiChat,
-                reading
+                quiet,
+                PassThrough,
             ),
-            Choice::PassThrough
-        );
+            (
+                Ingress::Anthropic,
+                Chat,
+                Provider::Anthropic,
+                quiet,
+                PassThrough,
+            ),
+            (
+                Ingress::OpenAiChat,
+                Chat,
+                Provider::OpenAiChat,
+                reading,
+                Translate,
+            ),
+            (
+                Ingress::Anthropic,
+                Chat,
+                Provider::Anthropic,
+                reading,
+                Translate,
+            ),
+            (
+                Ingress::OpenAiChat,
+                Chat,
+                Provider::Anthropic,
+                quiet,
+                Translate,
+            ),
+            (
+                Ingress::Responses,
+                Chat,
+                Provider::OpenAiChat,
+                quiet,
+                Translate,
+            ),
+            (
+                Ingress::OpenAiChat,
+                Embeddings,
+                Provider::OpenAiChat,
+                reading,
+                PassThrough,
+            ),
+        ];
+        for (ingress, endpoint, provider, needs, expected) in cases {
+            assert_eq!(
+                choose(ingress, endpoint, provider, needs),
+                expected,
+                "{ingress:?} -> {provider:?}, {needs:?}"
+            );
+        }
     }
 }
