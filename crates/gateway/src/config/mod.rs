@@ -8,10 +8,12 @@ mod interpolate;
 mod load;
 mod raw;
 mod secret;
+mod store;
 mod validate;
 
 pub use load::{Problem, Problems, load_file, parse};
 pub use secret::Secret;
+pub use store::{AdminConfig, JournalConfig, StoreConfig};
 
 use sluice_protocol::translate::Provider;
 use std::net::SocketAddr;
@@ -23,6 +25,9 @@ pub struct Config {
     pub server: ServerConfig,
     pub providers: Vec<ProviderConfig>,
     pub models: Vec<ModelConfig>,
+    pub store: Option<StoreConfig>,
+    pub journal: JournalConfig,
+    pub admin: AdminConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -223,9 +228,20 @@ impl Config {
                     }],
                 })
                 .collect(),
+            store: Some(StoreConfig {
+                url: Secret::new(DEMO_STORE.to_owned()),
+            }),
+            journal: JournalConfig {
+                to_store: true,
+                ..JournalConfig::default()
+            },
+            admin: AdminConfig::default(),
         }
     }
 }
+
+/// Demo mode journals here, in the working directory.
+pub const DEMO_STORE: &str = "sqlite://sluice.db";
 
 /// Names listed by `/v1/models` in demo mode; any other name also reaches the mock.
 const DEMO_MODELS: [&str; 5] = [

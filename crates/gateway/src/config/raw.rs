@@ -15,6 +15,9 @@ pub struct RawConfig {
     pub providers: BTreeMap<String, RawProvider>,
     #[serde(default)]
     pub models: Vec<RawModel>,
+    pub store: Option<super::store::RawStore>,
+    pub journal: Option<super::store::RawJournal>,
+    pub admin: Option<super::store::RawAdmin>,
 }
 
 #[derive(Debug, Default, Deserialize)]

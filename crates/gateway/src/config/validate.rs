@@ -16,13 +16,13 @@ use std::time::Duration;
 
 type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     env: Env<'a>,
     problems: &'a mut Vec<Problem>,
 }
 
 impl Ctx<'_> {
-    fn problem(&mut self, location: impl Into<String>, message: impl Into<String>) {
+    pub(super) fn problem(&mut self, location: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem {
             location: location.into(),
             message: message.into(),
@@ -30,7 +30,7 @@ impl Ctx<'_> {
     }
 
     /// Expands `${VAR}`; on failure records the problem and returns `None`.
-    fn string(&mut self, path: &str, value: &str) -> Option<String> {
+    pub(super) fn string(&mut self, path: &str, value: &str) -> Option<String> {
         match expand(value, self.env) {
             Ok(s) => Some(s),
             Err(message) => {
@@ -40,7 +40,12 @@ impl Ctx<'_> {
         }
     }
 
-    fn duration(&mut self, path: &str, value: Option<&String>, default: Duration) -> Duration {
+    pub(super) fn duration(
+        &mut self,
+        path: &str,
+        value: Option<&String>,
+        default: Duration,
+    ) -> Duration {
         let Some(raw) = value else { return default };
         let Some(text) = self.string(path, raw) else {
             return default;
@@ -61,7 +66,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn positive(&mut self, path: &str, value: Option<u64>, default: usize) -> usize {
+    pub(super) fn positive(&mut self, path: &str, value: Option<u64>, default: usize) -> usize {
         match value.map(usize::try_from) {
             None => default,
             Some(Ok(v)) if v > 0 => v,
@@ -93,10 +98,16 @@ pub fn validate(raw: RawConfig, env: Env<'_>, problems: &mut Vec<Problem>) -> Co
         }
         models.push(model(&mut cx, &path, m, &names));
     }
+    let store = super::store::store(&mut cx, raw.store.as_ref());
+    let journal = super::store::journal(&mut cx, raw.journal.as_ref(), store.is_some());
+    let admin = super::store::admin(&mut cx, raw.admin.as_ref());
     Config {
         server,
         providers,
         models,
+        store,
+        journal,
+        admin,
     }
 }
 

@@ -48,8 +48,13 @@ pub struct Finisher {
 struct Progress {
     queued: AtomicU64,
     done: AtomicU64,
+    /// Callers waiting in `flush`; the end task notifies only when there are some.
+    flushing: AtomicU64,
     changed: Notify,
 }
+
+/// Records the end task takes per wake-up: under load one wake serves many requests.
+const BATCH: usize = 64;
 
 impl Finisher {
     /// Starts the end task on the current tokio runtime. It runs until every
@@ -59,10 +64,17 @@ impl Finisher {
         let progress = Arc::new(Progress::default());
         let task_progress = Arc::clone(&progress);
         tokio::spawn(async move {
-            while let Some(record) = records.recv().await {
-                end(record, &sinks);
-                task_progress.done.fetch_add(1, Ordering::Release);
-                task_progress.changed.notify_waiters();
+            let mut batch = Vec::with_capacity(BATCH);
+            while records.recv_many(&mut batch, BATCH).await > 0 {
+                let n = batch.len() as u64;
+                for record in batch.drain(..) {
+                    end(record, &sinks);
+                }
+                // SeqCst with `flush`: each side stores, then loads the other's counter.
+                task_progress.done.fetch_add(n, Ordering::SeqCst);
+                if task_progress.flushing.load(Ordering::SeqCst) > 0 {
+                    task_progress.changed.notify_waiters();
+                }
             }
         });
         Arc::new(Self {
@@ -107,13 +119,19 @@ impl Finisher {
     /// (shutdown drains with it; tests use it instead of sleeping).
     pub async fn flush(&self) {
         let target = self.progress.queued.load(Ordering::Acquire);
+        self.progress.flushing.fetch_add(1, Ordering::SeqCst);
         loop {
             let changed = self.progress.changed.notified();
-            if self.progress.done.load(Ordering::Acquire) >= target {
-                return;
+            tokio::pin!(changed);
+            // Registered before the check, so a batch finishing in between still wakes us.
+            changed.as_mut().enable();
+            if self.progress.done.load(Ordering::SeqCst) >= target {
+                break;
             }
-            changed.await;
+            // Bounded: a wake-up lost to a race costs a few milliseconds, never a hang.
+            let _ = tokio::time::timeout(std::time::Duration::from_millis(20), changed).await;
         }
+        self.progress.flushing.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
