@@ -13,6 +13,7 @@
 //! target) nor retry after commit.
 
 use crate::error::{GatewayError, Phase, UpstreamError};
+use crate::record::AttemptLog;
 use crate::relay::{self, Choice, Needs, Opening, Path, Relay, RelayLimits, Transforms};
 use crate::routing::Target;
 use crate::state::Snapshot;
@@ -80,10 +81,12 @@ pub enum Answer {
 }
 
 /// Runs the plan; the error is the last attempt's when every target failed.
+/// Every attempt is logged into `log`, whatever its end.
 pub async fn dispatch(
     snapshot: &Snapshot,
     plan: &[Target],
     call: &Call<'_>,
+    log: &mut Vec<AttemptLog>,
 ) -> Result<Committed, GatewayError> {
     let mut last: Option<GatewayError> = None;
     let mut attempts = 0u32;
@@ -104,7 +107,18 @@ pub async fn dispatch(
             Err(e) => return Err(GatewayError::Translate(e)),
         };
         attempts += 1;
-        match attempt(upstream, target, call, prepared).await {
+        let started = Instant::now();
+        let result = attempt(upstream, target, call, prepared).await;
+        log.push(AttemptLog {
+            provider: upstream.name.clone(),
+            model: target.model.clone(),
+            status: result
+                .as_ref()
+                .map_or_else(UpstreamError::upstream_status, |_| 200),
+            error: result.as_ref().err().map(UpstreamError::kind),
+            latency: started.elapsed(),
+        });
+        match result {
             Ok(answer) => {
                 upstream.health.committed();
                 return Ok(Committed {

@@ -30,6 +30,10 @@ pub enum GatewayError {
     ShuttingDown,
     #[error("Unknown endpoint {path}.")]
     UnknownRoute { path: String },
+    #[error("Invalid or missing API key.")]
+    Unauthorized,
+    #[error("The store is unavailable; retry shortly.")]
+    StoreUnavailable,
     /// The request cannot be translated for any target of its model.
     #[error(transparent)]
     Translate(TranslateError),
@@ -104,6 +108,31 @@ impl UpstreamError {
         }
     }
 
+    /// Short machine name for logs and the record.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Connect { .. } => "upstream_connect",
+            Self::Timeout { .. } => "upstream_timeout",
+            Self::Status { .. } => "upstream_status",
+            Self::Protocol { .. } => "upstream_protocol",
+            Self::TooLarge { .. } => "upstream_too_large",
+            Self::InBand { .. } => "upstream_error_event",
+            Self::NoContent { .. } => "upstream_no_content",
+        }
+    }
+
+    /// The status the provider answered with, 0 when it never answered.
+    pub fn upstream_status(&self) -> u16 {
+        match self {
+            Self::Status { status, .. } => *status,
+            Self::InBand { .. }
+            | Self::NoContent { .. }
+            | Self::Protocol { .. }
+            | Self::TooLarge { .. } => 200,
+            Self::Connect { .. } | Self::Timeout { .. } => 0,
+        }
+    }
+
     /// Whether the next target in the plan may be tried.
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -159,7 +188,10 @@ impl GatewayError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::ModelNotFound { .. } | Self::UnknownRoute { .. } => StatusCode::NOT_FOUND,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Overloaded | Self::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Overloaded | Self::ShuttingDown | Self::StoreUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
             Self::Translate(
                 TranslateError::Invalid { .. } | TranslateError::Unsupported { .. },
             ) => StatusCode::BAD_REQUEST,
@@ -177,16 +209,12 @@ impl GatewayError {
             Self::Overloaded => "overloaded",
             Self::ShuttingDown => "shutting_down",
             Self::UnknownRoute { .. } => "unknown_route",
+            Self::Unauthorized => "unauthorized",
+            Self::StoreUnavailable => "store_unavailable",
             Self::Translate(TranslateError::Invalid { .. }) => "bad_request",
             Self::Translate(TranslateError::Unsupported { .. }) => "unsupported_feature",
             Self::Translate(TranslateError::Upstream { .. }) => "upstream_protocol",
-            Self::Upstream(UpstreamError::Connect { .. }) => "upstream_connect",
-            Self::Upstream(UpstreamError::Timeout { .. }) => "upstream_timeout",
-            Self::Upstream(UpstreamError::Status { .. }) => "upstream_status",
-            Self::Upstream(UpstreamError::Protocol { .. }) => "upstream_protocol",
-            Self::Upstream(UpstreamError::TooLarge { .. }) => "upstream_too_large",
-            Self::Upstream(UpstreamError::InBand { .. }) => "upstream_error_event",
-            Self::Upstream(UpstreamError::NoContent { .. }) => "upstream_no_content",
+            Self::Upstream(e) => e.kind(),
         }
     }
 
@@ -224,6 +252,8 @@ impl GatewayError {
             Self::UnknownRoute { .. } => error("invalid_request_error", Some("unknown_url"), None),
             Self::Overloaded => error("server_error", Some("overloaded"), None),
             Self::ShuttingDown => error("server_error", Some("shutting_down"), None),
+            Self::Unauthorized => error("invalid_request_error", Some("invalid_api_key"), None),
+            Self::StoreUnavailable => error("server_error", Some("store_unavailable"), None),
             Self::Upstream(UpstreamError::Status {
                 error: Some(upstream),
                 status: upstream_status,

@@ -17,9 +17,13 @@
 //! - [`record`]: the interaction record the stages fill.
 //! - [`error`]: every failure as data, mapped to a status and the ingress error shape.
 //!
+//! Beside it: [`journal`] (the durable record of every interaction), [`store`] (the
+//! database behind it), [`admin`] (`/admin/*`, master key only).
+//!
 //! Around the pipeline: [`state`] (the config snapshot behind an atomic swap, and the
 //! long-lived shared state), [`config`] (load, expand, validate), [`cli`], [`telemetry`].
 
+pub mod admin;
 pub mod admission;
 pub mod cli;
 pub mod config;
@@ -29,6 +33,7 @@ pub mod error;
 pub mod finish;
 pub mod handlers;
 pub mod ingress;
+pub mod journal;
 pub mod pipeline;
 pub mod record;
 pub mod relay;
@@ -37,6 +42,7 @@ pub mod routes;
 pub mod routing;
 pub mod server;
 pub mod state;
+pub mod store;
 pub mod telemetry;
 pub mod upstream;
 

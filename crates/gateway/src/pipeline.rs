@@ -78,7 +78,7 @@ async fn stages(
         transforms: &transforms,
         canonical: Canonical::default(),
     };
-    let mut committed = dispatch(snapshot, &plan, &call).await?;
+    let mut committed = dispatch(snapshot, &plan, &call, &mut record.attempt_log).await?;
     record.provider = Some(committed.upstream.name.clone());
     record.upstream_model = Some(committed.model.clone());
     record.attempts = committed.attempts;

@@ -32,6 +32,18 @@ impl Outcome {
     }
 }
 
+/// One upstream attempt, as the record keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttemptLog {
+    pub provider: String,
+    pub model: String,
+    /// The provider's status; 0 when it never answered.
+    pub status: u16,
+    /// The error class of a failed attempt (`UpstreamError::kind`).
+    pub error: Option<&'static str>,
+    pub latency: Duration,
+}
+
 #[derive(Debug, Clone)]
 pub struct Interaction {
     pub request_id: String,
@@ -43,6 +55,8 @@ pub struct Interaction {
     pub status: u16,
     pub stream: bool,
     pub attempts: u32,
+    /// Every upstream attempt in order, the committed one last.
+    pub attempt_log: Vec<AttemptLog>,
     pub usage: Option<Usage>,
     /// From the start of the request to the first byte of the answer's content.
     pub first_byte: Option<Duration>,
@@ -67,6 +81,7 @@ impl Interaction {
             status: 0,
             stream: false,
             attempts: 0,
+            attempt_log: Vec::new(),
             usage: None,
             first_byte: None,
             latency: Duration::ZERO,

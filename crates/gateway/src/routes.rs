@@ -28,6 +28,7 @@ pub fn router(gw: Arc<Gateway>) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/v1/messages/{*rest}", any(unknown_anthropic_route))
+        .merge(crate::admin::routes(Arc::clone(&gw)))
         .fallback(unknown_route)
         // Admission reads bodies itself against `max_body_bytes`, with the format's 413.
         .layer(DefaultBodyLimit::disable())

@@ -105,7 +105,7 @@ impl RunningServer {
                 false
             }
         };
-        shared.finisher.flush().await;
+        shared.flush().await;
         clean
     }
 }

@@ -18,6 +18,8 @@
 
 pub mod access;
 
+use crate::journal::Journal;
+use crate::journal::entry::Entry;
 use crate::record::Interaction;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
@@ -30,6 +32,8 @@ const QUEUE: usize = 8192;
 /// Where finished records go after the end stages.
 #[derive(Debug, Clone)]
 pub enum Sink {
+    /// The journal writer's queue: the record becomes a durable entry.
+    Journal(Arc<Journal>),
     /// One structured line per interaction on the log (target `sluice::access`).
     AccessLog,
     /// Every record, for a program embedding Sluice or a test.
@@ -140,6 +144,7 @@ fn end(record: Interaction, sinks: &[Sink]) {
     let mut shared: Option<Arc<Interaction>> = None;
     for sink in sinks {
         match sink {
+            Sink::Journal(journal) => journal.submit(Entry::from_record(&record)),
             Sink::AccessLog => access::write(&record),
             Sink::Channel(tx) => {
                 let record = shared.get_or_insert_with(|| Arc::new(record.clone()));

@@ -11,6 +11,8 @@
 use super::{BuildError, Health};
 use crate::config::{Config, ProviderKind};
 use crate::finish::{Finisher, Sink};
+use crate::journal::{self, Journal};
+use crate::store::Store;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Semaphore;
@@ -22,6 +24,10 @@ pub struct Shared {
     pub health: Health,
     /// Where every finished interaction record goes, exactly once.
     pub finisher: Arc<Finisher>,
+    /// The durable store (`[store]`), when configured.
+    pub store: Option<Store>,
+    /// The journal writer, when any journal sink is on.
+    pub journal: Option<Arc<Journal>>,
     draining: AtomicBool,
     /// Keeps the in-process mock provider alive while any provider may point at it.
     mock: Option<sluice_mock::MockHandle>,
@@ -30,7 +36,7 @@ pub struct Shared {
 impl Shared {
     /// Starts the end-of-interaction task with `sinks` and, when a `mock` provider has no
     /// `base_url`, the in-process mock provider.
-    pub async fn start(config: &Config, sinks: Vec<Sink>) -> Result<Self, BuildError> {
+    pub async fn start(config: &Config, mut sinks: Vec<Sink>) -> Result<Self, BuildError> {
         let needs_mock = config
             .providers
             .iter()
@@ -45,7 +51,17 @@ impl Shared {
         } else {
             None
         };
+        let store = match &config.store {
+            Some(store) => Some(Store::open(store.url.expose()).await?),
+            None => None,
+        };
+        let journal = start_journal(config, store.as_ref()).await?;
+        if let Some(journal) = &journal {
+            sinks.insert(0, Sink::Journal(Arc::clone(journal)));
+        }
         Ok(Self {
+            store,
+            journal,
             in_flight: Arc::new(Semaphore::new(config.server.max_in_flight)),
             max_in_flight: config.server.max_in_flight,
             health: Health::default(),
@@ -53,6 +69,15 @@ impl Shared {
             draining: AtomicBool::new(false),
             mock,
         })
+    }
+
+    /// Waits until every finished record passed the end stages and the journal wrote
+    /// (or spooled) it.
+    pub async fn flush(&self) {
+        self.finisher.flush().await;
+        if let Some(journal) = &self.journal {
+            journal.flush().await;
+        }
     }
 
     pub fn mock_url(&self) -> Option<String> {
@@ -72,4 +97,30 @@ impl Shared {
         self.max_in_flight
             .saturating_sub(self.in_flight.available_permits())
     }
+}
+
+async fn start_journal(
+    config: &Config,
+    store: Option<&Store>,
+) -> Result<Option<Arc<Journal>>, BuildError> {
+    let settings = &config.journal;
+    let mut sinks = Vec::new();
+    if let (true, Some(store)) = (settings.to_store, store) {
+        sinks.push(journal::sink::Sink::Store(store.clone()));
+    }
+    if let Some(path) = &settings.jsonl {
+        sinks.push(journal::sink::Sink::Jsonl(path.clone()));
+    }
+    if sinks.is_empty() {
+        return Ok(None);
+    }
+    if settings.key.is_none() {
+        tracing::warn!(
+            "journal.key is not set: the journal chain shows accidental damage but not a deliberate rewrite"
+        );
+    }
+    let journal = Journal::start(settings, sinks)
+        .await
+        .map_err(BuildError::Spool)?;
+    Ok(Some(Arc::new(journal)))
 }

@@ -5,7 +5,7 @@
 //! Must never hold counters or anything a reload must keep: that is `Shared`'s.
 
 use super::Shared;
-use crate::config::{Config, ModelConfig, ServerConfig};
+use crate::config::{AdminConfig, Config, ModelConfig, ServerConfig};
 use crate::upstream::{self, Upstream};
 use std::sync::Arc;
 
@@ -14,6 +14,7 @@ pub struct Snapshot {
     /// One per configured provider, in config order (targets index into it).
     pub upstreams: Vec<Arc<Upstream>>,
     pub models: Vec<ModelConfig>,
+    pub admin: AdminConfig,
 }
 
 impl Snapshot {
@@ -32,6 +33,7 @@ impl Snapshot {
             server: config.server.clone(),
             upstreams,
             models: config.models.clone(),
+            admin: config.admin.clone(),
         })
     }
 }
@@ -43,4 +45,8 @@ pub enum BuildError {
     Provider(#[from] upstream::BuildError),
     #[error("cannot start the built-in mock provider: {0}")]
     Mock(std::io::Error),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error("journal spool: {0}")]
+    Spool(std::io::Error),
 }

@@ -84,15 +84,19 @@ async fn serve_refuses_a_bad_config_with_the_same_messages() {
 struct Served {
     child: Child,
     base: String,
+    /// The working directory the process runs in (demo mode journals there).
+    dir: tempfile::TempDir,
     /// Every stderr line after the listening line, as the process wrote it.
     log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 async fn serve(args: &[&str]) -> Served {
     sluice::install_tls_provider();
+    let dir = tempfile::tempdir().expect("temp dir");
     let mut child = Command::new(BIN)
         .arg("serve")
         .args(args)
+        .current_dir(dir.path())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -122,6 +126,7 @@ async fn serve(args: &[&str]) -> Served {
     Served {
         child,
         base: format!("http://{addr}"),
+        dir,
         log,
     }
 }
@@ -329,4 +334,48 @@ async fn every_interaction_is_one_access_line_with_tokens_streams_included() {
     let line = served.access_line(&["id=missing-1"]).await;
     assert_eq!(field(&line, "status"), Some(400), "{line}");
     assert!(line.contains("outcome=\"bad_request\""), "{line}");
+}
+
+#[tokio::test]
+async fn demo_mode_journals_every_interaction_to_sluice_db() {
+    let mut served = serve(&["--listen", "127.0.0.1:0"]).await;
+    let client = reqwest::Client::new();
+    for text in ["one", "two"] {
+        let response = client
+            .post(format!("{}/v1/chat/completions", served.base))
+            .header("x-request-id", format!("demo-{text}"))
+            .json(&chat("mock-gpt", text))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 200);
+    }
+    let bad = client
+        .post(format!("{}/v1/chat/completions", served.base))
+        .header("x-request-id", "demo-bad")
+        .body("{not json")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(bad.status(), 400);
+    sigterm(&served.child);
+    let status = tokio::time::timeout(Duration::from_secs(10), served.child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert!(status.success());
+    let url = format!("sqlite://{}", served.dir.path().join("sluice.db").display());
+    let store = sluice::store::Store::open(&url)
+        .await
+        .expect("journal opens");
+    let rows = sluice::journal::verify::read_store(&store)
+        .await
+        .expect("rows");
+    let mut ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    ids.sort_unstable();
+    assert_eq!(ids, ["demo-bad", "demo-one", "demo-two"]);
+    let report =
+        sluice::journal::verify::check(&rows, &sluice::journal::chain::key_bytes(None), &[]);
+    assert_eq!(report.first_bad, None, "{report:?}");
+    assert_eq!(report.entries, 3);
 }

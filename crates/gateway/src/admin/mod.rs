@@ -1,0 +1,56 @@
+//! `/admin/*`: the operator's API, reachable only with `[admin] master_key` (as
+//! `Authorization: Bearer KEY` or `x-api-key: KEY`, compared in constant time). Without
+//! a configured master key every `/admin` path answers 404, as if it did not exist.
+//!
+//! - [`journal`]: `GET /admin/journal`, filtered and paged.
+//!
+//! Must never answer an `/admin` request before `authorize` accepted it: every route of
+//! this module goes through `routes()`, which applies it once.
+
+pub mod journal;
+
+use crate::error::GatewayError;
+use crate::state::Gateway;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::HeaderMap;
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::Response;
+use axum::routing::get;
+use sluice_protocol::translate::Ingress;
+use std::sync::Arc;
+use subtle::ConstantTimeEq;
+
+/// Every admin route, behind the master-key check.
+pub fn routes(gw: Arc<Gateway>) -> Router<Arc<Gateway>> {
+    Router::new()
+        .route("/admin/journal", get(journal::list))
+        .layer(from_fn_with_state(gw, authorize))
+}
+
+async fn authorize(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> Response {
+    let snapshot = gw.snapshot();
+    let Some(master) = &snapshot.admin.master_key else {
+        return GatewayError::UnknownRoute {
+            path: req.uri().path().chars().take(200).collect(),
+        }
+        .respond(Ingress::OpenAiChat);
+    };
+    match presented(req.headers()) {
+        Some(key) if bool::from(key.as_bytes().ct_eq(master.expose().as_bytes())) => {
+            next.run(req).await
+        }
+        Some(_) => GatewayError::Unauthorized.respond(Ingress::OpenAiChat),
+        None => GatewayError::Unauthorized.respond(Ingress::OpenAiChat),
+    }
+}
+
+/// The key a client sent, in either of the two headers the SDKs use.
+fn presented(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
+        .map(str::trim)
+}

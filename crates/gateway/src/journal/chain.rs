@@ -1,0 +1,140 @@
+//! Tamper evidence: every entry a writer seals carries an HMAC-SHA256 over its writer
+//! id, sequence number, the previous entry's MAC and its own JSON, so no one without
+//! the key can alter, remove, insert or reorder entries without the chain breaking.
+//! Checkpoints (the chain head, signed) go to a second place so that deleting the
+//! newest entries shows too.
+//!
+//! Must never sign anything but the exact JSON stored: verification recomputes over the
+//! stored bytes.
+
+use super::entry::Entry;
+use hmac::{Hmac, KeyInit, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Without a configured key the chain still shows accidental damage; it cannot stop
+/// someone who recomputes it. Stated in docs/config.md.
+const UNKEYED: &[u8] = b"sluice-journal-unkeyed";
+
+/// An entry as written: its place in its writer's chain and the MAC that seals it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sealed {
+    pub writer: String,
+    pub seq: u64,
+    /// The entry's JSON, exactly as signed and stored.
+    pub json: String,
+    pub prev_mac: String,
+    pub mac: String,
+    #[serde(skip)]
+    pub entry: Option<Entry>,
+}
+
+/// One writer's chain.
+pub struct Chain {
+    key: Vec<u8>,
+    writer: String,
+    seq: u64,
+    head: String,
+}
+
+impl Chain {
+    pub fn new(key: Option<&str>, writer: String) -> Self {
+        Self {
+            key: key_bytes(key),
+            writer,
+            seq: 0,
+            head: String::new(),
+        }
+    }
+
+    pub fn writer(&self) -> &str {
+        &self.writer
+    }
+
+    /// The newest entry's sequence number and MAC.
+    pub fn head(&self) -> (u64, &str) {
+        (self.seq, &self.head)
+    }
+
+    /// A signed checkpoint of the current head.
+    pub fn checkpoint(&self, at_ms: i64) -> Checkpoint {
+        Checkpoint::sign(&self.key, &self.writer, self.seq, &self.head, at_ms)
+    }
+
+    pub fn seal(&mut self, entry: Entry) -> Sealed {
+        // Serializing plain data with string keys cannot fail.
+        let json = serde_json::to_string(&entry).unwrap_or_default();
+        self.seq += 1;
+        let mac = mac(&self.key, &self.writer, self.seq, &self.head, &json);
+        let prev_mac = std::mem::replace(&mut self.head, mac.clone());
+        Sealed {
+            writer: self.writer.clone(),
+            seq: self.seq,
+            json,
+            prev_mac,
+            mac,
+            entry: Some(entry),
+        }
+    }
+}
+
+/// The MAC of one entry.
+pub fn mac(key: &[u8], writer: &str, seq: u64, prev_mac: &str, json: &str) -> String {
+    let mut m = hmac(key);
+    for part in [
+        writer.as_bytes(),
+        b"\n",
+        seq.to_string().as_bytes(),
+        b"\n",
+        prev_mac.as_bytes(),
+        b"\n",
+        json.as_bytes(),
+    ] {
+        m.update(part);
+    }
+    hex::encode(m.finalize().into_bytes())
+}
+
+/// A signed statement of a writer's chain head at one moment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub writer: String,
+    pub seq: u64,
+    pub mac: String,
+    pub at_ms: i64,
+    pub sig: String,
+}
+
+impl Checkpoint {
+    pub fn sign(key: &[u8], writer: &str, seq: u64, head: &str, at_ms: i64) -> Self {
+        Self {
+            writer: writer.to_owned(),
+            seq,
+            mac: head.to_owned(),
+            at_ms,
+            sig: checkpoint_sig(key, writer, seq, head, at_ms),
+        }
+    }
+
+    pub fn is_signed_by(&self, key: &[u8]) -> bool {
+        checkpoint_sig(key, &self.writer, self.seq, &self.mac, self.at_ms) == self.sig
+    }
+}
+
+fn checkpoint_sig(key: &[u8], writer: &str, seq: u64, head: &str, at_ms: i64) -> String {
+    let mut m = hmac(key);
+    m.update(format!("checkpoint\n{writer}\n{seq}\n{head}\n{at_ms}").as_bytes());
+    hex::encode(m.finalize().into_bytes())
+}
+
+#[expect(clippy::expect_used, reason = "HMAC accepts keys of any length")]
+fn hmac(key: &[u8]) -> HmacSha256 {
+    <HmacSha256 as KeyInit>::new_from_slice(key).expect("HMAC accepts keys of any length")
+}
+
+/// The key bytes a config's key (or its absence) stands for.
+pub fn key_bytes(key: Option<&str>) -> Vec<u8> {
+    key.map_or_else(|| UNKEYED.to_vec(), |k| k.as_bytes().to_vec())
+}

@@ -1,0 +1,123 @@
+//! One journal entry: the interaction record made durable, in a stable JSON shape that
+//! the chain signs and every sink stores. Built from `record::Interaction` by the end
+//! stage; never holds an upstream key or address (the record never had them).
+//!
+//! Must never change the meaning of a field once written: verification recomputes MACs
+//! over the stored JSON, so old entries must still parse.
+
+use crate::record::Interaction;
+use serde::{Deserialize, Serialize};
+use std::time::UNIX_EPOCH;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub id: String,
+    /// Start of the request, milliseconds since the Unix epoch.
+    pub at_ms: i64,
+    pub key: Option<String>,
+    pub team: Option<String>,
+    pub endpoint: String,
+    pub model: String,
+    pub provider: Option<String>,
+    pub upstream_model: Option<String>,
+    pub status: u16,
+    /// `ok`, `cancelled`, or the error class (`upstream_timeout`, `bad_request`, ...).
+    pub outcome: String,
+    pub stream: bool,
+    pub attempts: Vec<Attempt>,
+    pub first_byte_us: Option<u64>,
+    pub latency_us: u64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cached_tokens: u64,
+    pub cost_usd: Option<f64>,
+    pub cache_hit: bool,
+    /// Translation notes: features a target could not express.
+    pub notes: Vec<String>,
+}
+
+/// One upstream attempt of an interaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub provider: String,
+    pub model: String,
+    /// The status the provider answered with; 0 when it never answered.
+    pub status: u16,
+    /// The error class when the attempt failed (`upstream_connect`, ...).
+    pub error: Option<String>,
+    pub latency_us: u64,
+}
+
+impl Entry {
+    pub fn from_record(record: &Interaction) -> Self {
+        let usage = record.usage.unwrap_or_default();
+        let at_ms = record
+            .started_at
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        Self {
+            id: record.request_id.clone(),
+            at_ms,
+            key: None,
+            team: None,
+            endpoint: record.endpoint.to_owned(),
+            model: record.model.clone(),
+            provider: record.provider.clone(),
+            upstream_model: record.upstream_model.clone(),
+            status: record.status,
+            outcome: record.outcome().as_str().to_owned(),
+            stream: record.stream,
+            attempts: record
+                .attempt_log
+                .iter()
+                .map(|a| Attempt {
+                    provider: a.provider.clone(),
+                    model: a.model.clone(),
+                    status: a.status,
+                    error: a.error.map(str::to_owned),
+                    latency_us: micros(a.latency),
+                })
+                .collect(),
+            first_byte_us: record.first_byte.map(micros),
+            latency_us: micros(record.latency),
+            input_tokens: usage.input_tokens,
+            output_tokens: usage.output_tokens,
+            cached_tokens: usage.cached_input_tokens,
+            cost_usd: None,
+            cache_hit: false,
+            notes: record.notes.clone(),
+        }
+    }
+}
+
+impl Entry {
+    /// Stands in for an entry whose JSON no longer parses; `verify` reports such rows.
+    pub fn unreadable() -> Self {
+        Self {
+            id: String::new(),
+            at_ms: 0,
+            key: None,
+            team: None,
+            endpoint: String::new(),
+            model: String::new(),
+            provider: None,
+            upstream_model: None,
+            status: 0,
+            outcome: "unreadable".to_owned(),
+            stream: false,
+            attempts: Vec::new(),
+            first_byte_us: None,
+            latency_us: 0,
+            input_tokens: 0,
+            output_tokens: 0,
+            cached_tokens: 0,
+            cost_usd: None,
+            cache_hit: false,
+            notes: Vec::new(),
+        }
+    }
+}
+
+fn micros(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}

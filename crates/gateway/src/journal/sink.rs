@@ -1,0 +1,185 @@
+//! Where sealed entries go: the store (SQLite or PostgreSQL) or a JSON Lines file. A
+//! batch is written in one transaction (store) or one append (file); writing the same
+//! entry twice is harmless in the store (`(writer, seq)` is the primary key and a
+//! replayed duplicate is ignored), which makes spool replay exactly-once.
+//!
+//! Must never be called on the request path: only the journal writer task calls it.
+
+use super::chain::Sealed;
+use super::entry::Entry;
+use crate::store::Store;
+use std::path::PathBuf;
+use tokio::io::AsyncWriteExt;
+
+/// One journal destination.
+#[derive(Debug, Clone)]
+pub enum Sink {
+    Store(Store),
+    Jsonl(PathBuf),
+}
+
+/// Why a batch could not be written (the writer spools it and retries).
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("file: {0}")]
+    File(#[from] std::io::Error),
+}
+
+const INSERT_SQLITE: &str = "INSERT OR IGNORE INTO journal (writer, seq, id, at_ms, key_name, team, endpoint, model, provider, upstream_model, status, outcome, stream, attempts, first_byte_us, latency_us, input_tokens, output_tokens, cached_tokens, entry, prev_mac, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const INSERT_POSTGRES: &str = "INSERT INTO journal (writer, seq, id, at_ms, key_name, team, endpoint, model, provider, upstream_model, status, outcome, stream, attempts, first_byte_us, latency_us, input_tokens, output_tokens, cached_tokens, entry, prev_mac, mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) ON CONFLICT (writer, seq) DO NOTHING";
+
+impl Sink {
+    /// A short name for logs, metrics and the spool file.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Store(store) => store.dialect(),
+            Self::Jsonl(_) => "jsonl",
+        }
+    }
+
+    pub async fn write(&self, batch: &[Sealed]) -> Result<(), SinkError> {
+        match self {
+            Self::Store(Store::Sqlite(pool)) => {
+                let mut tx = pool.begin().await?;
+                for sealed in batch {
+                    let row = Row::of(sealed);
+                    sqlx::query(INSERT_SQLITE)
+                        .bind(&sealed.writer)
+                        .bind(row.seq)
+                        .bind(&row.entry.id)
+                        .bind(row.entry.at_ms)
+                        .bind(&row.entry.key)
+                        .bind(&row.entry.team)
+                        .bind(&row.entry.endpoint)
+                        .bind(&row.entry.model)
+                        .bind(&row.entry.provider)
+                        .bind(&row.entry.upstream_model)
+                        .bind(i64::from(row.entry.status))
+                        .bind(&row.entry.outcome)
+                        .bind(row.entry.stream)
+                        .bind(row.attempts)
+                        .bind(row.first_byte_us)
+                        .bind(row.latency_us)
+                        .bind(row.input_tokens)
+                        .bind(row.output_tokens)
+                        .bind(row.cached_tokens)
+                        .bind(&sealed.json)
+                        .bind(&sealed.prev_mac)
+                        .bind(&sealed.mac)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            }
+            Self::Store(Store::Postgres(pool)) => {
+                let mut tx = pool.begin().await?;
+                for sealed in batch {
+                    let row = Row::of(sealed);
+                    sqlx::query(INSERT_POSTGRES)
+                        .bind(&sealed.writer)
+                        .bind(row.seq)
+                        .bind(&row.entry.id)
+                        .bind(row.entry.at_ms)
+                        .bind(&row.entry.key)
+                        .bind(&row.entry.team)
+                        .bind(&row.entry.endpoint)
+                        .bind(&row.entry.model)
+                        .bind(&row.entry.provider)
+                        .bind(&row.entry.upstream_model)
+                        .bind(i64::from(row.entry.status))
+                        .bind(&row.entry.outcome)
+                        .bind(row.entry.stream)
+                        .bind(row.attempts)
+                        .bind(row.first_byte_us)
+                        .bind(row.latency_us)
+                        .bind(row.input_tokens)
+                        .bind(row.output_tokens)
+                        .bind(row.cached_tokens)
+                        .bind(&sealed.json)
+                        .bind(&sealed.prev_mac)
+                        .bind(&sealed.mac)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+            }
+            Self::Jsonl(path) => {
+                let mut text = String::new();
+                for sealed in batch {
+                    text.push_str(&jsonl_line(sealed));
+                    text.push('\n');
+                }
+                let mut file = tokio::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .await?;
+                file.write_all(text.as_bytes()).await?;
+                file.flush().await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A JSON Lines record: the entry as a JSON object (its exact signed bytes) with its seal.
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Line<'a> {
+    pub writer: std::borrow::Cow<'a, str>,
+    pub seq: u64,
+    #[serde(borrow)]
+    pub entry: &'a serde_json::value::RawValue,
+    pub prev_mac: std::borrow::Cow<'a, str>,
+    pub mac: std::borrow::Cow<'a, str>,
+}
+
+fn jsonl_line(sealed: &Sealed) -> String {
+    let Ok(entry) = serde_json::value::RawValue::from_string(sealed.json.clone()) else {
+        return String::new();
+    };
+    let line = Line {
+        writer: (&*sealed.writer).into(),
+        seq: sealed.seq,
+        entry: &entry,
+        prev_mac: (&*sealed.prev_mac).into(),
+        mac: (&*sealed.mac).into(),
+    };
+    serde_json::to_string(&line).unwrap_or_default()
+}
+
+/// The indexed columns of one row, from its entry.
+struct Row<'a> {
+    entry: std::borrow::Cow<'a, Entry>,
+    seq: i64,
+    attempts: i64,
+    first_byte_us: Option<i64>,
+    latency_us: i64,
+    input_tokens: i64,
+    output_tokens: i64,
+    cached_tokens: i64,
+}
+
+impl<'a> Row<'a> {
+    fn of(sealed: &'a Sealed) -> Self {
+        let entry = match &sealed.entry {
+            Some(entry) => std::borrow::Cow::Borrowed(entry),
+            // A replayed entry: its JSON is what was signed, so read the columns from it.
+            None => std::borrow::Cow::Owned(
+                serde_json::from_str(&sealed.json).unwrap_or_else(|_| Entry::unreadable()),
+            ),
+        };
+        let int = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        Self {
+            seq: int(sealed.seq),
+            attempts: int(entry.attempts.len() as u64),
+            first_byte_us: entry.first_byte_us.map(int),
+            latency_us: int(entry.latency_us),
+            input_tokens: int(entry.input_tokens),
+            output_tokens: int(entry.output_tokens),
+            cached_tokens: int(entry.cached_tokens),
+            entry,
+        }
+    }
+}

@@ -1,0 +1,211 @@
+//! `sluice journal verify`: proves that no entry of a journal was altered, removed,
+//! inserted or reordered, and names the first bad one. Each writer's chain is walked in
+//! sequence order: sequence numbers must run 1, 2, 3, ... without a gap, each entry must
+//! name its predecessor's MAC and carry its own correct MAC, and the indexed columns
+//! must say what the signed JSON says. Signed checkpoints then show whether entries
+//! were cut from the end of a chain.
+//!
+//! Must never stop at the first writer with a problem silently: the report names the
+//! first bad entry and how many entries were checked.
+
+use super::chain::{self, Checkpoint};
+use super::entry::Entry;
+use crate::store::Store;
+use sqlx::Row;
+use std::collections::BTreeMap;
+
+/// One stored entry, as read back for checking.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub writer: String,
+    pub seq: i64,
+    pub id: String,
+    pub status: i64,
+    pub model: String,
+    pub json: String,
+    pub prev_mac: String,
+    pub mac: String,
+}
+
+/// What was wrong, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bad {
+    pub writer: String,
+    pub seq: i64,
+    pub id: String,
+    pub why: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub entries: u64,
+    pub writers: u64,
+    pub checkpoints: u64,
+    pub first_bad: Option<Bad>,
+}
+
+/// Reads every entry of the store, in chain order.
+pub async fn read_store(store: &Store) -> Result<Vec<Stored>, sqlx::Error> {
+    const SQL: &str = "SELECT writer, seq, id, status, model, entry, prev_mac, mac FROM journal ORDER BY writer, seq";
+    let stored = match store {
+        Store::Sqlite(pool) => sqlx::query(SQL)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| Stored {
+                writer: r.get(0),
+                seq: r.get(1),
+                id: r.get(2),
+                status: r.get(3),
+                model: r.get(4),
+                json: r.get(5),
+                prev_mac: r.get(6),
+                mac: r.get(7),
+            })
+            .collect(),
+        Store::Postgres(pool) => sqlx::query(SQL)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| Stored {
+                writer: r.get(0),
+                seq: r.get(1),
+                id: r.get(2),
+                status: r.get(3),
+                model: r.get(4),
+                json: r.get(5),
+                prev_mac: r.get(6),
+                mac: r.get(7),
+            })
+            .collect(),
+    };
+    Ok(stored)
+}
+
+/// Checks `stored` (in chain order) against `key` and the checkpoints.
+pub fn check(stored: &[Stored], key: &[u8], checkpoints: &[Checkpoint]) -> Report {
+    let mut report = Report {
+        entries: 0,
+        writers: 0,
+        checkpoints: 0,
+        first_bad: None,
+    };
+    let mut heads: BTreeMap<&str, (i64, &str)> = BTreeMap::new();
+    let mut expected_seq = 1;
+    let mut prev_mac = "";
+    let mut writer = None;
+    for row in stored {
+        if writer != Some(row.writer.as_str()) {
+            writer = Some(row.writer.as_str());
+            report.writers += 1;
+            expected_seq = 1;
+            prev_mac = "";
+        }
+        report.entries += 1;
+        let why = problem(row, key, expected_seq, prev_mac);
+        if let Some(why) = why {
+            return bad(report, row, why);
+        }
+        heads.insert(&row.writer, (row.seq, &row.mac));
+        expected_seq = row.seq + 1;
+        prev_mac = &row.mac;
+    }
+    // The newest checkpoint of each writer must still be in the chain, unchanged.
+    let mut newest: BTreeMap<&str, &Checkpoint> = BTreeMap::new();
+    for cp in checkpoints {
+        report.checkpoints += 1;
+        if !cp.is_signed_by(key) {
+            report.first_bad = Some(Bad {
+                writer: cp.writer.clone(),
+                seq: i64::try_from(cp.seq).unwrap_or(i64::MAX),
+                id: String::new(),
+                why: "a checkpoint's signature does not match".to_owned(),
+            });
+            return report;
+        }
+        let slot = newest.entry(&cp.writer).or_insert(cp);
+        if cp.seq > slot.seq {
+            *slot = cp;
+        }
+    }
+    for (writer, cp) in newest {
+        let seq = i64::try_from(cp.seq).unwrap_or(i64::MAX);
+        let present = stored
+            .iter()
+            .find(|r| r.writer == writer && r.seq == seq)
+            .map(|r| r.mac.as_str());
+        let why = match (heads.get(writer), present) {
+            (_, Some(mac)) if mac == cp.mac => continue,
+            (_, Some(_)) => "the entry at a checkpoint was replaced",
+            (Some((last, _)), None) if *last < seq => {
+                "entries after the last one present were removed (a checkpoint names a later one)"
+            }
+            _ => "the entry a checkpoint names is missing",
+        };
+        report.first_bad = Some(Bad {
+            writer: writer.to_owned(),
+            seq,
+            id: String::new(),
+            why: why.to_owned(),
+        });
+        return report;
+    }
+    report
+}
+
+fn problem(row: &Stored, key: &[u8], expected_seq: i64, prev_mac: &str) -> Option<String> {
+    if row.seq < expected_seq {
+        return Some(format!(
+            "sequence {} repeats or goes back (expected {expected_seq})",
+            row.seq
+        ));
+    }
+    if row.seq > expected_seq {
+        return Some(format!(
+            "entries {expected_seq}..{} are missing",
+            row.seq - 1
+        ));
+    }
+    if row.prev_mac != prev_mac {
+        return Some(
+            "does not follow the entry before it (inserted, removed or reordered)".to_owned(),
+        );
+    }
+    let seq = u64::try_from(row.seq).unwrap_or_default();
+    if chain::mac(key, &row.writer, seq, &row.prev_mac, &row.json) != row.mac {
+        return Some("its MAC does not match its content (altered)".to_owned());
+    }
+    match serde_json::from_str::<Entry>(&row.json) {
+        Ok(entry)
+            if entry.id == row.id
+                && i64::from(entry.status) == row.status
+                && entry.model == row.model =>
+        {
+            None
+        }
+        Ok(_) => Some("its columns differ from its signed content (altered)".to_owned()),
+        Err(_) => Some("its signed content is not a journal entry".to_owned()),
+    }
+}
+
+fn bad(mut report: Report, row: &Stored, why: String) -> Report {
+    report.first_bad = Some(Bad {
+        writer: row.writer.clone(),
+        seq: row.seq,
+        id: row.id.clone(),
+        why,
+    });
+    report
+}
+
+/// Reads a checkpoints file (missing: none).
+pub fn read_checkpoints(path: &std::path::Path) -> std::io::Result<Vec<Checkpoint>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(text
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
+}

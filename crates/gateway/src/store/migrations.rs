@@ -1,0 +1,34 @@
+//! The embedded migrations of each dialect: SQL files under `migrations/<dialect>/`,
+//! compiled into the binary so a fresh machine needs nothing but the database.
+//!
+//! Must never change a released migration: add a new numbered file instead (sqlx checks
+//! each applied migration's checksum).
+
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+pub fn sqlite() -> Migrator {
+    Migrator::with_migrations(vec![migration(
+        1,
+        "journal",
+        include_str!("../../migrations/sqlite/0001_journal.sql"),
+    )])
+}
+
+pub fn postgres() -> Migrator {
+    Migrator::with_migrations(vec![migration(
+        1,
+        "journal",
+        include_str!("../../migrations/postgres/0001_journal.sql"),
+    )])
+}
+
+fn migration(version: i64, description: &'static str, sql: &'static str) -> Migration {
+    Migration::new(
+        version,
+        description.into(),
+        MigrationType::Simple,
+        sql.into_sql_str(),
+        false,
+    )
+}
