@@ -36,6 +36,11 @@ pub enum Command {
         #[arg(long)]
         config: PathBuf,
     },
+    /// Read the interaction journal: verify its chain, query it, export it.
+    Journal {
+        #[command(subcommand)]
+        command: JournalCommand,
+    },
     /// Run the mock LLM provider (OpenAI and Anthropic formats, scriptable faults).
     Mock {
         #[arg(long, default_value = "127.0.0.1:4010")]
@@ -49,6 +54,69 @@ pub enum Command {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// Prove that no entry was altered, removed, inserted or reordered; exit 1 naming
+    /// the first bad entry otherwise.
+    Verify {
+        /// Without it: the demo journal, ./sluice.db.
+        #[arg(long, env = "SLUICE_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Print matching entries as JSON Lines, newest first.
+    Query {
+        #[arg(long, env = "SLUICE_CONFIG")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// Print every matching entry, oldest page last, as JSON Lines or CSV.
+    Export {
+        #[arg(long, env = "SLUICE_CONFIG")]
+        config: Option<PathBuf>,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+        format: ExportFormat,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+    /// Follow the journal: print new entries as they are written (Ctrl-C ends).
+    Tail {
+        #[arg(long, env = "SLUICE_CONFIG")]
+        config: Option<PathBuf>,
+        #[command(flatten)]
+        filter: FilterArgs,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+    Csv,
+}
+
+/// Journal filters on the command line (the same as `/admin/journal`'s).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FilterArgs {
+    #[arg(long)]
+    pub key: Option<String>,
+    #[arg(long)]
+    pub team: Option<String>,
+    #[arg(long)]
+    pub model: Option<String>,
+    #[arg(long)]
+    pub provider: Option<String>,
+    #[arg(long)]
+    pub status: Option<u16>,
+    /// Milliseconds since the Unix epoch.
+    #[arg(long)]
+    pub since: Option<i64>,
+    /// Milliseconds since the Unix epoch.
+    #[arg(long)]
+    pub until: Option<i64>,
+    #[arg(long)]
+    pub limit: Option<u32>,
+}
+
 /// What `main` should do after parsing: the config is loaded before the async runtime
 /// exists so that `server.worker_threads` can size it.
 pub enum Plan {
@@ -57,6 +125,7 @@ pub enum Plan {
         listen: SocketAddr,
         config: sluice_mock::MockConfig,
     },
+    Journal(JournalCommand, Box<Config>),
     Exit(ExitCode),
 }
 
@@ -93,6 +162,25 @@ pub fn plan(cli: Cli) -> Plan {
                 Plan::Exit(ExitCode::FAILURE)
             }
         },
+        Command::Journal { command } => {
+            let path = match &command {
+                JournalCommand::Verify { config }
+                | JournalCommand::Query { config, .. }
+                | JournalCommand::Export { config, .. }
+                | JournalCommand::Tail { config, .. } => config.clone(),
+            };
+            let loaded = match path {
+                None => Config::demo(),
+                Some(path) => match config::load_file(&path) {
+                    Ok(c) => c,
+                    Err(problems) => {
+                        eprint!("{problems}");
+                        return Plan::Exit(ExitCode::FAILURE);
+                    }
+                },
+            };
+            Plan::Journal(command, Box::new(loaded))
+        }
         Command::Mock {
             listen,
             chunk_delay_ms,

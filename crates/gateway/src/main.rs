@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         Plan::Exit(code) => return code,
         Plan::Serve(config) => (config.server.worker_threads, Task::Serve(config)),
         Plan::Mock { listen, config } => (None, Task::Mock(listen, config)),
+        Plan::Journal(command, config) => (Some(1), Task::Journal(command, config)),
     };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.enable_all();
@@ -34,6 +35,7 @@ fn main() -> ExitCode {
                 .await
                 .map_err(|e| e.to_string()),
             Task::Mock(listen, config) => run_mock(listen, config).await,
+            Task::Journal(command, config) => sluice::journal::command::run(command, &config).await,
         }
     });
     match result {
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
 enum Task {
     Serve(Box<sluice::config::Config>),
     Mock(std::net::SocketAddr, sluice_mock::MockConfig),
+    Journal(sluice::cli::JournalCommand, Box<sluice::config::Config>),
 }
 
 /// `SLUICE_WORKER_THREADS` overrides the config (the benchmark pins one core).

@@ -17,6 +17,7 @@
 //! for. Every other failure (sink down, slow, back) ends in the spool, not in a loss.
 
 pub mod chain;
+pub mod command;
 pub mod entry;
 pub mod query;
 pub mod sink;

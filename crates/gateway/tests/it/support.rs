@@ -169,7 +169,7 @@ impl Harness {
     /// Waits until every finished interaction has passed the end hook.
     pub async fn flush(&self) {
         if let Some(server) = &self._server {
-            server.gateway().shared.finisher.flush().await;
+            server.gateway().shared.flush().await;
         }
     }
 

@@ -1,0 +1,332 @@
+//! The journal, end to end: real requests through the gateway, entries read back from
+//! SQLite and from a real PostgreSQL, the chain verified and tampered with, the admin
+//! API queried, the spool replayed after the database comes back.
+
+use crate::support::{Harness, chat, chat_stream, read_sse, start_with};
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use sluice::journal::chain::key_bytes;
+use sluice::journal::verify::{self, Stored};
+use sluice::store::Store;
+use std::time::Duration;
+
+const KEY: &str = "journal-test-key-0123456789";
+const MASTER: &str = "master-test-key-0123456789";
+
+fn config(store_url: &str, dir: &std::path::Path) -> String {
+    format!(
+        r#"{base}
+[store]
+url = "{store_url}"
+[journal]
+key = "{KEY}"
+spool_dir = "{spool}"
+checkpoints = "{checkpoints}"
+flush_interval = "20ms"
+[admin]
+master_key = "{MASTER}"
+"#,
+        base = crate::support::DEFAULT_CONFIG,
+        spool = dir.join("spool").display(),
+        checkpoints = dir.join("checkpoints.jsonl").display(),
+    )
+}
+
+async fn send(h: &Harness, id: &str, body: &Value) -> reqwest::Response {
+    h.client
+        .post(h.url("/v1/chat/completions"))
+        .header("x-request-id", id)
+        .json(body)
+        .send()
+        .await
+        .expect("sent")
+}
+
+/// Seven requests of every kind; returns their ids.
+async fn mixed_requests(h: &Harness) -> Vec<&'static str> {
+    assert_eq!(
+        send(h, "j-ok", &chat("gpt-4o", "hello")).await.status(),
+        200
+    );
+    read_sse(send(h, "j-stream", &chat_stream("gpt-4o", json!({}))).await).await;
+    assert_eq!(
+        send(h, "j-failover", &chat("failover", "hi"))
+            .await
+            .status(),
+        200
+    );
+    let bad = h
+        .client
+        .post(h.url("/v1/chat/completions"))
+        .header("x-request-id", "j-bad")
+        .body("{nope")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(bad.status(), 400);
+    assert_eq!(
+        send(h, "j-unknown", &chat("nope", "hi")).await.status(),
+        404
+    );
+    read_sse(
+        send(
+            h,
+            "j-cut",
+            &chat_stream("gpt-4o", json!({"chunks": 10, "cut_after": 3})),
+        )
+        .await,
+    )
+    .await;
+    let gone = send(
+        h,
+        "j-gone",
+        &chat_stream("gpt-4o", json!({"chunks": 100, "chunk_delay_ms": 20})),
+    )
+    .await;
+    let mut body = gone.bytes_stream();
+    body.next().await.expect("first chunk").expect("bytes");
+    drop(body);
+    vec![
+        "j-ok",
+        "j-stream",
+        "j-failover",
+        "j-bad",
+        "j-unknown",
+        "j-cut",
+        "j-gone",
+    ]
+}
+
+/// Waits until the store holds `n` entries (the cancelled stream ends a little later).
+async fn entries(h: &Harness, store: &Store, n: usize) -> Vec<Stored> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        h.flush().await;
+        let rows = verify::read_store(store).await.expect("read journal");
+        if rows.len() >= n || tokio::time::Instant::now() > deadline {
+            return rows;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn entry(rows: &[Stored], id: &str) -> Value {
+    let row = rows
+        .iter()
+        .find(|r| r.id == id)
+        .unwrap_or_else(|| panic!("no entry {id}"));
+    serde_json::from_str(&row.json).expect("entry JSON")
+}
+
+async fn journals_every_request_once(store_url: &str) {
+    let dir = tempfile::tempdir().expect("dir");
+    let h = start_with(&config(store_url, dir.path())).await;
+    let ids = mixed_requests(&h).await;
+    let store = Store::open(store_url).await.expect("store");
+    let rows = entries(&h, &store, ids.len()).await;
+    let mut seen: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    seen.sort_unstable();
+    let mut want = ids.clone();
+    want.sort_unstable();
+    assert_eq!(seen, want, "exactly one entry per request");
+
+    let ok = entry(&rows, "j-ok");
+    assert_eq!(ok["status"], 200);
+    assert_eq!(ok["outcome"], "ok");
+    assert_eq!(ok["provider"], "mock");
+    assert!(ok["input_tokens"].as_u64() > Some(0), "{ok}");
+    let stream = entry(&rows, "j-stream");
+    assert_eq!(stream["stream"], true);
+    assert!(stream["output_tokens"].as_u64() > Some(0), "{stream}");
+    assert!(stream["first_byte_us"].as_u64().is_some());
+    let failover = entry(&rows, "j-failover");
+    assert_eq!(failover["attempts"][0]["provider"], "dead");
+    assert_eq!(failover["attempts"][0]["error"], "upstream_connect");
+    assert_eq!(failover["attempts"][1]["status"], 200);
+    assert_eq!(entry(&rows, "j-bad")["outcome"], "bad_request");
+    assert_eq!(entry(&rows, "j-unknown")["status"], 404);
+    assert_eq!(entry(&rows, "j-cut")["outcome"], "upstream_stream");
+    assert_eq!(entry(&rows, "j-gone")["outcome"], "cancelled");
+
+    let checkpoints =
+        verify::read_checkpoints(&dir.path().join("checkpoints.jsonl")).expect("checkpoints");
+    assert!(!checkpoints.is_empty());
+    let report = verify::check(&rows, &key_bytes(Some(KEY)), &checkpoints);
+    assert_eq!(report.first_bad, None, "{report:?}");
+    assert_eq!(report.entries, ids.len() as u64);
+
+    let all = rows.iter().map(|r| r.json.as_str()).collect::<String>();
+    assert!(
+        !all.contains("upstream-secret"),
+        "a provider key reached the journal"
+    );
+}
+
+#[tokio::test]
+async fn journals_every_request_once_in_sqlite() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("journal.db").display());
+    journals_every_request_once(&url).await;
+}
+
+#[tokio::test]
+async fn journals_every_request_once_in_postgres() {
+    let Some(url) = crate::services::postgres_database().await else {
+        return;
+    };
+    journals_every_request_once(&url).await;
+}
+
+#[tokio::test]
+async fn verify_names_the_first_altered_removed_swapped_or_cut_entry() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("journal.db").display());
+    let h = start_with(&config(&url, dir.path())).await;
+    for i in 0..5 {
+        assert_eq!(
+            send(&h, &format!("v-{i}"), &chat("gpt-4o", "x"))
+                .await
+                .status(),
+            200
+        );
+    }
+    let store = Store::open(&url).await.expect("store");
+    let rows = entries(&h, &store, 5).await;
+    let key = key_bytes(Some(KEY));
+    let checkpoints =
+        verify::read_checkpoints(&dir.path().join("checkpoints.jsonl")).expect("checkpoints");
+    assert_eq!(verify::check(&rows, &key, &checkpoints).first_bad, None);
+
+    let mut altered = rows.clone();
+    altered[2].json = altered[2].json.replace("\"status\":200", "\"status\":500");
+    let bad = verify::check(&altered, &key, &checkpoints)
+        .first_bad
+        .expect("altered caught");
+    assert_eq!(bad.seq, 3);
+    assert!(bad.why.contains("altered"), "{bad:?}");
+
+    let mut column = rows.clone();
+    column[1].model = "cheaper-model".to_owned();
+    let bad = verify::check(&column, &key, &checkpoints)
+        .first_bad
+        .expect("column edit caught");
+    assert_eq!(bad.seq, 2);
+
+    let mut removed = rows.clone();
+    removed.remove(1);
+    let bad = verify::check(&removed, &key, &checkpoints)
+        .first_bad
+        .expect("removal caught");
+    assert_eq!(bad.seq, 3);
+    assert!(bad.why.contains("missing"), "{bad:?}");
+
+    let mut swapped = rows.clone();
+    swapped.swap(1, 2);
+    assert!(
+        verify::check(&swapped, &key, &checkpoints)
+            .first_bad
+            .is_some(),
+        "swap caught"
+    );
+
+    let mut cut = rows.clone();
+    cut.pop();
+    let bad = verify::check(&cut, &key, &checkpoints)
+        .first_bad
+        .expect("cut caught by checkpoint");
+    assert!(bad.why.contains("removed"), "{bad:?}");
+
+    let forged = verify::check(&rows, &key_bytes(Some("another-key-0123456789")), &[]);
+    assert!(
+        forged.first_bad.is_some(),
+        "a chain made with another key does not verify"
+    );
+}
+
+#[tokio::test]
+async fn admin_journal_needs_the_master_key_and_pages_with_filters() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("journal.db").display());
+    let h = start_with(&config(&url, dir.path())).await;
+    for i in 0..5 {
+        send(&h, &format!("a-{i}"), &chat("gpt-4o", "x")).await;
+    }
+    send(&h, "a-alias", &chat("alias", "x")).await;
+    let store = Store::open(&url).await.expect("store");
+    entries(&h, &store, 6).await;
+
+    let anonymous = h
+        .client
+        .get(h.url("/admin/journal"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(anonymous.status(), 401);
+    let wrong = h
+        .client
+        .get(h.url("/admin/journal"))
+        .bearer_auth("not-the-master-key")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(wrong.status(), 401);
+
+    let get = |query: String| {
+        let request = h
+            .client
+            .get(h.url(&format!("/admin/journal?{query}")))
+            .bearer_auth(MASTER);
+        async move {
+            let response = request.send().await.expect("sent");
+            assert_eq!(response.status(), 200);
+            response.json::<Value>().await.expect("JSON")
+        }
+    };
+    let first = get("model=gpt-4o&limit=2".to_owned()).await;
+    assert_eq!(first["data"].as_array().map(Vec::len), Some(2));
+    let mut ids: Vec<String> = Vec::new();
+    let mut page = first;
+    loop {
+        for found in page["data"].as_array().expect("data") {
+            assert_eq!(found["entry"]["model"], "gpt-4o");
+            ids.push(found["entry"]["id"].as_str().expect("id").to_owned());
+        }
+        let Some(cursor) = page["next_cursor"].as_str() else {
+            break;
+        };
+        page = get(format!("model=gpt-4o&limit=2&cursor={cursor}")).await;
+    }
+    ids.sort_unstable();
+    assert_eq!(
+        ids,
+        ["a-0", "a-1", "a-2", "a-3", "a-4"],
+        "every entry once across pages"
+    );
+
+    let alias = get("model=alias".to_owned()).await;
+    assert_eq!(
+        alias["data"][0]["entry"]["upstream_model"],
+        "upstream-model"
+    );
+    let bad = h
+        .client
+        .get(h.url("/admin/journal?cursor=garbage"))
+        .bearer_auth(MASTER)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(bad.status(), 400);
+}
+
+#[tokio::test]
+async fn admin_is_absent_without_a_master_key() {
+    let h = crate::support::start().await;
+    let response = h
+        .client
+        .get(h.url("/admin/journal"))
+        .bearer_auth(MASTER)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 404);
+}
