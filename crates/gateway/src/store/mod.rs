@@ -52,7 +52,8 @@ impl Store {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(4)
-                .acquire_timeout(Duration::from_secs(5))
+                // A write that cannot get a connection soon gives up: the journal spools.
+                .acquire_timeout(Duration::from_secs(2))
                 .connect_with(options)
                 .await?;
             Self::Postgres(pool)

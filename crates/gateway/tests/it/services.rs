@@ -28,3 +28,63 @@ pub async fn postgres_database() -> Option<String> {
         .map_or(server.as_str(), |(base, _)| base);
     Some(format!("{base}/{name}"))
 }
+
+/// A TCP forwarder in front of a service, which a test can stop (every connection cut,
+/// the port refusing) and start again on the same port: a service outage on demand.
+pub struct Outage {
+    pub addr: std::net::SocketAddr,
+    target: std::net::SocketAddr,
+    tasks: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::AbortHandle>>>,
+}
+
+impl Outage {
+    pub async fn start(target: std::net::SocketAddr) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let outage = Self {
+            addr: listener.local_addr().expect("addr"),
+            target,
+            tasks: Default::default(),
+        };
+        outage.serve(listener);
+        outage
+    }
+
+    fn serve(&self, listener: tokio::net::TcpListener) {
+        let tasks = std::sync::Arc::clone(&self.tasks);
+        let target = self.target;
+        let accept = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                let conn = tokio::spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+                tasks.lock().expect("lock").push(conn.abort_handle());
+            }
+        });
+        self.tasks.lock().expect("lock").push(accept.abort_handle());
+    }
+
+    /// Cuts every connection and stops listening.
+    pub fn down(&self) {
+        for task in self.tasks.lock().expect("lock").drain(..) {
+            task.abort();
+        }
+    }
+
+    /// Listens again on the same port.
+    pub async fn up(&self) {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            match tokio::net::TcpListener::bind(self.addr).await {
+                Ok(listener) => return self.serve(listener),
+                Err(_) if tokio::time::Instant::now() < deadline => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                Err(e) => panic!("cannot listen on {} again: {e}", self.addr),
+            }
+        }
+    }
+}
