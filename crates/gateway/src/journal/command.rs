@@ -37,7 +37,10 @@ async fn verify_store(store: &Store, config: &Config) -> Result<(), String> {
         None => Vec::new(),
     };
     let key = key_bytes(config.journal.key.as_ref().map(|k| k.expose()));
-    let report = verify::check(&rows, &key, &checkpoints);
+    let pruned = super::retention::markers(store)
+        .await
+        .map_err(|e| e.to_string())?;
+    let report = verify::check(&rows, &key, &checkpoints, &pruned);
     match report.first_bad {
         None => {
             println!(

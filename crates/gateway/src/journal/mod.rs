@@ -20,6 +20,7 @@ pub mod chain;
 pub mod command;
 pub mod entry;
 pub mod query;
+pub mod retention;
 pub mod sink;
 pub mod spool;
 pub mod verify;

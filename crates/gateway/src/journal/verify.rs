@@ -82,8 +82,14 @@ pub async fn read_store(store: &Store) -> Result<Vec<Stored>, sqlx::Error> {
     Ok(stored)
 }
 
-/// Checks `stored` (in chain order) against `key` and the checkpoints.
-pub fn check(stored: &[Stored], key: &[u8], checkpoints: &[Checkpoint]) -> Report {
+/// Checks `stored` (in chain order) against `key`, the checkpoints, and the retention
+/// markers (`pruned`: where each pruned chain now starts).
+pub fn check(
+    stored: &[Stored],
+    key: &[u8],
+    checkpoints: &[Checkpoint],
+    pruned: &[Checkpoint],
+) -> Report {
     let mut report = Report {
         entries: 0,
         writers: 0,
@@ -100,6 +106,17 @@ pub fn check(stored: &[Stored], key: &[u8], checkpoints: &[Checkpoint]) -> Repor
             report.writers += 1;
             expected_seq = 1;
             prev_mac = "";
+            if let Some(marker) = pruned.iter().find(|m| m.writer == row.writer) {
+                if !marker.is_signed_by(key) {
+                    return bad(
+                        report,
+                        row,
+                        "a retention marker's signature does not match".to_owned(),
+                    );
+                }
+                expected_seq = i64::try_from(marker.seq).unwrap_or(i64::MAX) + 1;
+                prev_mac = &marker.mac;
+            }
         }
         report.entries += 1;
         let why = problem(row, key, expected_seq, prev_mac);
@@ -130,6 +147,12 @@ pub fn check(stored: &[Stored], key: &[u8], checkpoints: &[Checkpoint]) -> Repor
     }
     for (writer, cp) in newest {
         let seq = i64::try_from(cp.seq).unwrap_or(i64::MAX);
+        // Entries up to a retention marker were removed on purpose.
+        if let Some(marker) = pruned.iter().find(|m| m.writer == writer)
+            && (cp.seq < marker.seq || (cp.seq == marker.seq && cp.mac == marker.mac))
+        {
+            continue;
+        }
         let present = stored
             .iter()
             .find(|r| r.writer == writer && r.seq == seq)

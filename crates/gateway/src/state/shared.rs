@@ -119,6 +119,10 @@ async fn start_journal(
             "journal.key is not set: the journal chain shows accidental damage but not a deliberate rewrite"
         );
     }
+    if let (Some(retention), true, Some(store)) = (settings.retention, settings.to_store, store) {
+        let key = journal::chain::key_bytes(settings.key.as_ref().map(|k| k.expose()));
+        journal::retention::spawn(store.clone(), key, retention);
+    }
     let journal = Journal::start(settings, sinks)
         .await
         .map_err(BuildError::Spool)?;

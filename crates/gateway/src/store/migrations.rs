@@ -8,19 +8,33 @@ use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 pub fn sqlite() -> Migrator {
-    Migrator::with_migrations(vec![migration(
-        1,
-        "journal",
-        include_str!("../../migrations/sqlite/0001_journal.sql"),
-    )])
+    Migrator::with_migrations(vec![
+        migration(
+            1,
+            "journal",
+            include_str!("../../migrations/sqlite/0001_journal.sql"),
+        ),
+        migration(
+            2,
+            "journal pruned",
+            include_str!("../../migrations/sqlite/0002_pruned.sql"),
+        ),
+    ])
 }
 
 pub fn postgres() -> Migrator {
-    Migrator::with_migrations(vec![migration(
-        1,
-        "journal",
-        include_str!("../../migrations/postgres/0001_journal.sql"),
-    )])
+    Migrator::with_migrations(vec![
+        migration(
+            1,
+            "journal",
+            include_str!("../../migrations/postgres/0001_journal.sql"),
+        ),
+        migration(
+            2,
+            "journal pruned",
+            include_str!("../../migrations/postgres/0002_pruned.sql"),
+        ),
+    ])
 }
 
 fn migration(version: i64, description: &'static str, sql: &'static str) -> Migration {

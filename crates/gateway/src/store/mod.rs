@@ -72,12 +72,45 @@ impl Store {
         Ok(())
     }
 
+    /// `sql` written with `?` placeholders, in this store's dialect (`$1, $2, ...` for
+    /// PostgreSQL). The text must hold no `?` other than placeholders.
+    pub fn sql(&self, sql: &str) -> String {
+        match self {
+            Self::Sqlite(_) => sql.to_owned(),
+            Self::Postgres(_) => {
+                let mut out = String::with_capacity(sql.len() + 8);
+                let mut n = 0;
+                for c in sql.chars() {
+                    if c == '?' {
+                        n += 1;
+                        out.push_str(&format!("${n}"));
+                    } else {
+                        out.push(c);
+                    }
+                }
+                out
+            }
+        }
+    }
+
     pub fn dialect(&self) -> &'static str {
         match self {
             Self::Sqlite(_) => "sqlite",
             Self::Postgres(_) => "postgres",
         }
     }
+}
+
+/// Runs the same code on either pool: `on_pool!(store, pool => expr)`; `expr` is
+/// compiled once per dialect.
+#[macro_export]
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite($pool) => $body,
+            $crate::store::Store::Postgres($pool) => $body,
+        }
+    };
 }
 
 /// `url` without its password, for messages.

@@ -375,7 +375,66 @@ async fn demo_mode_journals_every_interaction_to_sluice_db() {
     ids.sort_unstable();
     assert_eq!(ids, ["demo-bad", "demo-one", "demo-two"]);
     let report =
-        sluice::journal::verify::check(&rows, &sluice::journal::chain::key_bytes(None), &[]);
+        sluice::journal::verify::check(&rows, &sluice::journal::chain::key_bytes(None), &[], &[]);
     assert_eq!(report.first_bad, None, "{report:?}");
     assert_eq!(report.entries, 3);
+}
+
+#[tokio::test]
+async fn journal_verify_passes_then_names_an_edited_entry() {
+    let mut served = serve(&["--listen", "127.0.0.1:0"]).await;
+    let client = reqwest::Client::new();
+    for text in ["a", "b", "c"] {
+        client
+            .post(format!("{}/v1/chat/completions", served.base))
+            .header("x-request-id", format!("cli-{text}"))
+            .json(&chat("mock-gpt", text))
+            .send()
+            .await
+            .expect("sent");
+    }
+    sigterm(&served.child);
+    let _ = tokio::time::timeout(Duration::from_secs(10), served.child.wait()).await;
+    let verify = || {
+        Command::new(BIN)
+            .args(["journal", "verify"])
+            .current_dir(served.dir.path())
+            .env_remove("SLUICE_CONFIG")
+            .output()
+    };
+    let out = verify().await.expect("run verify");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("journal ok: 3 entries"), "{stdout}");
+
+    let query = Command::new(BIN)
+        .args(["journal", "query", "--model", "mock-gpt", "--limit", "2"])
+        .current_dir(served.dir.path())
+        .env_remove("SLUICE_CONFIG")
+        .output()
+        .await
+        .expect("run query");
+    assert_eq!(String::from_utf8_lossy(&query.stdout).lines().count(), 2);
+
+    let url = format!("sqlite://{}", served.dir.path().join("sluice.db").display());
+    let store = sluice::store::Store::open(&url).await.expect("open");
+    let sluice::store::Store::Sqlite(pool) = &store else {
+        panic!("sqlite store")
+    };
+    sqlx::query("UPDATE journal SET entry = replace(entry, '\"status\":200', '\"status\":201') WHERE id = 'cli-b'")
+        .execute(pool)
+        .await
+        .expect("tamper");
+    let out = verify().await.expect("run verify");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cli-b") && stderr.contains("altered"),
+        "{stderr}"
+    );
 }
