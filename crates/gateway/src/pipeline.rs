@@ -66,7 +66,8 @@ async fn stages(
     record.model.clone_from(&head.model);
     record.stream = head.stream;
     let transforms = Transforms::none();
-    let plan = routing::plan(&snapshot.models, &head.model)?;
+    let (route, plan) = routing::plan(&snapshot.models, &head.model)?;
+    record.route = Some(route.to_owned());
     let call = Call {
         ingress: ingest.ingress,
         endpoint: ingest.endpoint,

@@ -50,6 +50,8 @@ pub struct Interaction {
     /// The endpoint's name (`chat.completions`, `messages`, ...).
     pub endpoint: &'static str,
     pub model: String,
+    /// The `[[models]]` entry the model matched (a pattern stays a pattern).
+    pub route: Option<String>,
     pub provider: Option<String>,
     pub upstream_model: Option<String>,
     pub status: u16,
@@ -76,6 +78,7 @@ impl Interaction {
             request_id,
             endpoint,
             model: String::new(),
+            route: None,
             provider: None,
             upstream_model: None,
             status: 0,

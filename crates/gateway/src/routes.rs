@@ -27,6 +27,7 @@ pub fn router(gw: Arc<Gateway>) -> Router {
         .route("/v1/models/{*id}", get(models::retrieve))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(crate::telemetry::metrics::scrape))
         .route("/v1/messages/{*rest}", any(unknown_anthropic_route))
         .merge(crate::admin::routes(Arc::clone(&gw)))
         .fallback(unknown_route)

@@ -31,8 +31,11 @@ pub fn find<'a>(models: &'a [ModelConfig], requested: &str) -> Option<&'a ModelC
         })
 }
 
-/// The ordered targets for `requested`.
-pub fn plan(models: &[ModelConfig], requested: &str) -> Result<Vec<Target>, GatewayError> {
+/// The ordered targets for `requested`, and the name of the entry it matched.
+pub fn plan<'a>(
+    models: &'a [ModelConfig],
+    requested: &str,
+) -> Result<(&'a str, Vec<Target>), GatewayError> {
     let entry = find(models, requested).ok_or_else(|| GatewayError::ModelNotFound {
         model: requested.to_owned(),
     })?;
@@ -62,7 +65,7 @@ pub fn plan(models: &[ModelConfig], requested: &str) -> Result<Vec<Target>, Gate
             .unwrap_or(0);
         targets[..=first].rotate_right(1);
     }
-    Ok(targets)
+    Ok((&entry.name, targets))
 }
 
 #[cfg(test)]
@@ -118,7 +121,7 @@ mod tests {
         let models = [model("w", Strategy::Weighted, &[3, 1])];
         let mut first_is_zero = 0;
         for _ in 0..4000 {
-            let plan = plan(&models, "w").unwrap_or_default();
+            let plan = plan(&models, "w").map(|(_, t)| t).unwrap_or_default();
             assert_eq!(plan.len(), 2);
             if plan[0].provider == 0 {
                 first_is_zero += 1;
@@ -133,7 +136,10 @@ mod tests {
         let mut m = model("*", Strategy::Priority, &[1]);
         m.targets[0].model = None;
         assert_eq!(
-            plan(&[m], "x").map(|p| p[0].model.clone()).ok().as_deref(),
+            plan(&[m], "x")
+                .map(|(_, p)| p[0].model.clone())
+                .ok()
+                .as_deref(),
             Some("x")
         );
     }

@@ -21,6 +21,7 @@ pub mod access;
 use crate::journal::Journal;
 use crate::journal::entry::Entry;
 use crate::record::Interaction;
+use crate::telemetry::metrics::Metrics;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,6 +33,8 @@ const QUEUE: usize = 8192;
 /// Where finished records go after the end stages.
 #[derive(Debug, Clone)]
 pub enum Sink {
+    /// The Prometheus registry's per-interaction series.
+    Metrics(Arc<Metrics>),
     /// The journal writer's queue: the record becomes a durable entry.
     Journal(Arc<Journal>),
     /// One structured line per interaction on the log (target `sluice::access`).
@@ -144,6 +147,7 @@ fn end(record: Interaction, sinks: &[Sink]) {
     let mut shared: Option<Arc<Interaction>> = None;
     for sink in sinks {
         match sink {
+            Sink::Metrics(metrics) => metrics.record(&record),
             Sink::Journal(journal) => journal.submit(Entry::from_record(&record)),
             Sink::AccessLog => access::write(&record),
             Sink::Channel(tx) => {

@@ -108,6 +108,11 @@ impl Journal {
         }
     }
 
+    /// Entries waiting for the writer.
+    pub fn queue_depth(&self) -> usize {
+        self.queue.max_capacity() - self.queue.capacity()
+    }
+
     pub fn counters(&self) -> &Counters {
         &self.counters
     }

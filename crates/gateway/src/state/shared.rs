@@ -13,6 +13,7 @@ use crate::config::{Config, ProviderKind};
 use crate::finish::{Finisher, Sink};
 use crate::journal::{self, Journal};
 use crate::store::Store;
+use crate::telemetry::metrics::Metrics;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Semaphore;
@@ -28,6 +29,8 @@ pub struct Shared {
     pub store: Option<Store>,
     /// The journal writer, when any journal sink is on.
     pub journal: Option<Arc<Journal>>,
+    /// The Prometheus registry.
+    pub metrics: Arc<Metrics>,
     draining: AtomicBool,
     /// Keeps the in-process mock provider alive while any provider may point at it.
     mock: Option<sluice_mock::MockHandle>,
@@ -59,7 +62,10 @@ impl Shared {
         if let Some(journal) = &journal {
             sinks.insert(0, Sink::Journal(Arc::clone(journal)));
         }
+        let metrics = Arc::new(Metrics::default());
+        sinks.insert(0, Sink::Metrics(Arc::clone(&metrics)));
         Ok(Self {
+            metrics,
             store,
             journal,
             in_flight: Arc::new(Semaphore::new(config.server.max_in_flight)),

@@ -11,6 +11,7 @@ mod errors;
 mod faults;
 mod ingress;
 mod journal;
+mod metrics;
 mod passthrough;
 mod pipeline;
 mod services;

@@ -6,7 +6,11 @@
 //! blocking the tokio worker that logs it. Measured at one line per request, a direct
 //! write cost a syscall per request.
 //!
+//! - [`metrics`]: the Prometheus registry and `GET /metrics`.
+//!
 //! Must never log request bodies or credentials.
+
+pub mod metrics;
 
 use std::sync::OnceLock;
 use tracing_appender::non_blocking::{ErrorCounter, WorkerGuard};

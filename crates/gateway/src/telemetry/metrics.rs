@@ -1,0 +1,151 @@
+//! Prometheus metrics: one registry per gateway (in `Shared`, so it survives a reload and
+//! two gateways in one process never mix), filled by the end stage from each finished
+//! record and, at scrape time, from the live gauges (in flight, provider health, journal
+//! queue, spool, losses). `GET /metrics` renders it in the text format.
+//!
+//! Must never take a label from what a client typed: the model label is the matched
+//! `[[models]]` entry (a pattern stays a pattern), so a client cannot blow up the
+//! number of series; unknown models count under `model="-"`.
+
+use crate::record::Interaction;
+use crate::state::Gateway;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusRecorder};
+use std::sync::Arc;
+
+/// Latency buckets in seconds: from 1 ms to 5 min.
+const SECONDS: [f64; 16] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0,
+];
+
+pub struct Metrics {
+    recorder: PrometheusRecorder,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let builder = PrometheusBuilder::new();
+        let builder = builder
+            .set_buckets_for_metric(Matcher::Suffix("seconds".to_owned()), &SECONDS)
+            .unwrap_or_else(|_| PrometheusBuilder::new());
+        Self {
+            recorder: builder.build_recorder(),
+        }
+    }
+}
+
+impl Metrics {
+    /// Counts one finished interaction (the end stage calls it once per record).
+    pub fn record(&self, record: &Interaction) {
+        metrics::with_local_recorder(&self.recorder, || {
+            let model = record.route.clone().unwrap_or_else(|| "-".to_owned());
+            let provider = record.provider.clone().unwrap_or_else(|| "-".to_owned());
+            let outcome = record.outcome().as_str();
+            metrics::counter!(
+                "sluice_requests_total",
+                "endpoint" => record.endpoint,
+                "model" => model.clone(),
+                "provider" => provider.clone(),
+                "status" => record.status.to_string(),
+                "outcome" => outcome,
+            )
+            .increment(1);
+            metrics::histogram!(
+                "sluice_request_duration_seconds",
+                "endpoint" => record.endpoint,
+                "model" => model.clone(),
+                "provider" => provider.clone(),
+            )
+            .record(record.latency.as_secs_f64());
+            if record.stream
+                && let Some(first) = record.first_byte
+            {
+                metrics::histogram!(
+                    "sluice_time_to_first_token_seconds",
+                    "model" => model.clone(),
+                    "provider" => provider.clone(),
+                )
+                .record(first.as_secs_f64());
+            }
+            if let Some(usage) = record.usage {
+                for (kind, n) in [
+                    ("input", usage.input_tokens),
+                    ("output", usage.output_tokens),
+                    ("cached", usage.cached_input_tokens),
+                ] {
+                    metrics::counter!(
+                        "sluice_tokens_total",
+                        "model" => model.clone(),
+                        "provider" => provider.clone(),
+                        "kind" => kind,
+                    )
+                    .increment(n);
+                }
+            }
+            for attempt in &record.attempt_log {
+                metrics::counter!(
+                    "sluice_upstream_attempts_total",
+                    "provider" => attempt.provider.clone(),
+                    "result" => attempt.error.unwrap_or("ok"),
+                )
+                .increment(1);
+            }
+            if record.attempt_log.len() > 1 {
+                metrics::counter!("sluice_failovers_total", "model" => model)
+                    .increment(record.attempt_log.len() as u64 - 1);
+            }
+        });
+    }
+
+    /// The text exposition, with the live gauges set first.
+    pub fn render(&self, gw: &Gateway) -> String {
+        let shared = &gw.shared;
+        let snapshot = gw.snapshot();
+        metrics::with_local_recorder(&self.recorder, || {
+            metrics::gauge!("sluice_requests_in_flight").set(shared.requests_in_flight() as f64);
+            for upstream in &snapshot.upstreams {
+                let counts = upstream.health.counts();
+                let name = upstream.name.clone();
+                metrics::gauge!("sluice_provider_in_flight", "provider" => name.clone())
+                    .set(counts.in_flight as f64);
+                metrics::gauge!("sluice_provider_broken_streams", "provider" => name)
+                    .set(counts.broken_streams as f64);
+            }
+            metrics::gauge!("sluice_end_queue_dropped").set(shared.finisher.dropped() as f64);
+            metrics::gauge!("sluice_log_lines_dropped").set(super::dropped_lines() as f64);
+            if let Some(journal) = &shared.journal {
+                let c = journal.counters();
+                let load = |v: &std::sync::atomic::AtomicU64| {
+                    v.load(std::sync::atomic::Ordering::Relaxed) as f64
+                };
+                metrics::gauge!("sluice_journal_written").set(load(&c.written));
+                metrics::gauge!("sluice_journal_spooled").set(load(&c.spooled));
+                metrics::gauge!("sluice_journal_replayed").set(load(&c.replayed));
+                metrics::gauge!("sluice_journal_lost").set(load(&c.lost));
+                metrics::gauge!("sluice_journal_queue_depth").set(journal.queue_depth() as f64);
+            }
+        });
+        self.recorder.handle().render()
+    }
+}
+
+/// `GET /metrics`.
+pub async fn scrape(State(gw): State<Arc<Gateway>>) -> Response {
+    let body = gw.shared.metrics.render(&gw);
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        body,
+    )
+        .into_response()
+}
