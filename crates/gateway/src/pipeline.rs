@@ -65,7 +65,12 @@ async fn stages(
     let head = ingest.head(&body)?;
     record.model.clone_from(&head.model);
     record.stream = head.stream;
-    let transforms = Transforms::none();
+    let keep_bodies = snapshot.journal_bodies;
+    if keep_bodies {
+        record.keep_bodies = true;
+        record.request_body = Some(body.clone());
+    }
+    let transforms = Transforms::for_request(keep_bodies);
     let (route, plan) = routing::plan(&snapshot.models, &head.model)?;
     record.route = Some(route.to_owned());
     let call = Call {

@@ -66,6 +66,12 @@ pub struct Interaction {
     pub latency: Duration,
     /// What translation dropped or changed (features the target could not express).
     pub notes: Vec<String>,
+    /// Keep request and response bodies (`journal.bodies`).
+    pub keep_bodies: bool,
+    /// The client's request body, when bodies are kept.
+    pub request_body: Option<bytes::Bytes>,
+    /// The answer (the body sent, or a stream's assembled answer), when bodies are kept.
+    pub response_body: Option<String>,
     /// Wall-clock start, for the journal.
     pub started_at: SystemTime,
     started: Instant,
@@ -89,6 +95,9 @@ impl Interaction {
             first_byte: None,
             latency: Duration::ZERO,
             notes: Vec::new(),
+            keep_bodies: false,
+            request_body: None,
+            response_body: None,
             started_at: SystemTime::now(),
             started,
             outcome: None,

@@ -34,6 +34,22 @@ pub struct Entry {
     pub cache_hit: bool,
     /// Translation notes: features a target could not express.
     pub notes: Vec<String>,
+    /// With `journal.bodies`: the request as the client sent it (after the input guard,
+    /// once it exists), at most `MAX_BODY_BYTES`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<String>,
+    /// With `journal.bodies`: the answer as the client got it (a stream: assembled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_body: Option<String>,
+}
+
+/// The most of a body the journal keeps; longer ones are cut at a character boundary.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
+
+/// A body as journal text: UTF-8 (lossy), cut at `MAX_BODY_BYTES`.
+pub fn body_text(bytes: &[u8]) -> String {
+    let cut = &bytes[..bytes.len().min(MAX_BODY_BYTES)];
+    String::from_utf8_lossy(cut).into_owned()
 }
 
 /// One upstream attempt of an interaction.
@@ -86,6 +102,8 @@ impl Entry {
             cost_usd: None,
             cache_hit: false,
             notes: record.notes.clone(),
+            request_body: record.request_body.as_deref().map(body_text),
+            response_body: record.response_body.clone(),
         }
     }
 }
@@ -114,6 +132,8 @@ impl Entry {
             cost_usd: None,
             cache_hit: false,
             notes: Vec::new(),
+            request_body: None,
+            response_body: None,
         }
     }
 }

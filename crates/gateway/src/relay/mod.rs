@@ -20,6 +20,7 @@
 //! slows the upstream read, and a client that leaves drops the relay, which drops the
 //! upstream request.
 
+pub mod assemble;
 pub mod codec;
 pub mod path;
 pub mod source;
@@ -67,6 +68,19 @@ pub struct Relay {
     done: bool,
     /// The attempt stays in flight at its provider until the relay ends.
     in_flight: InFlight,
+    /// The interaction's record once the stream is the client's; handed over on drop.
+    record: Option<Open>,
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        // Also when the client left mid-stream: the record keeps what was assembled.
+        if let Some(record) = &mut self.record
+            && record.keep_bodies
+        {
+            record.response_body = self.transforms.answer();
+        }
+    }
 }
 
 /// What `open` needs besides the body.
@@ -108,6 +122,7 @@ impl Relay {
             saw_error: false,
             done: false,
             in_flight,
+            record: None,
         };
         loop {
             let event = match relay.source.next_event(first_byte_deadline).await {
@@ -143,21 +158,24 @@ impl Relay {
     /// (usage, time to first content, outcome) as the stream goes and hands it to the
     /// end hook when the body is dropped: at the end, or when the client leaves.
     pub fn into_stream(
-        self: Box<Self>,
+        mut self: Box<Self>,
         mut record: Open,
     ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send + 'static {
         if let Some(at) = self.first_content {
             record.mark_first_byte(at.into_std());
         }
         record.usage = self.usage;
-        futures_util::stream::unfold((self, record), |(mut relay, mut record)| async move {
-            let bytes = relay.next_bytes(&mut record).await?;
-            Some((Ok(bytes), (relay, record)))
+        self.record = Some(record);
+        futures_util::stream::unfold(self, |mut relay| async move {
+            let bytes = relay.next_bytes().await?;
+            Some((Ok(bytes), relay))
         })
     }
 
-    /// The next bytes for the client; `None` once the stream is over.
-    async fn next_bytes(&mut self, record: &mut Open) -> Option<Bytes> {
+    /// The next bytes for the client; `None` once the stream is over. The record stays
+    /// in `self` across the wait for the upstream, so a client that leaves mid-wait
+    /// still leaves a complete record (see `Drop`).
+    async fn next_bytes(&mut self) -> Option<Bytes> {
         loop {
             if let Some(bytes) = self.ready.pop_front() {
                 return Some(bytes);
@@ -166,41 +184,38 @@ impl Relay {
                 return None;
             }
             let deadline = self.source.deadline();
-            let facts = match self.source.next_event(deadline).await {
-                Ok(Some(event)) => {
-                    let facts = self.codec.decode(&event, &mut self.events);
-                    if facts.malformed {
-                        self.pass(None, &facts).ok();
-                        self.fail(StreamFailure::Malformed, record);
-                        continue;
-                    }
-                    if let Err(failure) = self.pass(Some(event), &facts) {
-                        self.fail(failure, record);
-                        continue;
-                    }
-                    facts
+            let next = self.source.next_event(deadline).await;
+            let mut record = self.record.take()?;
+            self.step(next, &mut record);
+            self.record = Some(record);
+        }
+    }
+
+    /// Handles what the source gave: an event, the end, or a failure.
+    fn step(&mut self, next: Result<Option<RawEvent>, Stop>, record: &mut Open) {
+        let facts = match next {
+            Ok(Some(event)) => {
+                let facts = self.codec.decode(&event, &mut self.events);
+                if facts.malformed {
+                    self.pass(None, &facts).ok();
+                    return self.fail(StreamFailure::Malformed, record);
                 }
-                Ok(None) => {
-                    self.end_of_upstream(record);
-                    continue;
+                if let Err(failure) = self.pass(Some(event), &facts) {
+                    return self.fail(failure, record);
                 }
-                Err(Stop::Failed(failure)) => {
-                    self.fail(failure, record);
-                    continue;
-                }
-                Err(Stop::Waited) => {
-                    self.fail(StreamFailure::Deadline, record);
-                    continue;
-                }
-            };
-            record.usage = self.usage;
-            if facts.error.is_some() {
-                self.saw_error = true;
-                self.in_flight.health().broken_stream();
-                record.end(200, Outcome::StreamError(StreamFailure::ErrorEvent));
-            } else if facts.end {
-                record.end(200, Outcome::Ok);
+                facts
             }
+            Ok(None) => return self.end_of_upstream(record),
+            Err(Stop::Failed(failure)) => return self.fail(failure, record),
+            Err(Stop::Waited) => return self.fail(StreamFailure::Deadline, record),
+        };
+        record.usage = self.usage;
+        if facts.error.is_some() {
+            self.saw_error = true;
+            self.in_flight.health().broken_stream();
+            record.end(200, Outcome::StreamError(StreamFailure::ErrorEvent));
+        } else if facts.end {
+            record.end(200, Outcome::Ok);
         }
     }
 

@@ -1,36 +1,55 @@
 //! The relay's middle step: what sees canonical events between decode and encode. Each
 //! later stage that must read or rewrite an answer adds one variant here: the output
 //! guard (redact with a bounded hold-back), the cache recorder (assemble the answer),
-//! the budget cut-off (end a stream that spends past its budget). None exists yet, so
-//! every answer whose formats allow it still passes through as bytes.
+//! the budget cut-off (end a stream that spends past its budget). Today: the answer
+//! assembler, on when the journal keeps bodies; without it every answer whose formats
+//! allow it passes through as bytes.
 //!
 //! Must never be skipped on the translate path and never run on the pass-through path:
 //! `Transforms::needs` is what makes `path::choose` pick translate when one is present.
 
+use super::assemble::Assembler;
 use super::path::Needs;
 use crate::error::StreamFailure;
 use sluice_protocol::canonical::{ChatResponse, StreamEvent};
 
 /// One step between decode and encode; a closed set, one variant per stage.
 #[derive(Debug)]
-pub enum Transform {}
+pub enum Transform {
+    /// Keeps the whole answer for the journal (`journal.bodies`).
+    Assemble(Box<Assembler>),
+}
 
 impl Transform {
     fn needs(&self) -> Needs {
-        match *self {}
+        match self {
+            Self::Assemble(_) => Needs { text: true },
+        }
     }
 
     /// The same step with fresh state, for another attempt.
     fn fresh(&self) -> Self {
-        match *self {}
+        match self {
+            Self::Assemble(_) => Self::Assemble(Box::default()),
+        }
     }
 
-    fn on_events(&mut self, _events: &mut Vec<StreamEvent>) -> Result<(), StreamFailure> {
-        match *self {}
+    #[allow(
+        clippy::ptr_arg,
+        reason = "the output guard will hold back and add events, which needs the Vec"
+    )]
+    fn on_events(&mut self, events: &mut Vec<StreamEvent>) -> Result<(), StreamFailure> {
+        match self {
+            Self::Assemble(a) => a.read(events),
+        }
+        Ok(())
     }
 
     fn on_response(&mut self, _response: &mut ChatResponse) {
-        match *self {}
+        match self {
+            // A whole answer is journaled as the client received it (egress).
+            Self::Assemble(_) => {}
+        }
     }
 }
 
@@ -41,6 +60,26 @@ pub struct Transforms(Vec<Transform>);
 impl Transforms {
     pub fn none() -> Self {
         Self(Vec::new())
+    }
+
+    /// The transforms a request runs: the assembler when the journal keeps bodies.
+    pub fn for_request(keep_bodies: bool) -> Self {
+        let mut chain = Vec::new();
+        if keep_bodies {
+            chain.push(Transform::Assemble(Box::default()));
+        }
+        Self(chain)
+    }
+
+    /// The assembled answer, when an assembler ran.
+    #[allow(
+        clippy::unnecessary_find_map,
+        reason = "one variant today; the guard and the cache add more"
+    )]
+    pub fn answer(&self) -> Option<String> {
+        self.0.iter().find_map(|t| match t {
+            Transform::Assemble(a) => Some(a.answer()),
+        })
     }
 
     /// The same chain with fresh state: each attempt gets its own, so nothing an

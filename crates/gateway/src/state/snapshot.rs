@@ -15,6 +15,8 @@ pub struct Snapshot {
     pub upstreams: Vec<Arc<Upstream>>,
     pub models: Vec<ModelConfig>,
     pub admin: AdminConfig,
+    /// The journal keeps request and response bodies.
+    pub journal_bodies: bool,
 }
 
 impl Snapshot {
@@ -34,6 +36,7 @@ impl Snapshot {
             upstreams,
             models: config.models.clone(),
             admin: config.admin.clone(),
+            journal_bodies: config.journal.bodies && config.journal.is_on(),
         })
     }
 }

@@ -461,3 +461,61 @@ async fn retention_removes_a_chain_prefix_that_still_verifies() {
         "a forged marker shows"
     );
 }
+
+#[tokio::test]
+async fn bodies_are_journaled_with_streams_as_the_assembled_answer() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("journal.db").display());
+    let toml = config(&url, dir.path()).replace("[journal]\n", "[journal]\nbodies = true\n");
+    let h = start_with(&toml).await;
+
+    let plain = send(&h, "b-plain", &chat("gpt-4o", "plain question")).await;
+    let plain_body = plain.text().await.expect("body");
+    let stream = send(&h, "b-stream", &chat_stream("gpt-4o", json!({"chunks": 4}))).await;
+    let seen = read_sse(stream).await;
+    assert!(
+        seen.ends_with_done(),
+        "the stream still ends as OpenAI's: {:?}",
+        seen.data()
+    );
+    let streamed_text = seen.content();
+    assert!(!streamed_text.is_empty());
+    let gone = send(
+        &h,
+        "b-gone",
+        &chat_stream("gpt-4o", json!({"chunks": 100, "chunk_delay_ms": 20})),
+    )
+    .await;
+    let mut body = gone.bytes_stream();
+    body.next().await.expect("first").expect("bytes");
+    body.next().await.expect("second").expect("bytes");
+    drop(body);
+
+    let store = Store::open(&url).await.expect("store");
+    let rows = entries(&h, &store, 3).await;
+    let plain = entry(&rows, "b-plain");
+    assert!(
+        plain["request_body"]
+            .as_str()
+            .is_some_and(|b| b.contains("plain question")),
+        "{plain}"
+    );
+    assert_eq!(plain["response_body"].as_str(), Some(plain_body.as_str()));
+    let stream = entry(&rows, "b-stream");
+    let answer: Value =
+        serde_json::from_str(stream["response_body"].as_str().expect("answer")).expect("JSON");
+    assert_eq!(
+        answer["text"].as_str(),
+        Some(streamed_text.as_str()),
+        "{answer}"
+    );
+    assert_eq!(answer["finish"], "stop");
+    let gone = entry(&rows, "b-gone");
+    assert_eq!(gone["outcome"], "cancelled");
+    let partial: Value =
+        serde_json::from_str(gone["response_body"].as_str().expect("partial")).expect("JSON");
+    assert!(
+        partial["text"].as_str().is_some_and(|t| !t.is_empty()),
+        "the part the client saw: {partial}"
+    );
+}
