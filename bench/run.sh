@@ -35,6 +35,9 @@ SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
 MOCK_CMD=${BENCH_MOCK_CMD:-}
 # Sluice binary, for `serve` and `mock` (default: the release build made above).
 SLUICE=${BENCH_SLUICE_BIN:-$ROOT/target/release/sluice}
+# Sluice config (default: routing only). bench/sluice-bench-journal.toml adds the journal
+# (SQLite in the run's work dir), bench/sluice-bench-journal-bodies.toml with bodies.
+SLUICE_CONFIG=${BENCH_SLUICE_CONFIG:-$ROOT/bench/sluice-bench.toml}
 
 
 LOADGEN=$ROOT/target/release/sluice-loadgen
@@ -172,7 +175,7 @@ SLUICE_IDLE_KB=null
 if has_target sluice; then
     log "starting sluice serve on 127.0.0.1:$SLUICE_PORT (CPU $GATEWAY_CPU, SLUICE_WORKER_THREADS=1, RUST_LOG=${RUST_LOG:-default})"
     T0=$(date +%s%N)
-    SLUICE_WORKER_THREADS=1 taskset -c "$GATEWAY_CPU" "$SLUICE" serve --config "$ROOT/bench/sluice-bench.toml" \
+    SLUICE_WORKER_THREADS=1 BENCH_WORK="$WORK" taskset -c "$GATEWAY_CPU" "$SLUICE" serve --config "$SLUICE_CONFIG" \
         --listen "127.0.0.1:$SLUICE_PORT" >"$WORK/sluice.log" 2>&1 &
     SLUICE_PID=$!
     PIDS+=("$SLUICE_PID")

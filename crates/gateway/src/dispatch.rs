@@ -116,6 +116,7 @@ pub async fn dispatch(
                 .as_ref()
                 .map_or_else(UpstreamError::upstream_status, |_| 200),
             error: result.as_ref().err().map(UpstreamError::kind),
+            started: started.into_std(),
             latency: started.elapsed(),
         });
         match result {

@@ -31,6 +31,7 @@ use crate::relay::Transforms;
 use crate::request_id::RequestId;
 use crate::routing;
 use crate::state::{Gateway, Shared, Snapshot};
+use crate::telemetry::traces::TraceContext;
 use axum::extract::Request;
 use axum::response::Response;
 use std::sync::Arc;
@@ -48,6 +49,9 @@ pub async fn run(gw: Arc<Gateway>, req: Request, ingest: &'static Ingest) -> Res
         .shared
         .finisher
         .open(Interaction::start(id, ingest.name, started));
+    if gw.shared.tracer.is_some() {
+        record.trace = Some(TraceContext::from_headers(req.headers()));
+    }
     let result = stages(&gw.shared, &snapshot, req, ingest, &mut record).await;
     egress::respond(result, ingest.ingress, record)
 }

@@ -41,6 +41,8 @@ pub struct AttemptLog {
     pub status: u16,
     /// The error class of a failed attempt (`UpstreamError::kind`).
     pub error: Option<&'static str>,
+    /// When the attempt began.
+    pub started: Instant,
     pub latency: Duration,
 }
 
@@ -72,6 +74,8 @@ pub struct Interaction {
     pub request_body: Option<bytes::Bytes>,
     /// The answer (the body sent, or a stream's assembled answer), when bodies are kept.
     pub response_body: Option<String>,
+    /// The request's trace (when tracing is on).
+    pub trace: Option<crate::telemetry::traces::TraceContext>,
     /// Wall-clock start, for the journal.
     pub started_at: SystemTime,
     started: Instant,
@@ -95,6 +99,7 @@ impl Interaction {
             first_byte: None,
             latency: Duration::ZERO,
             notes: Vec::new(),
+            trace: None,
             keep_bodies: false,
             request_body: None,
             response_body: None,
@@ -102,6 +107,11 @@ impl Interaction {
             started,
             outcome: None,
         }
+    }
+
+    /// When the request began.
+    pub fn started(&self) -> Instant {
+        self.started
     }
 
     /// Notes when the answer's first content reached Sluice (kept once).

@@ -9,11 +9,13 @@ mod load;
 mod raw;
 mod secret;
 mod store;
+mod telemetry;
 mod validate;
 
 pub use load::{Problem, Problems, load_file, parse};
 pub use secret::Secret;
 pub use store::{AdminConfig, JournalConfig, StoreConfig};
+pub use telemetry::TelemetryConfig;
 
 use sluice_protocol::translate::Provider;
 use std::net::SocketAddr;
@@ -28,6 +30,7 @@ pub struct Config {
     pub store: Option<StoreConfig>,
     pub journal: JournalConfig,
     pub admin: AdminConfig,
+    pub telemetry: TelemetryConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -236,6 +239,7 @@ impl Config {
                 ..JournalConfig::default()
             },
             admin: AdminConfig::default(),
+            telemetry: TelemetryConfig::default(),
         }
     }
 }

@@ -18,6 +18,7 @@ pub struct RawConfig {
     pub store: Option<super::store::RawStore>,
     pub journal: Option<super::store::RawJournal>,
     pub admin: Option<super::store::RawAdmin>,
+    pub telemetry: Option<super::telemetry::RawTelemetry>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -101,6 +101,7 @@ pub fn validate(raw: RawConfig, env: Env<'_>, problems: &mut Vec<Problem>) -> Co
     let store = super::store::store(&mut cx, raw.store.as_ref());
     let journal = super::store::journal(&mut cx, raw.journal.as_ref(), store.is_some());
     let admin = super::store::admin(&mut cx, raw.admin.as_ref());
+    let telemetry = super::telemetry::telemetry(&mut cx, raw.telemetry.as_ref());
     Config {
         server,
         providers,
@@ -108,6 +109,7 @@ pub fn validate(raw: RawConfig, env: Env<'_>, problems: &mut Vec<Problem>) -> Co
         store,
         journal,
         admin,
+        telemetry,
     }
 }
 

@@ -22,6 +22,7 @@ use crate::journal::Journal;
 use crate::journal::entry::Entry;
 use crate::record::Interaction;
 use crate::telemetry::metrics::Metrics;
+use crate::telemetry::traces::Tracer;
 use std::ops::{Deref, DerefMut};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -33,6 +34,8 @@ const QUEUE: usize = 8192;
 /// Where finished records go after the end stages.
 #[derive(Debug, Clone)]
 pub enum Sink {
+    /// The request's and its attempts' spans, to the OTLP exporter.
+    Traces(Arc<Tracer>),
     /// The Prometheus registry's per-interaction series.
     Metrics(Arc<Metrics>),
     /// The journal writer's queue: the record becomes a durable entry.
@@ -147,6 +150,7 @@ fn end(record: Interaction, sinks: &[Sink]) {
     let mut shared: Option<Arc<Interaction>> = None;
     for sink in sinks {
         match sink {
+            Sink::Traces(tracer) => tracer.record(&record),
             Sink::Metrics(metrics) => metrics.record(&record),
             Sink::Journal(journal) => journal.submit(Entry::from_record(&record)),
             Sink::AccessLog => access::write(&record),

@@ -5,6 +5,7 @@
 //! fixed column names below ever reach the SQL text.
 
 use super::entry::Entry;
+use crate::on_pool;
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, Row};
@@ -74,64 +75,34 @@ pub async fn page(store: &Store, filter: &Filter) -> Result<Page, QueryError> {
         }
     }
     let cursor = filter.cursor.as_deref().map(parse_cursor).transpose()?;
-    let postgres = matches!(store, Store::Postgres(_));
-    let mut n = 0;
-    let mut placeholder = || {
-        n += 1;
-        if postgres {
-            format!("${n}")
-        } else {
-            "?".to_owned()
-        }
-    };
     let mut sql = String::from("SELECT writer, seq, entry FROM journal WHERE 1 = 1");
     for (column, _) in &clauses {
-        sql.push_str(&format!(" AND {column}{}", placeholder()));
+        sql.push_str(&format!(" AND {column}?"));
     }
     let mut params: Vec<Param> = clauses.into_iter().map(|(_, p)| p).collect();
     if let Some((at, writer, seq)) = cursor {
-        sql.push_str(&format!(
-            " AND (at_ms, writer, seq) < ({}, {}, {})",
-            placeholder(),
-            placeholder(),
-            placeholder()
-        ));
+        sql.push_str(" AND (at_ms, writer, seq) < (?, ?, ?)");
         params.extend([Param::Int(at), Param::Text(writer), Param::Int(seq)]);
     }
     sql.push_str(&format!(
         " ORDER BY at_ms DESC, writer DESC, seq DESC LIMIT {}",
         limit + 1
     ));
-    let rows: Vec<(String, i64, String)> = match store {
-        Store::Sqlite(pool) => {
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for p in params {
-                q = match p {
-                    Param::Text(t) => q.bind(t),
-                    Param::Int(i) => q.bind(i),
-                };
-            }
-            q.fetch_all(pool)
-                .await?
-                .iter()
-                .map(|r| (r.get(0), r.get(1), r.get(2)))
-                .collect()
+    let sql = store.sql(&sql);
+    let rows: Vec<(String, i64, String)> = on_pool!(store, pool => {
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for p in params {
+            q = match p {
+                Param::Text(t) => q.bind(t),
+                Param::Int(i) => q.bind(i),
+            };
         }
-        Store::Postgres(pool) => {
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for p in params {
-                q = match p {
-                    Param::Text(t) => q.bind(t),
-                    Param::Int(i) => q.bind(i),
-                };
-            }
-            q.fetch_all(pool)
-                .await?
-                .iter()
-                .map(|r| (r.get(0), r.get(1), r.get(2)))
-                .collect()
-        }
-    };
+        q.fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect()
+    });
     let more = rows.len() > limit as usize;
     let data: Vec<Found> = rows
         .into_iter()

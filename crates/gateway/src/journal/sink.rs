@@ -7,7 +7,9 @@
 
 use super::chain::Sealed;
 use super::entry::Entry;
+use crate::on_pool;
 use crate::store::Store;
+use sqlx::AssertSqlSafe;
 use std::path::PathBuf;
 use tokio::io::AsyncWriteExt;
 
@@ -27,8 +29,9 @@ pub enum SinkError {
     File(#[from] std::io::Error),
 }
 
-const INSERT_SQLITE: &str = "INSERT OR IGNORE INTO journal (writer, seq, id, at_ms, key_name, team, endpoint, model, provider, upstream_model, status, outcome, stream, attempts, first_byte_us, latency_us, input_tokens, output_tokens, cached_tokens, entry, prev_mac, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-const INSERT_POSTGRES: &str = "INSERT INTO journal (writer, seq, id, at_ms, key_name, team, endpoint, model, provider, upstream_model, status, outcome, stream, attempts, first_byte_us, latency_us, input_tokens, output_tokens, cached_tokens, entry, prev_mac, mac) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) ON CONFLICT (writer, seq) DO NOTHING";
+/// One statement for both dialects (`Store::sql` numbers the placeholders for
+/// PostgreSQL); SQLite has had `ON CONFLICT ... DO NOTHING` since 3.24.
+const INSERT: &str = "INSERT INTO journal (writer, seq, id, at_ms, key_name, team, endpoint, model, provider, upstream_model, status, outcome, stream, attempts, first_byte_us, latency_us, input_tokens, output_tokens, cached_tokens, entry, prev_mac, mac) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (writer, seq) DO NOTHING";
 
 impl Sink {
     /// A short name for logs, metrics and the spool file.
@@ -41,69 +44,40 @@ impl Sink {
 
     pub async fn write(&self, batch: &[Sealed]) -> Result<(), SinkError> {
         match self {
-            Self::Store(Store::Sqlite(pool)) => {
-                let mut tx = pool.begin().await?;
-                for sealed in batch {
-                    let row = Row::of(sealed);
-                    sqlx::query(INSERT_SQLITE)
-                        .bind(&sealed.writer)
-                        .bind(row.seq)
-                        .bind(&row.entry.id)
-                        .bind(row.entry.at_ms)
-                        .bind(&row.entry.key)
-                        .bind(&row.entry.team)
-                        .bind(&row.entry.endpoint)
-                        .bind(&row.entry.model)
-                        .bind(&row.entry.provider)
-                        .bind(&row.entry.upstream_model)
-                        .bind(i64::from(row.entry.status))
-                        .bind(&row.entry.outcome)
-                        .bind(row.entry.stream)
-                        .bind(row.attempts)
-                        .bind(row.first_byte_us)
-                        .bind(row.latency_us)
-                        .bind(row.input_tokens)
-                        .bind(row.output_tokens)
-                        .bind(row.cached_tokens)
-                        .bind(&sealed.json)
-                        .bind(&sealed.prev_mac)
-                        .bind(&sealed.mac)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
-            }
-            Self::Store(Store::Postgres(pool)) => {
-                let mut tx = pool.begin().await?;
-                for sealed in batch {
-                    let row = Row::of(sealed);
-                    sqlx::query(INSERT_POSTGRES)
-                        .bind(&sealed.writer)
-                        .bind(row.seq)
-                        .bind(&row.entry.id)
-                        .bind(row.entry.at_ms)
-                        .bind(&row.entry.key)
-                        .bind(&row.entry.team)
-                        .bind(&row.entry.endpoint)
-                        .bind(&row.entry.model)
-                        .bind(&row.entry.provider)
-                        .bind(&row.entry.upstream_model)
-                        .bind(i64::from(row.entry.status))
-                        .bind(&row.entry.outcome)
-                        .bind(row.entry.stream)
-                        .bind(row.attempts)
-                        .bind(row.first_byte_us)
-                        .bind(row.latency_us)
-                        .bind(row.input_tokens)
-                        .bind(row.output_tokens)
-                        .bind(row.cached_tokens)
-                        .bind(&sealed.json)
-                        .bind(&sealed.prev_mac)
-                        .bind(&sealed.mac)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                tx.commit().await?;
+            Self::Store(store) => {
+                let sql = store.sql(INSERT);
+                on_pool!(store, pool => {
+                    let mut tx = pool.begin().await?;
+                    for sealed in batch {
+                        let row = Row::of(sealed);
+                        sqlx::query(AssertSqlSafe(sql.as_str()))
+                            .bind(&sealed.writer)
+                            .bind(row.seq)
+                            .bind(&row.entry.id)
+                            .bind(row.entry.at_ms)
+                            .bind(&row.entry.key)
+                            .bind(&row.entry.team)
+                            .bind(&row.entry.endpoint)
+                            .bind(&row.entry.model)
+                            .bind(&row.entry.provider)
+                            .bind(&row.entry.upstream_model)
+                            .bind(i64::from(row.entry.status))
+                            .bind(&row.entry.outcome)
+                            .bind(row.entry.stream)
+                            .bind(row.attempts)
+                            .bind(row.first_byte_us)
+                            .bind(row.latency_us)
+                            .bind(row.input_tokens)
+                            .bind(row.output_tokens)
+                            .bind(row.cached_tokens)
+                            .bind(&sealed.json)
+                            .bind(&sealed.prev_mac)
+                            .bind(&sealed.mac)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    tx.commit().await?;
+                });
             }
             Self::Jsonl(path) => {
                 let mut text = String::new();

@@ -10,6 +10,7 @@
 
 use super::chain::{self, Checkpoint};
 use super::entry::Entry;
+use crate::on_pool;
 use crate::store::Store;
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -47,38 +48,21 @@ pub struct Report {
 /// Reads every entry of the store, in chain order.
 pub async fn read_store(store: &Store) -> Result<Vec<Stored>, sqlx::Error> {
     const SQL: &str = "SELECT writer, seq, id, status, model, entry, prev_mac, mac FROM journal ORDER BY writer, seq";
-    let stored = match store {
-        Store::Sqlite(pool) => sqlx::query(SQL)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|r| Stored {
-                writer: r.get(0),
-                seq: r.get(1),
-                id: r.get(2),
-                status: r.get(3),
-                model: r.get(4),
-                json: r.get(5),
-                prev_mac: r.get(6),
-                mac: r.get(7),
-            })
-            .collect(),
-        Store::Postgres(pool) => sqlx::query(SQL)
-            .fetch_all(pool)
-            .await?
-            .iter()
-            .map(|r| Stored {
-                writer: r.get(0),
-                seq: r.get(1),
-                id: r.get(2),
-                status: r.get(3),
-                model: r.get(4),
-                json: r.get(5),
-                prev_mac: r.get(6),
-                mac: r.get(7),
-            })
-            .collect(),
-    };
+    let stored = on_pool!(store, pool => sqlx::query(SQL)
+        .fetch_all(pool)
+        .await?
+        .iter()
+        .map(|r| Stored {
+            writer: r.get(0),
+            seq: r.get(1),
+            id: r.get(2),
+            status: r.get(3),
+            model: r.get(4),
+            json: r.get(5),
+            prev_mac: r.get(6),
+            mac: r.get(7),
+        })
+        .collect());
     Ok(stored)
 }
 

@@ -14,6 +14,7 @@ use crate::finish::{Finisher, Sink};
 use crate::journal::{self, Journal};
 use crate::store::Store;
 use crate::telemetry::metrics::Metrics;
+use crate::telemetry::traces::Tracer;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Semaphore;
@@ -31,6 +32,8 @@ pub struct Shared {
     pub journal: Option<Arc<Journal>>,
     /// The Prometheus registry.
     pub metrics: Arc<Metrics>,
+    /// The span exporter, when `[telemetry] otlp_endpoint` is set.
+    pub tracer: Option<Arc<Tracer>>,
     draining: AtomicBool,
     /// Keeps the in-process mock provider alive while any provider may point at it.
     mock: Option<sluice_mock::MockHandle>,
@@ -62,9 +65,14 @@ impl Shared {
         if let Some(journal) = &journal {
             sinks.insert(0, Sink::Journal(Arc::clone(journal)));
         }
+        let tracer = Tracer::start(&config.telemetry).map(Arc::new);
+        if let Some(tracer) = &tracer {
+            sinks.insert(0, Sink::Traces(Arc::clone(tracer)));
+        }
         let metrics = Arc::new(Metrics::default());
         sinks.insert(0, Sink::Metrics(Arc::clone(&metrics)));
         Ok(Self {
+            tracer,
             metrics,
             store,
             journal,

@@ -7,10 +7,12 @@
 //! write cost a syscall per request.
 //!
 //! - [`metrics`]: the Prometheus registry and `GET /metrics`.
+//! - [`traces`]: spans per request and attempt, exported as OTLP/HTTP JSON.
 //!
 //! Must never log request bodies or credentials.
 
 pub mod metrics;
+pub mod traces;
 
 use std::sync::OnceLock;
 use tracing_appender::non_blocking::{ErrorCounter, WorkerGuard};
@@ -20,21 +22,24 @@ use tracing_subscriber::EnvFilter;
 static DROPPED: OnceLock<ErrorCounter> = OnceLock::new();
 
 /// Installs the global subscriber; keep the guard alive until exit so buffered lines
-/// are flushed.
+/// are flushed. `SLUICE_LOG_FORMAT=json` writes one JSON object per line instead (it is
+/// read from the environment because logging starts before the config is loaded).
 pub fn init() -> Option<WorkerGuard> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
         .lossy(true)
         .finish(std::io::stderr());
     let _ = DROPPED.set(writer.error_counter());
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
-        .with_ansi(false)
-        .compact()
-        .try_init()
-        .ok()
-        .map(|()| guard)
+        .with_ansi(false);
+    let installed = if std::env::var("SLUICE_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.compact().try_init()
+    };
+    installed.ok().map(|()| guard)
 }
 
 /// Log lines dropped because the writer was behind (0 before `init`).

@@ -438,3 +438,118 @@ async fn journal_verify_passes_then_names_an_edited_entry() {
         "{stderr}"
     );
 }
+
+#[tokio::test]
+async fn provider_keys_never_reach_logs_journal_spool_or_metrics() {
+    const SECRET: &str = "sk-upstream-secret-never-shown-0123";
+    sluice::install_tls_provider();
+    let mock = sluice_mock::spawn(loopback(), sluice_mock::MockConfig::default())
+        .await
+        .expect("mock");
+    let dir = tempfile::tempdir().expect("dir");
+    let file = config_file(&format!(
+        r#"[server]
+listen = "127.0.0.1:0"
+[providers.mock]
+kind = "openai-compatible"
+base_url = "{}"
+api_key = "{SECRET}"
+[[models]]
+name = "gpt-4o"
+targets = [{{ provider = "mock" }}]
+[store]
+url = "sqlite://{db}"
+[journal]
+bodies = true
+jsonl = "{jsonl}"
+spool_dir = "{spool}"
+"#,
+        mock.base_url(),
+        db = dir.path().join("j.db").display(),
+        jsonl = dir.path().join("j.jsonl").display(),
+        spool = dir.path().join("spool").display(),
+    ));
+    let config = file.path().to_string_lossy().into_owned();
+    // The child gets the variables; this process's environment is untouched.
+    let mut served = {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut child = Command::new(BIN)
+            .args(["serve", "--config", &config])
+            .current_dir(dir.path())
+            .env("RUST_LOG", "debug")
+            .env("SLUICE_LOG_FORMAT", "json")
+            .stderr(Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn");
+        let stderr = child.stderr.take().expect("stderr");
+        let mut lines = BufReader::new(stderr).lines();
+        let mut log = Vec::new();
+        let addr = loop {
+            let line = lines.next_line().await.expect("read").expect("a line");
+            log.push(line.clone());
+            if let Some(rest) = line.split("\"addr\":\"").nth(1) {
+                break rest.split('"').next().expect("addr").to_owned();
+            }
+        };
+        (child, lines, log, format!("http://{addr}"), dir)
+    };
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/chat/completions", served.3);
+    for body in [
+        chat("gpt-4o", "hello"),
+        chat_stream("gpt-4o", json!({})),
+        chat("gpt-4o", "x"),
+    ] {
+        client
+            .post(&url)
+            .json(&body)
+            .send()
+            .await
+            .expect("sent")
+            .bytes()
+            .await
+            .expect("body");
+    }
+    // The provider refusing Sluice's key: its error text must not carry the key onwards.
+    let mut unauthorized = chat("gpt-4o", "x");
+    unauthorized["mock"] = json!({"status": 401});
+    let refused = client
+        .post(&url)
+        .json(&unauthorized)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(refused.status(), 502);
+    assert!(!refused.text().await.expect("body").contains(SECRET));
+    let metrics = client
+        .get(format!("{}/metrics", served.3))
+        .send()
+        .await
+        .expect("sent")
+        .text()
+        .await
+        .expect("body");
+    sigterm(&served.0);
+    while let Ok(Some(line)) = served.1.next_line().await {
+        served.2.push(line);
+    }
+    let _ = served.0.wait().await;
+    let log = served.2.join("\n");
+    assert!(
+        log.contains("\"target\":\"sluice::access\""),
+        "JSON access lines: {log}"
+    );
+    assert!(!log.contains(SECRET), "the key reached the log");
+    assert!(!metrics.contains(SECRET), "the key reached /metrics");
+    for name in ["j.db", "j.db-wal", "j.jsonl"] {
+        if let Ok(bytes) = std::fs::read(dir.path().join(name)) {
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(SECRET),
+                "the key reached {name}"
+            );
+        }
+    }
+    let jsonl = std::fs::read_to_string(dir.path().join("j.jsonl")).expect("jsonl");
+    assert_eq!(jsonl.lines().count(), 4, "one JSONL entry per request");
+}

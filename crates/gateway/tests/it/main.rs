@@ -18,4 +18,5 @@ mod services;
 mod stream;
 mod support;
 mod tls;
+mod traces;
 mod translation;
