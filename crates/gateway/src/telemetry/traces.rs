@@ -209,7 +209,12 @@ async fn export(
                     "scopeSpans": [{ "scope": { "name": "sluice" }, "spans": spans }],
                 }]
             });
-            let sent = client.post(&endpoint).json(&body).send().await;
+            let sent = client
+                .post(&endpoint)
+                .header(axum::http::header::CONTENT_TYPE, "application/json")
+                .body(body.to_string())
+                .send()
+                .await;
             if !sent.is_ok_and(|r| r.status().is_success()) {
                 dropped.fetch_add(n, Ordering::Relaxed);
                 tracing::debug!("trace export failed; spans dropped");
