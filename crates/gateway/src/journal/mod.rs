@@ -60,6 +60,12 @@ enum Msg {
     Flush(oneshot::Sender<()>),
 }
 
+impl Msg {
+    fn is_flush(&self) -> bool {
+        matches!(self, Self::Flush(_))
+    }
+}
+
 impl Journal {
     /// Opens the spools and starts the writer task; entries an earlier run left in a
     /// spool are replayed first.
@@ -139,8 +145,23 @@ impl Writer {
     async fn run(mut self) {
         let mut msgs = Vec::with_capacity(self.batch);
         loop {
-            let received =
-                tokio::time::timeout(self.interval, self.rx.recv_many(&mut msgs, self.batch)).await;
+            let first = tokio::time::timeout(
+                self.interval,
+                self.rx.recv_many(&mut msgs, self.batch),
+            )
+            .await;
+            let mut closed = matches!(first, Ok(0));
+            // Fill the batch for up to one interval: one transaction of many rows costs a
+            // fraction of many transactions of a few (measured: BENCHMARKS.md).
+            let until = tokio::time::Instant::now() + self.interval;
+            while !closed && msgs.len() < self.batch && !msgs.iter().any(Msg::is_flush) {
+                let room = self.batch - msgs.len();
+                match tokio::time::timeout_at(until, self.rx.recv_many(&mut msgs, room)).await {
+                    Ok(0) => closed = true,
+                    Ok(_) => {}
+                    Err(_) => break,
+                }
+            }
             let mut waiters = Vec::new();
             let batch: Vec<Sealed> = msgs
                 .drain(..)
@@ -160,7 +181,7 @@ impl Writer {
                 let _ = waiter.send(());
             }
             // The queue closed (every handle gone) and is drained: the journal is done.
-            if matches!(received, Ok(0)) {
+            if closed {
                 return;
             }
         }
