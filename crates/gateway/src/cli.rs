@@ -132,15 +132,8 @@ pub enum Plan {
 pub fn plan(cli: Cli) -> Plan {
     match cli.command {
         Command::Serve { config, listen } => {
-            let mut loaded = match config {
-                None => Config::demo(),
-                Some(path) => match config::load_file(&path) {
-                    Ok(c) => c,
-                    Err(problems) => {
-                        eprint!("{problems}");
-                        return Plan::Exit(ExitCode::FAILURE);
-                    }
-                },
+            let Some(mut loaded) = load_or_demo(config.as_deref()) else {
+                return Plan::Exit(ExitCode::FAILURE);
             };
             if let Some(addr) = listen {
                 loaded.server.listen = addr;
@@ -169,15 +162,8 @@ pub fn plan(cli: Cli) -> Plan {
                 | JournalCommand::Export { config, .. }
                 | JournalCommand::Tail { config, .. } => config.clone(),
             };
-            let loaded = match path {
-                None => Config::demo(),
-                Some(path) => match config::load_file(&path) {
-                    Ok(c) => c,
-                    Err(problems) => {
-                        eprint!("{problems}");
-                        return Plan::Exit(ExitCode::FAILURE);
-                    }
-                },
+            let Some(loaded) = load_or_demo(path.as_deref()) else {
+                return Plan::Exit(ExitCode::FAILURE);
             };
             Plan::Journal(command, Box::new(loaded))
         }
@@ -192,5 +178,19 @@ pub fn plan(cli: Cli) -> Plan {
                 default_chunks: chunks,
             },
         },
+    }
+}
+
+/// The config at `path`, or demo mode without one; `None` after printing its problems.
+fn load_or_demo(path: Option<&std::path::Path>) -> Option<Config> {
+    let Some(path) = path else {
+        return Some(Config::demo());
+    };
+    match config::load_file(path) {
+        Ok(c) => Some(c),
+        Err(problems) => {
+            eprint!("{problems}");
+            None
+        }
     }
 }

@@ -145,11 +145,8 @@ impl Writer {
     async fn run(mut self) {
         let mut msgs = Vec::with_capacity(self.batch);
         loop {
-            let first = tokio::time::timeout(
-                self.interval,
-                self.rx.recv_many(&mut msgs, self.batch),
-            )
-            .await;
+            let first =
+                tokio::time::timeout(self.interval, self.rx.recv_many(&mut msgs, self.batch)).await;
             let mut closed = matches!(first, Ok(0));
             // Fill the batch for up to one interval: one transaction of many rows costs a
             // fraction of many transactions of a few (measured: BENCHMARKS.md).
