@@ -1,4 +1,5 @@
--- The interaction journal: one row per client request, chained per writer.
+-- The interaction journal: one row per client request, chained per writer. `entry` is
+-- the signed JSON; the other columns are what queries filter on.
 CREATE TABLE IF NOT EXISTS journal (
     writer        TEXT    NOT NULL,
     seq           BIGINT NOT NULL,
@@ -6,19 +7,9 @@ CREATE TABLE IF NOT EXISTS journal (
     at_ms         BIGINT NOT NULL,
     key_name      TEXT,
     team          TEXT,
-    endpoint      TEXT    NOT NULL,
     model         TEXT    NOT NULL,
     provider      TEXT,
-    upstream_model TEXT,
     status        BIGINT NOT NULL,
-    outcome       TEXT    NOT NULL,
-    stream        BOOLEAN NOT NULL,
-    attempts      BIGINT NOT NULL,
-    first_byte_us BIGINT,
-    latency_us    BIGINT NOT NULL,
-    input_tokens  BIGINT NOT NULL,
-    output_tokens BIGINT NOT NULL,
-    cached_tokens BIGINT NOT NULL,
     entry         TEXT    NOT NULL,
     prev_mac      TEXT    NOT NULL,
     mac           TEXT    NOT NULL,

@@ -1,4 +1,5 @@
--- The interaction journal: one row per client request, chained per writer.
+-- The interaction journal: one row per client request, chained per writer. `entry` is
+-- the signed JSON; the other columns are what queries filter on.
 CREATE TABLE IF NOT EXISTS journal (
     writer        TEXT    NOT NULL,
     seq           INTEGER NOT NULL,
@@ -6,19 +7,9 @@ CREATE TABLE IF NOT EXISTS journal (
     at_ms         INTEGER NOT NULL,
     key_name      TEXT,
     team          TEXT,
-    endpoint      TEXT    NOT NULL,
     model         TEXT    NOT NULL,
     provider      TEXT,
-    upstream_model TEXT,
     status        INTEGER NOT NULL,
-    outcome       TEXT    NOT NULL,
-    stream        INTEGER NOT NULL,
-    attempts      INTEGER NOT NULL,
-    first_byte_us INTEGER,
-    latency_us    INTEGER NOT NULL,
-    input_tokens  INTEGER NOT NULL,
-    output_tokens INTEGER NOT NULL,
-    cached_tokens INTEGER NOT NULL,
     entry         TEXT    NOT NULL,
     prev_mac      TEXT    NOT NULL,
     mac           TEXT    NOT NULL,

@@ -29,11 +29,11 @@ pub enum SinkError {
     File(#[from] std::io::Error),
 }
 
-const COLUMNS: &str = "INSERT INTO journal (writer, seq, id, at_ms, key_name, team, endpoint, model, provider, upstream_model, status, outcome, stream, attempts, first_byte_us, latency_us, input_tokens, output_tokens, cached_tokens, entry, prev_mac, mac) VALUES ";
-const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const COLUMNS: &str = "INSERT INTO journal (writer, seq, id, at_ms, key_name, team, model, provider, status, entry, prev_mac, mac) VALUES ";
+const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 /// SQLite has had `ON CONFLICT ... DO NOTHING` since 3.24, so one statement serves both.
 const ON_CONFLICT: &str = " ON CONFLICT (writer, seq) DO NOTHING";
-/// Rows per statement: 22 parameters each stays far below SQLite's 32,766 and
+/// Rows per statement: 12 parameters each stays far below SQLite's 32,766 and
 /// PostgreSQL's 65,535 parameter limits. One statement per batch instead of one per row
 /// cut the journal's CPU per request (measured in BENCHMARKS.md).
 const ROWS_PER_STATEMENT: usize = 256;
@@ -78,19 +78,9 @@ impl Sink {
                                 .bind(row.entry.at_ms)
                                 .bind(&row.entry.key)
                                 .bind(&row.entry.team)
-                                .bind(&row.entry.endpoint)
                                 .bind(&row.entry.model)
                                 .bind(&row.entry.provider)
-                                .bind(&row.entry.upstream_model)
                                 .bind(i64::from(row.entry.status))
-                                .bind(&row.entry.outcome)
-                                .bind(row.entry.stream)
-                                .bind(row.attempts)
-                                .bind(row.first_byte_us)
-                                .bind(row.latency_us)
-                                .bind(row.input_tokens)
-                                .bind(row.output_tokens)
-                                .bind(row.cached_tokens)
                                 .bind(&sealed.json)
                                 .bind(&sealed.prev_mac)
                                 .bind(&sealed.mac);
@@ -144,16 +134,10 @@ fn jsonl_line(sealed: &Sealed) -> String {
     serde_json::to_string(&line).unwrap_or_default()
 }
 
-/// The indexed columns of one row, from its entry.
+/// The query columns of one row, from its entry.
 struct Row<'a> {
     entry: std::borrow::Cow<'a, Entry>,
     seq: i64,
-    attempts: i64,
-    first_byte_us: Option<i64>,
-    latency_us: i64,
-    input_tokens: i64,
-    output_tokens: i64,
-    cached_tokens: i64,
 }
 
 impl<'a> Row<'a> {
@@ -165,15 +149,8 @@ impl<'a> Row<'a> {
                 serde_json::from_str(&sealed.json).unwrap_or_else(|_| Entry::unreadable()),
             ),
         };
-        let int = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         Self {
-            seq: int(sealed.seq),
-            attempts: int(entry.attempts.len() as u64),
-            first_byte_us: entry.first_byte_us.map(int),
-            latency_us: int(entry.latency_us),
-            input_tokens: int(entry.input_tokens),
-            output_tokens: int(entry.output_tokens),
-            cached_tokens: int(entry.cached_tokens),
+            seq: i64::try_from(sealed.seq).unwrap_or(i64::MAX),
             entry,
         }
     }
