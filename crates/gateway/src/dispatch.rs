@@ -17,6 +17,7 @@ use crate::record::AttemptLog;
 use crate::relay::{self, Choice, Needs, Opening, Path, Relay, RelayLimits, Transforms};
 use crate::routing::Target;
 use crate::state::Snapshot;
+use crate::telemetry::traces::TraceContext;
 use crate::upstream::{Endpoint, Outgoing, ReadError, Upstream};
 use axum::http::{HeaderName, HeaderValue};
 use bytes::Bytes;
@@ -44,6 +45,9 @@ pub struct Call<'a> {
     pub transforms: &'a Transforms,
     /// The canonical request, decoded on first need and shared by later attempts.
     pub canonical: Canonical,
+    /// The request's trace, when tracing is on: each attempt sends `traceparent` with
+    /// its own span id, so the provider's spans join the client's trace.
+    pub trace: Option<TraceContext>,
 }
 
 /// The canonical form of a call's request, decoded at most once.
@@ -108,7 +112,8 @@ pub async fn dispatch(
         };
         attempts += 1;
         let started = Instant::now();
-        let result = attempt(upstream, target, call, prepared).await;
+        let span_id = fastrand::u64(1..).to_be_bytes();
+        let result = attempt(upstream, target, call, prepared, span_id).await;
         log.push(AttemptLog {
             provider: upstream.name.clone(),
             model: target.model.clone(),
@@ -118,6 +123,7 @@ pub async fn dispatch(
             error: result.as_ref().err().map(UpstreamError::kind),
             started: started.into_std(),
             latency: started.elapsed(),
+            span_id,
         });
         match result {
             Ok(answer) => {
@@ -233,6 +239,7 @@ async fn attempt(
     target: &Target,
     call: &Call<'_>,
     prepared: Prepared,
+    span_id: [u8; 8],
 ) -> Result<Answer, UpstreamError> {
     let start = Instant::now();
     let deadline = start + upstream.timeouts.total;
@@ -241,12 +248,14 @@ async fn attempt(
         Path::PassThrough { .. } => call.forward,
         Path::Translate { .. } => &[],
     };
+    let traceparent = call.trace.and_then(|t| t.traceparent(span_id));
     let out = Outgoing {
         endpoint: call.endpoint,
         model: &target.model,
         stream: call.stream,
         body: prepared.body,
         forward,
+        traceparent,
     };
     let in_flight = upstream.health.begin();
     let body = upstream.send(out, first_byte_deadline).await?;

@@ -87,6 +87,7 @@ async fn stages(
         usage_requested: head.usage_requested,
         transforms: &transforms,
         canonical: Canonical::default(),
+        trace: record.trace,
     };
     let mut committed = dispatch(snapshot, &plan, &call, &mut record.attempt_log).await?;
     record.provider = Some(committed.upstream.name.clone());

@@ -44,6 +44,8 @@ pub struct AttemptLog {
     /// When the attempt began.
     pub started: Instant,
     pub latency: Duration,
+    /// The attempt's span id, sent upstream in `traceparent` when tracing is on.
+    pub span_id: [u8; 8],
 }
 
 #[derive(Debug, Clone)]

@@ -33,6 +33,12 @@ pub struct TraceContext {
 }
 
 impl TraceContext {
+    /// The `traceparent` that names `span` (an attempt) as the parent of what follows.
+    pub fn traceparent(&self, span: [u8; 8]) -> Option<axum::http::HeaderValue> {
+        let value = format!("00-{}-{}-01", hex::encode(self.trace_id), hex::encode(span));
+        axum::http::HeaderValue::from_str(&value).ok()
+    }
+
     /// From a valid `traceparent` header (version 00), else a fresh trace.
     pub fn from_headers(headers: &HeaderMap) -> Self {
         headers
@@ -161,7 +167,7 @@ fn spans(record: &Interaction, trace: TraceContext) -> Vec<Value> {
         }
         out.push(json!({
             "traceId": trace_id,
-            "spanId": hex::encode(fastrand::u64(1..).to_be_bytes()),
+            "spanId": hex::encode(attempt.span_id),
             "parentSpanId": request_span,
             "name": format!("{operation} {}", attempt.model),
             "kind": 3,

@@ -42,6 +42,8 @@ pub struct Outgoing<'a> {
     pub body: Bytes,
     /// Client headers the provider should see (Anthropic's `anthropic-beta`).
     pub forward: &'a [(HeaderName, HeaderValue)],
+    /// W3C trace context for this attempt, when tracing is on.
+    pub traceparent: Option<HeaderValue>,
 }
 
 impl Upstream {
@@ -63,6 +65,9 @@ impl Upstream {
             .chain(out.forward.iter().map(|(n, v)| (n, v)))
         {
             request = request.header(name, value);
+        }
+        if let Some(traceparent) = out.traceparent {
+            request = request.header("traceparent", traceparent);
         }
         let response = match timeout_at(deadline, request.body(out.body).send()).await {
             Err(_) => return Err(self.timeout(Phase::FirstByte)),
