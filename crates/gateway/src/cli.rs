@@ -120,7 +120,8 @@ pub struct FilterArgs {
 /// What `main` should do after parsing: the config is loaded before the async runtime
 /// exists so that `server.worker_threads` can size it.
 pub enum Plan {
-    Serve(Box<Config>),
+    /// The config, and the file it came from (reloaded on SIGHUP); none in demo mode.
+    Serve(Box<Config>, Option<PathBuf>),
     Mock {
         listen: SocketAddr,
         config: sluice_mock::MockConfig,
@@ -138,7 +139,7 @@ pub fn plan(cli: Cli) -> Plan {
             if let Some(addr) = listen {
                 loaded.server.listen = addr;
             }
-            Plan::Serve(Box::new(loaded))
+            Plan::Serve(Box::new(loaded), config)
         }
         Command::Check { config } => match config::load_file(&config) {
             Ok(c) => {

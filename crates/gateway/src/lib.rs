@@ -2,6 +2,7 @@
 //! are its stages, in request order (`pipeline` runs them in one function).
 //!
 //! - [`server`]: bind, serve, graceful shutdown with a drain deadline.
+//! - [`reload`]: SIGHUP re-reads the config and swaps the snapshot.
 //! - [`routes`]: every public path, and the HTTP-generic layers.
 //! - [`request_id`]: `x-request-id` echo or generation.
 //! - [`handlers`]: one line per upstream-bound endpoint naming its format; models, health.
@@ -37,6 +38,7 @@ pub mod journal;
 pub mod pipeline;
 pub mod record;
 pub mod relay;
+pub mod reload;
 pub mod request_id;
 pub mod routes;
 pub mod routing;

@@ -110,11 +110,18 @@ impl RunningServer {
     }
 }
 
-/// Serves until SIGTERM/SIGINT, then drains.
-pub async fn run(config: &Config) -> Result<(), StartError> {
+/// Serves until SIGTERM/SIGINT, then drains; SIGHUP reloads `path`, the file `config`
+/// came from.
+pub async fn run(config: &Config, path: Option<std::path::PathBuf>) -> Result<(), StartError> {
     let server = start(config).await?;
     tracing::info!(addr = %server.addr(), providers = config.providers.len(), models = config.models.len(), "sluice listening");
+    let reloads = tokio::spawn(crate::reload::on_sighup(
+        Arc::clone(server.gateway()),
+        path,
+        config.clone(),
+    ));
     shutdown_signal().await;
+    reloads.abort();
     tracing::info!("shutdown signal received; draining");
     let clean = server.shutdown().await;
     tracing::info!(clean, "stopped");

@@ -553,3 +553,91 @@ spool_dir = "{spool}"
     let jsonl = std::fs::read_to_string(dir.path().join("j.jsonl")).expect("jsonl");
     assert_eq!(jsonl.lines().count(), 4, "one JSONL entry per request");
 }
+
+#[tokio::test]
+async fn sighup_reloads_the_config_and_keeps_streams_and_the_last_good_config() {
+    sluice::install_tls_provider();
+    let mock = sluice_mock::spawn(loopback(), sluice_mock::MockConfig::default())
+        .await
+        .expect("mock");
+    let base = format!(
+        "[providers.mock]\nkind = \"openai-compatible\"\nbase_url = \"{}\"\n[[models]]\nname = \"first\"\ntargets = [{{ provider = \"mock\", model = \"gpt-4o\" }}]\n",
+        mock.base_url()
+    );
+    let file = config_file(&base);
+    let path = file.path().to_string_lossy().into_owned();
+    let mut served = serve(&["--config", &path, "--listen", "127.0.0.1:0"]).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/chat/completions", served.base);
+    let ask = |model: &'static str| {
+        let request = client.post(&url).json(&chat(model, "hi"));
+        async move { request.send().await.expect("sent").status().as_u16() }
+    };
+    assert_eq!(ask("second").await, 404);
+
+    // A stream started on the old config must finish on it.
+    let stream = client
+        .post(&url)
+        .json(&chat_stream(
+            "first",
+            json!({"chunks": 20, "chunk_delay_ms": 30}),
+        ))
+        .send()
+        .await
+        .expect("stream");
+    std::fs::write(
+        file.path(),
+        format!("{base}[[models]]\nname = \"second\"\ntargets = [{{ provider = \"mock\", model = \"gpt-4o\" }}]\n"),
+    )
+    .expect("rewrite config");
+    let hup = |child: &Child| {
+        let pid = child.id().expect("running").to_string();
+        std::process::Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+    };
+    assert!(hup(&served.child).is_ok_and(|s| s.success()));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while ask("second").await != 200 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the reload never took effect"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let seen = read_sse(stream).await;
+    assert!(
+        seen.ends_with_done() && !seen.body_error,
+        "the stream was cut by the reload"
+    );
+
+    // An invalid config is refused; the last good one keeps serving.
+    std::fs::write(file.path(), "[server]\nbogus = 1\n").expect("break config");
+    assert!(hup(&served.child).is_ok_and(|s| s.success()));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !served
+        .log
+        .lock()
+        .expect("log")
+        .iter()
+        .any(|l| l.contains("config reload refused"))
+    {
+        assert!(tokio::time::Instant::now() < deadline, "no refusal logged");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        served
+            .log
+            .lock()
+            .expect("log")
+            .iter()
+            .any(|l| l.contains("server.bogus")),
+        "the problem is named"
+    );
+    assert_eq!(ask("second").await, 200);
+    assert_eq!(ask("first").await, 200);
+    assert!(
+        served.child.try_wait().expect("status").is_none(),
+        "still running"
+    );
+}
