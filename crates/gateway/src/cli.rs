@@ -30,6 +30,9 @@ pub enum Command {
         /// Overrides `server.listen`.
         #[arg(long)]
         listen: Option<SocketAddr>,
+        /// Do not reload when the config file changes (SIGHUP still reloads).
+        #[arg(long)]
+        no_watch: bool,
     },
     /// Validate a config file and print every problem with its location.
     Check {
@@ -120,8 +123,9 @@ pub struct FilterArgs {
 /// What `main` should do after parsing: the config is loaded before the async runtime
 /// exists so that `server.worker_threads` can size it.
 pub enum Plan {
-    /// The config, and the file it came from (reloaded on SIGHUP); none in demo mode.
-    Serve(Box<Config>, Option<PathBuf>),
+    /// The config, the file it came from (reloaded on SIGHUP; none in demo mode), and
+    /// whether to watch that file.
+    Serve(Box<Config>, Option<PathBuf>, bool),
     Mock {
         listen: SocketAddr,
         config: sluice_mock::MockConfig,
@@ -132,14 +136,18 @@ pub enum Plan {
 
 pub fn plan(cli: Cli) -> Plan {
     match cli.command {
-        Command::Serve { config, listen } => {
+        Command::Serve {
+            config,
+            listen,
+            no_watch,
+        } => {
             let Some(mut loaded) = load_or_demo(config.as_deref()) else {
                 return Plan::Exit(ExitCode::FAILURE);
             };
             if let Some(addr) = listen {
                 loaded.server.listen = addr;
             }
-            Plan::Serve(Box::new(loaded), config)
+            Plan::Serve(Box::new(loaded), config, !no_watch)
         }
         Command::Check { config } => match config::load_file(&config) {
             Ok(c) => {

@@ -13,7 +13,10 @@ fn main() -> ExitCode {
     sluice::install_tls_provider();
     let (workers, task) = match plan(Cli::parse()) {
         Plan::Exit(code) => return code,
-        Plan::Serve(config, path) => (config.server.worker_threads, Task::Serve(config, path)),
+        Plan::Serve(config, path, watch) => (
+            config.server.worker_threads,
+            Task::Serve(config, path, watch),
+        ),
         Plan::Mock { listen, config } => (None, Task::Mock(listen, config)),
         Plan::Journal(command, config) => (Some(1), Task::Journal(command, config)),
     };
@@ -31,7 +34,7 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match task {
-            Task::Serve(config, path) => sluice::server::run(&config, path)
+            Task::Serve(config, path, watch) => sluice::server::run(&config, path, watch)
                 .await
                 .map_err(|e| e.to_string()),
             Task::Mock(listen, config) => run_mock(listen, config).await,
@@ -48,7 +51,11 @@ fn main() -> ExitCode {
 }
 
 enum Task {
-    Serve(Box<sluice::config::Config>, Option<std::path::PathBuf>),
+    Serve(
+        Box<sluice::config::Config>,
+        Option<std::path::PathBuf>,
+        bool,
+    ),
     Mock(std::net::SocketAddr, sluice_mock::MockConfig),
     Journal(sluice::cli::JournalCommand, Box<sluice::config::Config>),
 }

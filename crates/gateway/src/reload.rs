@@ -1,4 +1,5 @@
-//! Reload on SIGHUP: the config file is read and validated whole, built into a new
+//! Reload on SIGHUP or when the config file changes (watched unless `--no-watch`): the
+//! config file is read and validated whole, built into a new
 //! `Snapshot` against the same `Shared` state, and swapped in atomically. Requests and
 //! streams already running finish on the snapshot they started with; limiter counters,
 //! provider health, the journal and metrics live in `Shared` and carry on. A config
@@ -11,37 +12,112 @@
 
 use crate::config::{self, Config};
 use crate::state::{Gateway, Snapshot};
-use std::path::PathBuf;
+use notify::RecursiveMode;
+use notify_debouncer_full::{DebounceEventResult, new_debouncer};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
 
-/// Waits for SIGHUP and reloads, until the task is aborted.
-pub async fn on_sighup(gw: Arc<Gateway>, path: Option<PathBuf>, mut current: Config) {
-    #[cfg(unix)]
-    {
-        let Ok(mut hup) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        else {
-            tracing::warn!("cannot listen for SIGHUP; config reload is off");
-            return;
-        };
-        while hup.recv().await.is_some() {
-            match &path {
-                None => tracing::warn!("SIGHUP: demo mode has no config file to reload"),
-                Some(path) => {
-                    if let Some(next) = reload(&gw, path, &current) {
-                        current = next;
-                    }
+/// Debounce window of the file watcher: editors write a file in several steps.
+const SETTLE: Duration = Duration::from_millis(300);
+
+/// Reloads on SIGHUP and, with `watch`, when the config file changes; runs until the
+/// task is aborted.
+pub async fn run(gw: Arc<Gateway>, path: Option<PathBuf>, mut current: Config, watch: bool) {
+    let (tx, mut changed) = mpsc::unbounded_channel::<()>();
+    // Kept alive for the life of this task; dropping it stops watching.
+    let _watcher = match (&path, watch) {
+        (Some(path), true) => watch_file(path, tx),
+        _ => None,
+    };
+    let mut hup = sighup();
+    loop {
+        tokio::select! {
+            Some(()) = changed.recv() => {}
+            () = next_hup(&mut hup) => {}
+        }
+        match &path {
+            None => tracing::warn!("SIGHUP: demo mode has no config file to reload"),
+            Some(path) => {
+                if let Some(next) = reload(&gw, path, &current) {
+                    current = next;
                 }
             }
         }
     }
-    #[cfg(not(unix))]
-    {
-        let _ = (gw, path, &mut current);
+}
+
+/// Watches the file's directory (editors replace a file by renaming a new one over it,
+/// which a watch on the file itself would lose) and signals changes to that file.
+fn watch_file(path: &Path, tx: mpsc::UnboundedSender<()>) -> Option<impl Sized> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path.file_name()?.to_owned();
+    let handler = move |result: DebounceEventResult| {
+        let touched = result.is_ok_and(|events| {
+            events
+                .iter()
+                .flat_map(|e| e.paths.iter())
+                .any(|p| p.file_name() == Some(name.as_os_str()))
+        });
+        if touched {
+            let _ = tx.send(());
+        }
+    };
+    let mut debouncer = match new_debouncer(SETTLE, None, handler) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch the config file; reload on SIGHUP only");
+            return None;
+        }
+    };
+    if let Err(e) = debouncer.watch(dir, RecursiveMode::NonRecursive) {
+        tracing::warn!(error = %e, dir = %dir.display(), "cannot watch the config directory; reload on SIGHUP only");
+        return None;
+    }
+    Some(debouncer)
+}
+
+#[cfg(unix)]
+type Hup = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Hup = ();
+
+#[cfg(unix)]
+fn sighup() -> Hup {
+    let hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    if hup.is_none() {
+        tracing::warn!("cannot listen for SIGHUP");
+    }
+    hup
+}
+
+#[cfg(not(unix))]
+fn sighup() -> Hup {}
+
+#[cfg(unix)]
+async fn next_hup(hup: &mut Hup) {
+    let received = match hup {
+        Some(signal) => signal.recv().await.is_some(),
+        None => false,
+    };
+    if !received {
+        // No signal stream (or it ended): only the watcher can trigger a reload.
+        *hup = None;
+        std::future::pending::<()>().await;
     }
 }
 
+#[cfg(not(unix))]
+async fn next_hup(_: &mut Hup) {
+    std::future::pending().await
+}
+
 /// One reload; the new config when it was swapped in.
-pub fn reload(gw: &Gateway, path: &std::path::Path, current: &Config) -> Option<Config> {
+pub fn reload(gw: &Gateway, path: &Path, current: &Config) -> Option<Config> {
     let mut next = match config::load_file(path) {
         Ok(next) => next,
         Err(problems) => {

@@ -110,15 +110,20 @@ impl RunningServer {
     }
 }
 
-/// Serves until SIGTERM/SIGINT, then drains; SIGHUP reloads `path`, the file `config`
-/// came from.
-pub async fn run(config: &Config, path: Option<std::path::PathBuf>) -> Result<(), StartError> {
+/// Serves until SIGTERM/SIGINT, then drains; SIGHUP (and, with `watch`, a change of the
+/// file) reloads `path`, the file `config` came from.
+pub async fn run(
+    config: &Config,
+    path: Option<std::path::PathBuf>,
+    watch: bool,
+) -> Result<(), StartError> {
     let server = start(config).await?;
     tracing::info!(addr = %server.addr(), providers = config.providers.len(), models = config.models.len(), "sluice listening");
-    let reloads = tokio::spawn(crate::reload::on_sighup(
+    let reloads = tokio::spawn(crate::reload::run(
         Arc::clone(server.gateway()),
         path,
         config.clone(),
+        watch,
     ));
     shutdown_signal().await;
     reloads.abort();

@@ -641,3 +641,145 @@ async fn sighup_reloads_the_config_and_keeps_streams_and_the_last_good_config() 
         "still running"
     );
 }
+
+fn two_models(mock: &sluice_mock::MockHandle, second: bool) -> String {
+    let mut text = format!(
+        "[providers.mock]\nkind = \"openai-compatible\"\nbase_url = \"{}\"\n[[models]]\nname = \"first\"\ntargets = [{{ provider = \"mock\", model = \"gpt-4o\" }}]\n",
+        mock.base_url()
+    );
+    if second {
+        text.push_str("[[models]]\nname = \"second\"\ntargets = [{ provider = \"mock\", model = \"gpt-4o\" }]\n");
+    }
+    text
+}
+
+#[tokio::test]
+async fn editing_the_config_file_under_load_reloads_it_with_no_failed_request() {
+    sluice::install_tls_provider();
+    let mock = sluice_mock::spawn(loopback(), sluice_mock::MockConfig::default())
+        .await
+        .expect("mock");
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("sluice.toml");
+    std::fs::write(&path, two_models(&mock, false)).expect("write");
+    let path_text = path.to_string_lossy().into_owned();
+    let served = serve(&["--config", &path_text, "--listen", "127.0.0.1:0"]).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/chat/completions", served.base);
+
+    let load = {
+        let client = client.clone();
+        let url = url.clone();
+        tokio::spawn(async move {
+            let mut statuses = Vec::new();
+            for _ in 0..200 {
+                let status = client
+                    .post(&url)
+                    .json(&chat("first", "hi"))
+                    .send()
+                    .await
+                    .map(|r| r.status().as_u16());
+                statuses.push(status.unwrap_or(0));
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            statuses
+        })
+    };
+    let stream = client
+        .post(&url)
+        .json(&chat_stream(
+            "first",
+            json!({"chunks": 30, "chunk_delay_ms": 30}),
+        ))
+        .send()
+        .await
+        .expect("stream");
+    // Save the way editors do: write a new file beside it, rename it over the old one.
+    let fresh = dir.path().join(".sluice.toml.swp");
+    std::fs::write(&fresh, two_models(&mock, true)).expect("write new");
+    std::fs::rename(&fresh, &path).expect("rename over");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let status = client
+            .post(&url)
+            .json(&chat("second", "hi"))
+            .send()
+            .await
+            .expect("sent")
+            .status();
+        if status == 200 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the edit was never picked up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let statuses = load.await.expect("load task");
+    assert!(
+        statuses.iter().all(|s| *s == 200),
+        "a request failed during the reload: {statuses:?}"
+    );
+    let seen = read_sse(stream).await;
+    assert!(
+        seen.ends_with_done() && !seen.body_error,
+        "the stream was cut by the reload"
+    );
+}
+
+#[tokio::test]
+async fn no_watch_leaves_file_edits_to_sighup() {
+    sluice::install_tls_provider();
+    let mock = sluice_mock::spawn(loopback(), sluice_mock::MockConfig::default())
+        .await
+        .expect("mock");
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("sluice.toml");
+    std::fs::write(&path, two_models(&mock, false)).expect("write");
+    let path_text = path.to_string_lossy().into_owned();
+    let served = serve(&[
+        "--config",
+        &path_text,
+        "--listen",
+        "127.0.0.1:0",
+        "--no-watch",
+    ])
+    .await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/chat/completions", served.base);
+    std::fs::write(&path, two_models(&mock, true)).expect("edit");
+    // Well past the watcher's 300 ms settle time: nothing may have reloaded.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let status = client
+        .post(&url)
+        .json(&chat("second", "hi"))
+        .send()
+        .await
+        .expect("sent")
+        .status();
+    assert_eq!(status, 404);
+    let pid = served.child.id().expect("running").to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-HUP", &pid])
+            .status()
+            .is_ok_and(|s| s.success())
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while client
+        .post(&url)
+        .json(&chat("second", "hi"))
+        .send()
+        .await
+        .expect("sent")
+        .status()
+        != 200
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "SIGHUP did not reload"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
