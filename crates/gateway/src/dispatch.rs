@@ -17,7 +17,7 @@ use crate::record::AttemptLog;
 use crate::relay::{self, Choice, Needs, Opening, Path, Relay, RelayLimits, Transforms};
 use crate::routing::Target;
 use crate::state::Snapshot;
-use crate::telemetry::traces::TraceContext;
+use crate::trace_context::TraceContext;
 use crate::upstream::{Endpoint, Outgoing, ReadError, Upstream};
 use axum::http::{HeaderName, HeaderValue};
 use bytes::Bytes;

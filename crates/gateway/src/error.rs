@@ -94,14 +94,15 @@ pub enum UpstreamError {
 
 impl UpstreamError {
     /// An error event before any content: only its type and message are known, so the
-    /// status is the one its type stands for; the message is scrubbed of key-like text.
-    pub fn in_band(provider: String, kind: String, message: &str) -> Self {
+    /// status is the one its type stands for. `message` must already be scrubbed of
+    /// key-like text (`upstream::scrub`).
+    pub fn in_band(provider: String, kind: String, message: String) -> Self {
         Self::InBand {
             provider,
             error: Box::new(ProviderError {
                 status: status_for_kind(&kind),
                 kind,
-                message: crate::upstream::scrub(message),
+                message,
                 param: None,
                 code: None,
             }),

@@ -5,6 +5,7 @@
 //! - [`reload`]: SIGHUP re-reads the config and swaps the snapshot.
 //! - [`routes`]: every public path, and the HTTP-generic layers.
 //! - [`request_id`]: `x-request-id` echo or generation.
+//! - [`trace_context`]: the client's `traceparent`, continued (when tracing is on).
 //! - [`handlers`]: one line per upstream-bound endpoint naming its format; models, health.
 //! - [`pipeline`]: the stages in order, in one short function.
 //! - [`ingress`]: each ingress format's head decoder and header checks.
@@ -46,6 +47,7 @@ pub mod server;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod trace_context;
 pub mod upstream;
 
 /// Installs the process-wide TLS crypto provider (ring). Call once before any client

@@ -31,7 +31,7 @@ use crate::relay::Transforms;
 use crate::request_id::RequestId;
 use crate::routing;
 use crate::state::{Gateway, Shared, Snapshot};
-use crate::telemetry::traces::TraceContext;
+use crate::trace_context::TraceContext;
 use axum::extract::Request;
 use axum::response::Response;
 use std::sync::Arc;

@@ -77,7 +77,7 @@ pub struct Interaction {
     /// The answer (the body sent, or a stream's assembled answer), when bodies are kept.
     pub response_body: Option<String>,
     /// The request's trace (when tracing is on).
-    pub trace: Option<crate::telemetry::traces::TraceContext>,
+    pub trace: Option<crate::trace_context::TraceContext>,
     /// Wall-clock start, for the journal.
     pub started_at: SystemTime,
     started: Instant,

@@ -26,8 +26,9 @@ pub mod path;
 pub mod source;
 pub mod transform;
 
-pub use path::{Choice, Needs, Path, choose};
+pub use path::{Choice, Path, choose};
 pub use source::RelayLimits;
+pub use transform::Needs;
 pub use transform::Transforms;
 
 use crate::error::{Phase, StreamFailure, UpstreamError};
@@ -278,7 +279,11 @@ impl Relay {
 
     fn in_band(&self, kind: String, message: String) -> UpstreamError {
         tracing::warn!(provider = %self.provider, %kind, "error event before any content");
-        UpstreamError::in_band(self.provider.clone(), kind, &message)
+        UpstreamError::in_band(
+            self.provider.clone(),
+            kind,
+            crate::upstream::scrub(&message),
+        )
     }
 
     /// A stream limit or a broken stream before the commit point.

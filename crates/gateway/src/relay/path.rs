@@ -5,20 +5,12 @@
 //! Must never pick pass-through when a stage needs the text: a pass-through answer is
 //! never decoded past the commit point, so no stage could see or rewrite it.
 
-use super::transform::Transforms;
+use super::transform::{Needs, Transforms};
 use crate::upstream::Endpoint;
 use bytes::Bytes;
 use sluice_protocol::canonical::{ChatRequest, Usage};
 use sluice_protocol::translate::{Ingress, Provider};
 use std::sync::Arc;
-
-/// What the stages after dispatch need of an answer.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Needs {
-    /// A stage reads or rewrites the answer's text (output guard, cache recorder,
-    /// budget cut-off), so it must cross as canonical events even between equal formats.
-    pub text: bool,
-}
 
 /// Whether one attempt's request and answer pass as bytes.
 pub fn choose(ingress: Ingress, endpoint: Endpoint, provider: Provider, needs: Needs) -> Choice {

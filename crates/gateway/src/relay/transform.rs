@@ -9,9 +9,16 @@
 //! `Transforms::needs` is what makes `path::choose` pick translate when one is present.
 
 use super::assemble::Assembler;
-use super::path::Needs;
 use crate::error::StreamFailure;
 use sluice_protocol::canonical::{ChatResponse, StreamEvent};
+
+/// What the stages after dispatch need of an answer.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Needs {
+    /// A stage reads or rewrites the answer's text (output guard, cache recorder,
+    /// budget cut-off), so it must cross as canonical events even between equal formats.
+    pub text: bool,
+}
 
 /// One step between decode and encode; a closed set, one variant per stage.
 #[derive(Debug)]
