@@ -4,6 +4,7 @@
 //! Every problem is found at load time with its location; nothing downstream re-checks
 //! or sees an unvalidated value. Must never print a secret.
 
+mod ctx;
 mod interpolate;
 mod load;
 mod raw;

@@ -5,7 +5,7 @@
 //! Must never print a store URL's password or a key: both are `Secret`s from here on.
 
 use super::Secret;
-use super::validate::Ctx;
+use super::ctx::Ctx;
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;

@@ -2,7 +2,7 @@
 //!
 //! Must never accept an endpoint that is not http(s): spans are posted there as is.
 
-use super::validate::Ctx;
+use super::ctx::Ctx;
 use serde::Deserialize;
 
 #[derive(Debug, Default, Deserialize)]
