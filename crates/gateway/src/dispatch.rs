@@ -127,7 +127,6 @@ pub async fn dispatch(
         });
         match result {
             Ok(answer) => {
-                upstream.health.committed();
                 return Ok(Committed {
                     upstream: Arc::clone(upstream),
                     model: target.model.clone(),
@@ -137,7 +136,6 @@ pub async fn dispatch(
                 });
             }
             Err(e) => {
-                upstream.health.failed();
                 let retry = e.is_retryable() && more;
                 tracing::warn!(provider = %upstream.name, error = %e, retry, "attempt failed");
                 if !retry {

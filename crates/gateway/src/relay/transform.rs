@@ -65,10 +65,6 @@ impl Transform {
 pub struct Transforms(Vec<Transform>);
 
 impl Transforms {
-    pub fn none() -> Self {
-        Self(Vec::new())
-    }
-
     /// The transforms a request runs: the assembler when the journal keeps bodies.
     pub fn for_request(keep_bodies: bool) -> Self {
         let mut chain = Vec::new();

@@ -9,14 +9,11 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Counters of one provider since the process started.
+/// Live state of one provider. Lifetime success and failure counts are not kept here:
+/// they are derived from the records (`sluice_upstream_attempts_total`); breakers will
+/// keep their own windowed rates.
 #[derive(Debug, Default)]
 pub struct ProviderHealth {
-    /// Attempts that reached their commit point.
-    committed: AtomicU64,
-    /// Attempts that failed before their commit point (connect, timeout, error status,
-    /// in-band error before content).
-    failed: AtomicU64,
     /// Committed streams that broke afterwards (cut, stalled, malformed, error event).
     broken_streams: AtomicU64,
     /// Attempts sent and not yet over (for streams: until the relay ends).
@@ -26,8 +23,6 @@ pub struct ProviderHealth {
 /// A snapshot of one provider's counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct HealthCounts {
-    pub committed: u64,
-    pub failed: u64,
     pub broken_streams: u64,
     pub in_flight: u64,
 }
@@ -35,8 +30,6 @@ pub struct HealthCounts {
 impl ProviderHealth {
     pub fn counts(&self) -> HealthCounts {
         HealthCounts {
-            committed: self.committed.load(Ordering::Relaxed),
-            failed: self.failed.load(Ordering::Relaxed),
             broken_streams: self.broken_streams.load(Ordering::Relaxed),
             in_flight: self.in_flight.load(Ordering::Relaxed),
         }
@@ -46,14 +39,6 @@ impl ProviderHealth {
     pub fn begin(self: &Arc<Self>) -> InFlight {
         self.in_flight.fetch_add(1, Ordering::Relaxed);
         InFlight(Arc::clone(self))
-    }
-
-    pub fn committed(&self) {
-        self.committed.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub fn failed(&self) {
-        self.failed.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn broken_stream(&self) {

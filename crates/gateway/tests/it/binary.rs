@@ -91,11 +91,17 @@ struct Served {
 }
 
 async fn serve(args: &[&str]) -> Served {
+    serve_with_env(args, &[]).await
+}
+
+/// `serve` with extra environment variables for the child only.
+async fn serve_with_env(args: &[&str], env: &[(&str, &str)]) -> Served {
     sluice::install_tls_provider();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut child = Command::new(BIN)
         .arg("serve")
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(dir.path())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -105,8 +111,12 @@ async fn serve(args: &[&str]) -> Served {
     let mut lines = BufReader::new(stderr).lines();
     let addr = tokio::time::timeout(Duration::from_secs(10), async {
         while let Ok(Some(line)) = lines.next_line().await {
+            // The text form says `addr=IP:PORT`, the JSON form `"addr":"IP:PORT"`.
             if let Some(rest) = line.split("addr=").nth(1) {
                 return rest.split_whitespace().next().map(str::to_owned);
+            }
+            if let Some(rest) = line.split("\"addr\":\"").nth(1) {
+                return rest.split('"').next().map(str::to_owned);
             }
         }
         None
@@ -470,32 +480,13 @@ spool_dir = "{spool}"
         spool = dir.path().join("spool").display(),
     ));
     let config = file.path().to_string_lossy().into_owned();
-    // The child gets the variables; this process's environment is untouched.
-    let mut served = {
-        let dir = tempfile::tempdir().expect("dir");
-        let mut child = Command::new(BIN)
-            .args(["serve", "--config", &config])
-            .current_dir(dir.path())
-            .env("RUST_LOG", "debug")
-            .env("SLUICE_LOG_FORMAT", "json")
-            .stderr(Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn");
-        let stderr = child.stderr.take().expect("stderr");
-        let mut lines = BufReader::new(stderr).lines();
-        let mut log = Vec::new();
-        let addr = loop {
-            let line = lines.next_line().await.expect("read").expect("a line");
-            log.push(line.clone());
-            if let Some(rest) = line.split("\"addr\":\"").nth(1) {
-                break rest.split('"').next().expect("addr").to_owned();
-            }
-        };
-        (child, lines, log, format!("http://{addr}"), dir)
-    };
+    let served = serve_with_env(
+        &["--config", &config],
+        &[("RUST_LOG", "debug"), ("SLUICE_LOG_FORMAT", "json")],
+    )
+    .await;
     let client = reqwest::Client::new();
-    let url = format!("{}/v1/chat/completions", served.3);
+    let url = format!("{}/v1/chat/completions", served.base);
     for body in [
         chat("gpt-4o", "hello"),
         chat_stream("gpt-4o", json!({})),
@@ -523,19 +514,19 @@ spool_dir = "{spool}"
     assert_eq!(refused.status(), 502);
     assert!(!refused.text().await.expect("body").contains(SECRET));
     let metrics = client
-        .get(format!("{}/metrics", served.3))
+        .get(format!("{}/metrics", served.base))
         .send()
         .await
         .expect("sent")
         .text()
         .await
         .expect("body");
-    sigterm(&served.0);
-    while let Ok(Some(line)) = served.1.next_line().await {
-        served.2.push(line);
-    }
-    let _ = served.0.wait().await;
-    let log = served.2.join("\n");
+    let mut served = served;
+    sigterm(&served.child);
+    let _ = tokio::time::timeout(Duration::from_secs(10), served.child.wait()).await;
+    // The stderr reader may still be taking the last lines.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let log = served.log.lock().expect("log").join("\n");
     assert!(
         log.contains("\"target\":\"sluice::access\""),
         "JSON access lines: {log}"
@@ -653,8 +644,16 @@ fn two_models(mock: &sluice_mock::MockHandle, second: bool) -> String {
     text
 }
 
-#[tokio::test]
-async fn editing_the_config_file_under_load_reloads_it_with_no_failed_request() {
+/// A mock, a config file with model `first` in a directory of its own, and a gateway
+/// serving it with `extra` arguments.
+struct Reloadable {
+    mock: sluice_mock::MockHandle,
+    dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    served: Served,
+}
+
+async fn reloadable(extra: &[&str]) -> Reloadable {
     sluice::install_tls_provider();
     let mock = sluice_mock::spawn(loopback(), sluice_mock::MockConfig::default())
         .await
@@ -663,7 +662,25 @@ async fn editing_the_config_file_under_load_reloads_it_with_no_failed_request() 
     let path = dir.path().join("sluice.toml");
     std::fs::write(&path, two_models(&mock, false)).expect("write");
     let path_text = path.to_string_lossy().into_owned();
-    let served = serve(&["--config", &path_text, "--listen", "127.0.0.1:0"]).await;
+    let mut args = vec!["--config", &path_text, "--listen", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    let served = serve(&args).await;
+    Reloadable {
+        mock,
+        dir,
+        path,
+        served,
+    }
+}
+
+#[tokio::test]
+async fn editing_the_config_file_under_load_reloads_it_with_no_failed_request() {
+    let Reloadable {
+        mock,
+        dir,
+        path,
+        served,
+    } = reloadable(&[]).await;
     let client = reqwest::Client::new();
     let url = format!("{}/v1/chat/completions", served.base);
 
@@ -730,22 +747,12 @@ async fn editing_the_config_file_under_load_reloads_it_with_no_failed_request() 
 
 #[tokio::test]
 async fn no_watch_leaves_file_edits_to_sighup() {
-    sluice::install_tls_provider();
-    let mock = sluice_mock::spawn(loopback(), sluice_mock::MockConfig::default())
-        .await
-        .expect("mock");
-    let dir = tempfile::tempdir().expect("dir");
-    let path = dir.path().join("sluice.toml");
-    std::fs::write(&path, two_models(&mock, false)).expect("write");
-    let path_text = path.to_string_lossy().into_owned();
-    let served = serve(&[
-        "--config",
-        &path_text,
-        "--listen",
-        "127.0.0.1:0",
-        "--no-watch",
-    ])
-    .await;
+    let Reloadable {
+        mock,
+        dir: _dir,
+        path,
+        served,
+    } = reloadable(&["--no-watch"]).await;
     let client = reqwest::Client::new();
     let url = format!("{}/v1/chat/completions", served.base);
     std::fs::write(&path, two_models(&mock, true)).expect("edit");
