@@ -250,9 +250,13 @@ async fn drain_deadline_cuts_what_is_left_and_still_exits_0() {
     assert!(status.is_ok_and(|s| s.is_ok_and(|s| s.success())));
     let seen = read_sse(response).await;
     assert!(!seen.ends_with_done());
+    // At exit either side can go first: the client's connection closes mid-body, or the
+    // upstream's closes first and the relay ends the stream with its error event.
+    // Either is an honest end; a clean finish is not.
     assert!(
-        seen.body_error,
-        "the cut stream must not look like a clean finish"
+        seen.body_error || seen.error_code().is_some(),
+        "the cut stream must not look like a clean finish: {:?}",
+        seen.data()
     );
 }
 
