@@ -59,21 +59,37 @@ pub(crate) struct Parsed {
 
 pub(crate) async fn handle(app: &App, route: &Route, headers: &HeaderMap, body: &[u8]) -> Response {
     let endpoint = route.endpoint;
-    let parsed = match parse(route, headers, body) {
+    let mut parsed = match parse(route, headers, body, &app.script()) {
         Ok(parsed) => parsed,
         Err(message) => return errors::bad_request(endpoint.dialect(), &message),
     };
-    let retry_after = parsed.options.retry_after;
-    let mut response = respond(app, endpoint, parsed).await;
-    if let Some(seconds) = retry_after {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    if parsed
+        .options
+        .fail_first
+        .is_some_and(|n| app.stats.requests() > n)
+    {
+        parsed.options.clear_faults();
     }
+    parsed.options.roll_chaos(parsed.stream);
+    let options = parsed.options.clone();
+    let mut response = respond(app, endpoint, parsed).await;
+    let headers = response.headers_mut();
+    if let Some(seconds) = options.retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    if let Some(ms) = options.retry_after_ms {
+        headers.insert("retry-after-ms", HeaderValue::from(ms));
+    }
+    errors::rate_limit_headers(endpoint.dialect(), &options, headers);
     response
 }
 
-fn parse(route: &Route, headers: &HeaderMap, body: &[u8]) -> Result<Parsed, String> {
+fn parse(
+    route: &Route,
+    headers: &HeaderMap,
+    body: &[u8],
+    script: &str,
+) -> Result<Parsed, String> {
     let body: Value = serde_json::from_slice(body)
         .map_err(|err| format!("request body is not valid JSON: {err}"))?;
     if !body.is_object() {
@@ -81,7 +97,7 @@ fn parse(route: &Route, headers: &HeaderMap, body: &[u8]) -> Result<Parsed, Stri
     }
     let named = model_name(route, &body).ok_or("missing required field `model`")?;
     let (model, suffix) = faults::split_model(named);
-    let options = faults::parse(body.get("mock"), headers, suffix)?;
+    let options = faults::parse(body.get("mock"), headers, suffix, script)?;
     let model = model.to_owned();
     let stream = match route.endpoint {
         Endpoint::Embeddings | Endpoint::GenerateContent => false,
@@ -133,6 +149,9 @@ async fn respond(app: &App, endpoint: Endpoint, parsed: Parsed) -> Response {
     }
     if let Some(status) = status {
         return errors::fault(endpoint.dialect(), status);
+    }
+    if let Some(kind) = options.error {
+        return errors::provider_error(endpoint.dialect(), kind);
     }
     // `malformed` corrupts the shape the response has: a stream gets a
     // bad event later (see `sse`), anything else a truncated body here.

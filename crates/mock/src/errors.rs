@@ -4,9 +4,11 @@
 //! This module only formats errors; it must never decide whether a request
 //! is an error.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde_json::json;
+
+use crate::faults::{ErrorKind, Options};
 
 /// Which provider's wire format a response must follow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,6 +23,96 @@ pub(crate) enum Dialect {
 pub(crate) fn fault(dialect: Dialect, status: u16) -> Response {
     let message = format!("mock fault: status {status}");
     error(dialect, status, None, &message)
+}
+
+/// The `error` fault: a 400 worded as each provider words it, so the gateway's
+/// recognition of error classes is tested against the real texts.
+pub(crate) fn provider_error(dialect: Dialect, kind: ErrorKind) -> Response {
+    match (dialect, kind) {
+        (Dialect::OpenAi, ErrorKind::ContextWindow) => {
+            let body = json!({"error": {
+                "message": "This model's maximum context length is 128000 tokens. However, your messages resulted in 130512 tokens. Please reduce the length of the messages.",
+                "type": "invalid_request_error",
+                "param": "messages",
+                "code": "context_length_exceeded",
+            }});
+            json_response(400, body.to_string())
+        }
+        (Dialect::OpenAi, ErrorKind::ContentPolicy) => {
+            let body = json!({"error": {
+                "message": "The response was filtered due to the prompt triggering content management policy.",
+                "type": "invalid_request_error",
+                "param": "prompt",
+                "code": "content_filter",
+            }});
+            json_response(400, body.to_string())
+        }
+        (Dialect::Anthropic, ErrorKind::ContextWindow) => error(
+            dialect,
+            400,
+            Some("invalid_request_error"),
+            "prompt is too long: 208101 tokens > 200000 maximum",
+        ),
+        (Dialect::Anthropic, ErrorKind::ContentPolicy) => error(
+            dialect,
+            400,
+            Some("invalid_request_error"),
+            "Output blocked by content filtering policy",
+        ),
+        (Dialect::Gemini, ErrorKind::ContextWindow) => error(
+            dialect,
+            400,
+            None,
+            "The input token count (1048577) exceeds the maximum number of tokens allowed (1048576).",
+        ),
+        (Dialect::Gemini, ErrorKind::ContentPolicy) => error(
+            dialect,
+            400,
+            None,
+            "The request was blocked due to SAFETY.",
+        ),
+    }
+}
+
+/// The `ratelimit_*` options as the dialect's rate-limit headers: OpenAI's
+/// `x-ratelimit-*` (reset as a duration such as `1.5s`), Anthropic's
+/// `anthropic-ratelimit-*` (reset as an RFC 3339 time, rounded up to the second).
+/// Gemini sends none.
+pub(crate) fn rate_limit_headers(dialect: Dialect, options: &Options, headers: &mut HeaderMap) {
+    let reset = options.ratelimit_reset_ms.map(|ms| match dialect {
+        Dialect::Anthropic => {
+            let at = std::time::SystemTime::now() + std::time::Duration::from_millis(ms + 999);
+            humantime::format_rfc3339_seconds(at).to_string()
+        }
+        _ => format!("{ms}ms"),
+    });
+    let names: [&'static str; 4] = match dialect {
+        Dialect::OpenAi => [
+            "x-ratelimit-remaining-requests",
+            "x-ratelimit-remaining-tokens",
+            "x-ratelimit-reset-requests",
+            "x-ratelimit-reset-tokens",
+        ],
+        Dialect::Anthropic => [
+            "anthropic-ratelimit-requests-remaining",
+            "anthropic-ratelimit-tokens-remaining",
+            "anthropic-ratelimit-requests-reset",
+            "anthropic-ratelimit-tokens-reset",
+        ],
+        Dialect::Gemini => return,
+    };
+    if let Some(n) = options.ratelimit_remaining_requests {
+        headers.insert(names[0], HeaderValue::from(n));
+        if let Some(reset) = reset.as_deref().and_then(|r| HeaderValue::from_str(r).ok()) {
+            headers.insert(names[2], reset);
+        }
+    }
+    if let Some(n) = options.ratelimit_remaining_tokens {
+        headers.insert(names[1], HeaderValue::from(n));
+        if let Some(reset) = reset.as_deref().and_then(|r| HeaderValue::from_str(r).ok()) {
+            headers.insert(names[3], reset);
+        }
+    }
 }
 
 /// A 400 for a request the mock cannot understand.

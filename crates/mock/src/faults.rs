@@ -33,12 +33,65 @@ pub(crate) struct Options {
     pub malformed: Option<Malformed>,
     pub error_event: bool,
     pub error_first: bool,
+    /// `retry-after-ms` header on the response (OpenAI's millisecond variant).
+    pub retry_after_ms: Option<u64>,
+    /// The faults apply only to the server's first N requests; later ones succeed.
+    pub fail_first: Option<u64>,
+    /// With this probability (0..=1) the request gets one random fault.
+    pub chaos: Option<f64>,
+    /// A provider error with the provider's real wording (status 400).
+    pub error: Option<ErrorKind>,
+    /// Rate-limit headers in the dialect's naming: remaining requests, remaining
+    /// tokens, and when the window resets.
+    pub ratelimit_remaining_requests: Option<u64>,
+    pub ratelimit_remaining_tokens: Option<u64>,
+    pub ratelimit_reset_ms: Option<u64>,
+}
+
+/// Provider errors the gateway recognises from their wording.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ErrorKind {
+    ContextWindow,
+    ContentPolicy,
 }
 
 impl Options {
     /// The status to fail with, if the request asked for a failure.
     pub(crate) fn fault_status(&self) -> Option<u16> {
         self.status.filter(|&status| status != 200)
+    }
+
+    /// Drops every fault, keeping the reply's shape and headers: what `fail_first`
+    /// leaves once its requests are used up.
+    pub(crate) fn clear_faults(&mut self) {
+        self.status = None;
+        self.hang = false;
+        self.cut_after = None;
+        self.malformed = None;
+        self.error_event = false;
+        self.error_first = false;
+        self.error = None;
+        self.chaos = None;
+        self.first_token_delay = None;
+    }
+
+    /// Replaces `chaos` by one fault drawn at random (or none), so every later step
+    /// sees an ordinary scripted fault.
+    pub(crate) fn roll_chaos(&mut self, stream: bool) {
+        let Some(p) = self.chaos.take() else { return };
+        if fastrand::f64() >= p {
+            return;
+        }
+        match fastrand::u8(0..6) {
+            0 => self.status = Some(500),
+            1 => self.status = Some(503),
+            2 => self.status = Some(429),
+            3 => self.hang = true,
+            4 if stream => self.cut_after = Some(1),
+            4 => self.malformed = Some(Malformed::Json),
+            _ if stream => self.malformed = Some(Malformed::Sse),
+            _ => self.status = Some(502),
+        }
     }
 }
 
@@ -70,8 +123,10 @@ pub(crate) fn parse(
     body_options: Option<&Value>,
     headers: &HeaderMap,
     model_suffix: Option<&str>,
+    script: &str,
 ) -> Result<Options, String> {
-    let mut merged = suffix_options(model_suffix)?;
+    let mut merged = suffix_options(Some(script))?;
+    merged.extend(suffix_options(model_suffix)?);
     merged.extend(header_options(headers)?);
     match body_options {
         None | Some(Value::Null) => {}
@@ -90,7 +145,7 @@ pub(crate) fn parse(
 }
 
 /// `chunks=5,cut_after=2` as option strings, like header values.
-fn suffix_options(suffix: Option<&str>) -> Result<Map<String, Value>, String> {
+pub(crate) fn suffix_options(suffix: Option<&str>) -> Result<Map<String, Value>, String> {
     let mut map = Map::new();
     for item in suffix.unwrap_or_default().split(',') {
         if item.is_empty() {
@@ -137,6 +192,15 @@ fn apply(options: &mut Options, key: &str, value: &Value) -> Result<(), String> 
         "malformed" => options.malformed = Some(malformed(value)?),
         "error_event" => options.error_event = boolean(value)?,
         "error_first" => options.error_first = boolean(value)?,
+        "retry_after_ms" => options.retry_after_ms = Some(uint(value)?),
+        "fail_first" => options.fail_first = Some(uint(value)?),
+        "chaos" => options.chaos = Some(probability(value)?),
+        "error" => options.error = Some(error_kind(value)?),
+        "ratelimit_remaining_requests" => {
+            options.ratelimit_remaining_requests = Some(uint(value)?);
+        }
+        "ratelimit_remaining_tokens" => options.ratelimit_remaining_tokens = Some(uint(value)?),
+        "ratelimit_reset_ms" => options.ratelimit_reset_ms = Some(uint(value)?),
         _ => return Err("is not a known mock option".to_owned()),
     }
     Ok(())
@@ -184,6 +248,27 @@ fn text(value: &Value) -> Result<String, String> {
     }
 }
 
+fn probability(value: &Value) -> Result<f64, String> {
+    let parsed = match value {
+        Value::Number(number) => number.as_f64(),
+        Value::String(text) => text.parse().ok(),
+        _ => None,
+    };
+    parsed
+        .filter(|p| (0.0..=1.0).contains(p))
+        .ok_or_else(|| format!("must be a probability between 0 and 1, got {value}"))
+}
+
+fn error_kind(value: &Value) -> Result<ErrorKind, String> {
+    match value.as_str() {
+        Some("context_window") => Ok(ErrorKind::ContextWindow),
+        Some("content_policy") => Ok(ErrorKind::ContentPolicy),
+        _ => Err(format!(
+            "must be \"context_window\" or \"content_policy\", got {value}"
+        )),
+    }
+}
+
 fn malformed(value: &Value) -> Result<Malformed, String> {
     match value.as_str() {
         Some("json") => Ok(Malformed::Json),
@@ -204,7 +289,7 @@ mod tests {
         headers.insert("x-mock-status", HeaderValue::from_static("503"));
         headers.insert("x-mock-chunk-delay-ms", HeaderValue::from_static("7"));
         let body = json!({"status": 429, "hang": false});
-        let options = parse(Some(&body), &headers, None);
+        let options = parse(Some(&body), &headers, None, "");
         assert!(matches!(
             options,
             Ok(Options { status: Some(429), chunk_delay: Some(d), .. }) if d == Duration::from_millis(7)
@@ -214,12 +299,12 @@ mod tests {
     #[test]
     fn unknown_and_bad_options_are_rejected() {
         let headers = HeaderMap::new();
-        assert!(parse(Some(&json!({"stauts": 500})), &headers, None).is_err());
-        assert!(parse(Some(&json!({"status": 99})), &headers, None).is_err());
-        assert!(parse(Some(&json!({"malformed": "xml"})), &headers, None).is_err());
-        assert!(parse(Some(&json!("fast")), &headers, None).is_err());
-        assert!(parse(None, &headers, Some("stauts=500")).is_err());
-        assert!(parse(None, &headers, Some("status=503,hang")).is_err());
+        assert!(parse(Some(&json!({"stauts": 500})), &headers, None, "").is_err());
+        assert!(parse(Some(&json!({"status": 99})), &headers, None, "").is_err());
+        assert!(parse(Some(&json!({"malformed": "xml"})), &headers, None, "").is_err());
+        assert!(parse(Some(&json!("fast")), &headers, None, "").is_err());
+        assert!(parse(None, &headers, Some("stauts=500"), "").is_err());
+        assert!(parse(None, &headers, Some("status=503,hang"), "").is_err());
     }
 
     #[test]
@@ -245,6 +330,7 @@ mod tests {
             Some(&body),
             &headers,
             Some("status=503,chunks=9,cut-after=2,malformed=sse"),
+            "chunks=1,content=x",
         );
         assert!(matches!(
             options,
@@ -253,8 +339,31 @@ mod tests {
                 chunks: Some(4),
                 cut_after: Some(2),
                 malformed: Some(Malformed::Sse),
+                content: Some(_),
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn chaos_draws_one_ordinary_fault() {
+        let headers = HeaderMap::new();
+        let mut faulted = 0;
+        for _ in 0..200 {
+            let Ok(mut options) = parse(None, &headers, None, "chaos=1") else {
+                panic!("chaos=1 must parse");
+            };
+            options.roll_chaos(true);
+            assert!(options.chaos.is_none());
+            if options.fault_status().is_some()
+                || options.hang
+                || options.cut_after.is_some()
+                || options.malformed.is_some()
+            {
+                faulted += 1;
+            }
+        }
+        assert_eq!(faulted, 200);
+        assert!(parse(None, &headers, None, "chaos=1.5").is_err());
     }
 }

@@ -84,7 +84,15 @@ async fn serve_with_stats(
     stats: Arc<Stats>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let router = routes::router(routes::App::new(config, stats));
+    serve_app(listener, routes::App::new(config, stats), shutdown).await
+}
+
+async fn serve_app(
+    listener: TcpListener,
+    app: routes::App,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = routes::router(app);
     // Stream events are tiny; Nagle would hold them back and distort
     // streaming latency measurements.
     let listener = listener.tap_io(|tcp| {
@@ -115,13 +123,15 @@ pub async fn spawn(addr: SocketAddr, config: MockConfig) -> std::io::Result<Mock
     let listener = TcpListener::bind(addr).await?;
     let addr = listener.local_addr()?;
     let stats = Arc::new(Stats::default());
-    let task = tokio::spawn(serve_with_stats(
-        listener,
-        config,
-        stats.clone(),
-        std::future::pending(),
-    ));
-    Ok(MockHandle { addr, stats, task })
+    let app = routes::App::new(config, stats.clone());
+    let script = app.script.clone();
+    let task = tokio::spawn(serve_app(listener, app, std::future::pending()));
+    Ok(MockHandle {
+        addr,
+        stats,
+        script,
+        task,
+    })
 }
 
 /// A running mock server. Dropping it stops accepting connections.
@@ -129,6 +139,7 @@ pub async fn spawn(addr: SocketAddr, config: MockConfig) -> std::io::Result<Mock
 pub struct MockHandle {
     addr: SocketAddr,
     stats: Arc<Stats>,
+    script: Arc<std::sync::RwLock<String>>,
     task: JoinHandle<std::io::Result<()>>,
 }
 
@@ -155,6 +166,16 @@ impl MockHandle {
 
     pub fn stats(&self) -> &Stats {
         &self.stats
+    }
+
+    /// Sets the options every later request gets, as `key=value,...` (the weakest
+    /// source: a request's own options win). `""` clears them. Unknown options are
+    /// reported when a request is served, as for a model suffix.
+    pub fn set_script(&self, script: &str) {
+        *self
+            .script
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = script.to_owned();
     }
 }
 

@@ -5,8 +5,8 @@
 //! Routing only; this module must never interpret a model request's body
 //! (that starts in `dispatch`) nor its URL (that is `paths`).
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 
 use axum::Router;
 use axum::extract::{Request, State};
@@ -30,6 +30,8 @@ pub(crate) struct App {
     pub stats: Arc<Stats>,
     pub config: MockConfig,
     ids: Arc<AtomicU64>,
+    /// Server-wide options (`key=value,...`), the weakest source of every request's.
+    pub script: Arc<RwLock<String>>,
 }
 
 impl App {
@@ -38,7 +40,23 @@ impl App {
             stats,
             config,
             ids: Arc::new(AtomicU64::new(0)),
+            script: Arc::new(RwLock::new(String::new())),
         }
+    }
+
+    /// The server-wide options right now.
+    pub(crate) fn script(&self) -> String {
+        self.script
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn set_script(&self, script: &str) {
+        *self
+            .script
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = script.to_owned();
     }
 
     /// The next response number, for `chatcmpl-mock-<n>`, `msg_mock_<n>`
@@ -52,6 +70,7 @@ pub(crate) fn router(app: App) -> Router {
     Router::new()
         .route("/mock/stats", get(stats))
         .route("/mock/last-request", get(last_request))
+        .route("/mock/script", axum::routing::put(put_script).get(get_script))
         .fallback(model_api)
         .with_state(app)
 }
@@ -94,6 +113,23 @@ async fn model_api(State(app): State<App>, request: Request) -> Response {
         Target::Respond(response) => response,
         Target::Dispatch(route) => dispatch::handle(&app, &route, &parts.headers, &body).await,
     }
+}
+
+/// `PUT /mock/script` with `key=value,...`: options every later request gets (an
+/// empty body clears them). Checked like a model suffix, so a typo is a 400.
+async fn put_script(State(app): State<App>, body: String) -> Response {
+    let script = body.trim();
+    if let Err(message) = crate::faults::suffix_options(Some(script)).and_then(|_| {
+        crate::faults::parse(None, &axum::http::HeaderMap::new(), None, script).map(|_| ())
+    }) {
+        return errors::bad_request(Dialect::OpenAi, &message);
+    }
+    app.set_script(script);
+    errors::json_response(200, json!({ "script": script }).to_string())
+}
+
+async fn get_script(State(app): State<App>) -> Response {
+    errors::json_response(200, json!({ "script": app.script() }).to_string())
 }
 
 async fn stats(State(app): State<App>) -> Response {
