@@ -26,8 +26,16 @@ pub fn respond(
         Ok((committed, permit)) => admission::hold(answer(committed, record), permit),
         Err(e) => {
             record.end(e.status().as_u16(), Outcome::Error(e.kind()));
+            let attempts = record.attempts;
+            let provider = record.provider.clone();
             drop(record);
-            e.respond(ingress)
+            let mut response = e.respond(ingress);
+            let headers = response.headers_mut();
+            headers.insert("x-sluice-attempts", HeaderValue::from(attempts));
+            if let Some(v) = provider.and_then(|p| HeaderValue::from_str(&p).ok()) {
+                headers.insert("x-sluice-provider", v);
+            }
+            response
         }
     };
     if ingress == Ingress::Anthropic

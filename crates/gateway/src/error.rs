@@ -39,6 +39,42 @@ pub enum GatewayError {
     Translate(TranslateError),
     #[error(transparent)]
     Upstream(#[from] UpstreamError),
+    /// Every target was tried or skipped; `last` is the last failure, if any attempt
+    /// was sent at all.
+    #[error("{}", exhausted_message(last.as_deref(), skipped))]
+    Exhausted {
+        last: Option<Box<UpstreamError>>,
+        skipped: Vec<Skipped>,
+        /// When the soonest skipped target takes traffic again.
+        retry_after_ms: Option<u64>,
+    },
+    /// The request's deadline (`x-sluice-timeout`, `[server] request_timeout`) passed
+    /// before any attempt committed.
+    #[error("The request's deadline passed before any provider answered.")]
+    Deadline,
+}
+
+/// A target passed over without a network call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub provider: String,
+    /// `circuit_open` or `busy`.
+    pub reason: &'static str,
+}
+
+fn exhausted_message(last: Option<&UpstreamError>, skipped: &[Skipped]) -> String {
+    let mut message = match last {
+        Some(e) => format!("{e}"),
+        None => "No provider is available for this model right now.".to_owned(),
+    };
+    if !skipped.is_empty() {
+        let list: Vec<String> = skipped
+            .iter()
+            .map(|s| format!("{} ({})", s.provider, s.reason.replace('_', " ")))
+            .collect();
+        message.push_str(&format!(" Skipped: {}.", list.join(", ")));
+    }
+    message
 }
 
 /// Which phase of an upstream attempt ran out of time.
@@ -62,7 +98,7 @@ impl Phase {
 }
 
 /// An upstream attempt that failed before Sluice committed to its response.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum UpstreamError {
     #[error("Upstream provider `{provider}` could not be reached.")]
     Connect { provider: String },
@@ -74,7 +110,8 @@ pub enum UpstreamError {
         provider: String,
         status: u16,
         error: Option<Box<ProviderError>>,
-        retry_after: Option<HeaderValue>,
+        /// The provider's `retry-after-ms` or `Retry-After` (seconds).
+        retry_after: Option<std::time::Duration>,
     },
     #[error("Upstream provider `{provider}` sent an invalid response.")]
     Protocol { provider: String },
@@ -134,13 +171,44 @@ impl UpstreamError {
         }
     }
 
+    /// What kind of failure this is, for the retry, failover and fallback policies and
+    /// the breakers. Context-window and content-policy errors are recognised from the
+    /// provider's own error body.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Connect { .. } => ErrorClass::Connect,
+            Self::Timeout { .. } => ErrorClass::Timeout,
+            Self::Protocol { .. } | Self::NoContent { .. } | Self::TooLarge { .. } => {
+                ErrorClass::Protocol
+            }
+            Self::Status { status, error, .. } => ErrorClass::of_status(*status, error.as_deref()),
+            Self::InBand { error, .. } => ErrorClass::of_status(error.status, Some(error)),
+        }
+    }
+
     /// Whether the next target in the plan may be tried.
     pub fn is_retryable(&self) -> bool {
+        self.class().fails_over()
+    }
+
+    /// The provider that failed.
+    pub fn provider(&self) -> &str {
         match self {
-            Self::Connect { .. } | Self::Timeout { .. } | Self::NoContent { .. } => true,
-            Self::Status { status, .. } => retryable_status(*status),
-            Self::InBand { error, .. } => retryable_status(error.status),
-            Self::Protocol { .. } | Self::TooLarge { .. } => false,
+            Self::Connect { provider }
+            | Self::Timeout { provider, .. }
+            | Self::Status { provider, .. }
+            | Self::Protocol { provider }
+            | Self::TooLarge { provider, .. }
+            | Self::InBand { provider, .. }
+            | Self::NoContent { provider } => provider,
+        }
+    }
+
+    /// The provider's `Retry-After` / `retry-after-ms`, when it sent one Sluice can read.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Status { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 
@@ -157,8 +225,170 @@ impl UpstreamError {
     }
 }
 
-fn retryable_status(status: u16) -> bool {
-    status == 429 || status == 408 || status >= 500
+/// A provider's retry hint: OpenAI's `retry-after-ms` (wins when both are sent), else
+/// `Retry-After` in seconds. An HTTP date is not honoured: providers send seconds, and
+/// a clock-skewed date would sleep for the skew.
+pub fn parse_retry_after(headers: &axum::http::HeaderMap) -> Option<std::time::Duration> {
+    let number = |name: &str| {
+        headers
+            .get(name)?
+            .to_str()
+            .ok()?
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite() && *n >= 0.0 && *n < 1e9)
+    };
+    number("retry-after-ms")
+        .map(|ms| std::time::Duration::from_secs_f64(ms / 1000.0))
+        .or_else(|| number("retry-after").map(std::time::Duration::from_secs_f64))
+}
+
+/// The kinds of upstream failure the resilience policies choose by, with the names
+/// config uses (`[retry] on`, `fallback_on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// 429, and Gemini's `RESOURCE_EXHAUSTED`.
+    RateLimited,
+    /// 5xx and Anthropic's 529, as a status or an error event.
+    Server,
+    /// Any deadline: connect, first byte, idle, total (and a 408).
+    Timeout,
+    /// The provider could not be reached.
+    Connect,
+    /// An invalid or empty answer: broken JSON, garbage SSE, no content, too large.
+    Protocol,
+    /// The request is longer than the model's context window.
+    ContextWindow,
+    /// The provider refused the content (safety filters).
+    ContentPolicy,
+    /// Any other 4xx: the request's problem on every target.
+    Client,
+}
+
+impl ErrorClass {
+    /// The classes a config may name.
+    pub const ALL: [Self; 7] = [
+        Self::RateLimited,
+        Self::Server,
+        Self::Timeout,
+        Self::Connect,
+        Self::Protocol,
+        Self::ContextWindow,
+        Self::ContentPolicy,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::RateLimited => "429",
+            Self::Server => "5xx",
+            Self::Timeout => "timeout",
+            Self::Connect => "connect",
+            Self::Protocol => "protocol",
+            Self::ContextWindow => "context_window",
+            Self::ContentPolicy => "content_policy",
+            Self::Client => "4xx",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
+    /// Whether the next target of the same plan may be tried. A context-window or
+    /// content-policy error would recur on the alias's other targets; only a
+    /// fallback alias (chosen for it) may take it.
+    pub fn fails_over(self) -> bool {
+        matches!(
+            self,
+            Self::RateLimited | Self::Server | Self::Timeout | Self::Connect | Self::Protocol
+        )
+    }
+
+    /// Whether the failure counts against the target's health (its breaker). A client
+    /// error says nothing about the provider.
+    pub fn is_provider_fault(self) -> bool {
+        self.fails_over()
+    }
+
+    fn of_status(status: u16, error: Option<&ProviderError>) -> Self {
+        if let Some(recognised) = error.and_then(recognise) {
+            return recognised;
+        }
+        match status {
+            429 => Self::RateLimited,
+            408 => Self::Timeout,
+            s if s >= 500 => Self::Server,
+            _ => Self::Client,
+        }
+    }
+}
+
+/// Context-window and content-policy errors as each provider words them (OpenAI and
+/// compatible servers such as vLLM, Azure's content filter, Anthropic, Gemini).
+fn recognise(error: &ProviderError) -> Option<ErrorClass> {
+    if !(400..500).contains(&error.status) || error.status == 429 {
+        return None;
+    }
+    let code = error.code.as_deref().unwrap_or_default();
+    if matches!(code, "context_length_exceeded" | "string_above_max_length") {
+        return Some(ErrorClass::ContextWindow);
+    }
+    if matches!(code, "content_filter" | "content_policy_violation") {
+        return Some(ErrorClass::ContentPolicy);
+    }
+    let message = error.message.to_ascii_lowercase();
+    const CONTEXT: [&str; 6] = [
+        "maximum context length",
+        "context length exceeded",
+        "context window",
+        "prompt is too long",
+        "exceeds the maximum number of tokens",
+        "input is too long",
+    ];
+    const POLICY: [&str; 4] = [
+        "content management policy",
+        "content filtering policy",
+        "content policy",
+        "due to safety",
+    ];
+    if CONTEXT.iter().any(|p| message.contains(p)) {
+        Some(ErrorClass::ContextWindow)
+    } else if POLICY.iter().any(|p| message.contains(p)) {
+        Some(ErrorClass::ContentPolicy)
+    } else {
+        None
+    }
+}
+
+/// A set of error classes, as config lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ErrorClasses(u16);
+
+impl ErrorClasses {
+    pub fn of(classes: &[ErrorClass]) -> Self {
+        let mut set = Self::default();
+        for c in classes {
+            set.insert(*c);
+        }
+        set
+    }
+
+    pub fn insert(&mut self, class: ErrorClass) {
+        self.0 |= 1 << class as u16;
+    }
+
+    pub fn contains(self, class: ErrorClass) -> bool {
+        self.0 & (1 << class as u16) != 0
+    }
+
+    pub fn names(self) -> Vec<&'static str> {
+        ErrorClass::ALL
+            .into_iter()
+            .filter(|c| self.contains(*c))
+            .map(ErrorClass::as_str)
+            .collect()
+    }
 }
 
 /// The status a client sees for an upstream error status.
@@ -198,6 +428,9 @@ impl GatewayError {
             ) => StatusCode::BAD_REQUEST,
             Self::Translate(TranslateError::Upstream { .. }) => StatusCode::BAD_GATEWAY,
             Self::Upstream(e) => e.status(),
+            Self::Exhausted { last: Some(e), .. } => e.status(),
+            Self::Exhausted { last: None, .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Deadline => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 
@@ -216,6 +449,9 @@ impl GatewayError {
             Self::Translate(TranslateError::Unsupported { .. }) => "unsupported_feature",
             Self::Translate(TranslateError::Upstream { .. }) => "upstream_protocol",
             Self::Upstream(e) => e.kind(),
+            Self::Exhausted { last: Some(e), .. } => e.kind(),
+            Self::Exhausted { last: None, .. } => "no_available_target",
+            Self::Deadline => "deadline_exceeded",
         }
     }
 
@@ -273,12 +509,32 @@ impl GatewayError {
                 error("timeout", Some("upstream_timeout"), None)
             }
             Self::Upstream(_) => error("upstream_error", Some("upstream_error"), None),
+            // The last failure's type and code (an SDK raises the same class as for
+            // that failure alone), with a message that lists what was skipped.
+            Self::Exhausted { last: Some(e), .. } => ProviderError {
+                message: self.to_string(),
+                ..GatewayError::Upstream((**e).clone()).to_provider_error()
+            },
+            Self::Exhausted { last: None, .. } => {
+                error("server_error", Some("no_available_target"), None)
+            }
+            Self::Deadline => error("timeout", Some("deadline_exceeded"), None),
         }
     }
 
     fn retry_after(&self) -> Option<HeaderValue> {
         match self {
-            Self::Upstream(UpstreamError::Status { retry_after, .. }) => retry_after.clone(),
+            Self::Upstream(UpstreamError::Status {
+                retry_after: Some(after),
+                ..
+            }) => Some(HeaderValue::from(after.as_secs_f64().ceil() as u64)),
+            Self::Exhausted { last: Some(e), .. } if e.retry_after().is_some() => e
+                .retry_after()
+                .map(|after| HeaderValue::from(after.as_secs_f64().ceil() as u64)),
+            Self::Exhausted {
+                retry_after_ms: Some(ms),
+                ..
+            } => Some(HeaderValue::from(ms.div_ceil(1000).max(1))),
             Self::Overloaded | Self::ShuttingDown => Some(HeaderValue::from_static("1")),
             _ => None,
         }

@@ -12,6 +12,7 @@
 //! - [`admission`]: load shedding (max in flight) and the request body limit.
 //! - [`routing`]: model alias -> ordered plan of targets.
 //! - [`dispatch`]: the attempt loop over the plan, up to the commit point.
+//! - [`resilience`]: the policies it consults: strategies, breakers, retries, hedging.
 //! - [`upstream`]: provider clients (pooled HTTP, credentials, per-phase deadlines).
 //! - [`relay`]: the stream stage chain: source -> decode -> transforms -> encode.
 //! - [`egress`]: the response in the ingress format, with the `x-sluice-*` headers.
@@ -41,6 +42,7 @@ pub mod record;
 pub mod relay;
 pub mod reload;
 pub mod request_id;
+pub mod resilience;
 pub mod routes;
 pub mod routing;
 pub mod server;

@@ -8,8 +8,8 @@
 //! limits       (limits issue) reserve RPM / TPM / concurrency / budget
 //! guard.input  (guard issue) sanitize or block the prompt
 //! transforms   the answer's stages: output guard, cache recorder, budget cut-off
-//! route        model alias -> ordered plan of targets
-//! dispatch     attempt loop up to the commit point
+//! route        model alias -> ordered plan of targets (strategy, health, fallbacks)
+//! dispatch     attempt loop up to the commit point (breakers, retries, hedging)
 //! egress       the answer (whole, or the relay's stream) in the ingress format
 //! finish       when the record is dropped: limits settle, metrics, journal, access line
 //! ```
@@ -29,6 +29,7 @@ use crate::ingress::Ingest;
 use crate::record::Interaction;
 use crate::relay::Transforms;
 use crate::request_id::RequestId;
+use crate::resilience::deadline;
 use crate::routing;
 use crate::state::{Gateway, Shared, Snapshot};
 use crate::trace_context::TraceContext;
@@ -64,6 +65,11 @@ async fn stages(
     record: &mut Open,
 ) -> Result<(Committed, Permit), GatewayError> {
     let forward = (ingest.check_headers)(req.headers())?;
+    let budget = deadline::requested(req.headers())
+        .map_or(snapshot.server.request_timeout, |asked| {
+            asked.min(snapshot.server.request_timeout)
+        });
+    let deadline = tokio::time::Instant::now() + budget;
     let permit = admission::admit(shared)?;
     let body = admission::read_body(req, snapshot.server.max_body_bytes).await?;
     let head = ingest.head(&body)?;
@@ -75,8 +81,13 @@ async fn stages(
         record.request_body = Some(body.clone());
     }
     let transforms = Transforms::for_request(keep_bodies);
-    let (route, plan) = routing::plan(&snapshot.models, &head.model)?;
-    record.route = Some(route.to_owned());
+    let plan = routing::plan(
+        &snapshot.routes,
+        &snapshot.upstreams,
+        &snapshot.breaker,
+        &head.model,
+    )?;
+    record.route = Some(plan.route.name.clone());
     let call = Call {
         ingress: ingest.ingress,
         endpoint: ingest.endpoint,
@@ -88,11 +99,15 @@ async fn stages(
         transforms: &transforms,
         canonical: Canonical::default(),
         trace: record.trace,
+        deadline,
     };
-    let mut committed = dispatch(snapshot, &plan, &call, &mut record.attempt_log).await?;
+    let dispatched = dispatch(snapshot, &plan, &call, &mut record.attempt_log).await;
+    // Failed or not, the record and the response say what was tried.
+    record.attempts = u32::try_from(record.attempt_log.len()).unwrap_or(u32::MAX);
+    record.provider = record.attempt_log.last().map(|a| a.provider.clone());
+    let mut committed = dispatched?;
     record.provider = Some(committed.upstream.name.clone());
     record.upstream_model = Some(committed.model.clone());
-    record.attempts = committed.attempts;
     record.notes = std::mem::take(&mut committed.notes);
     Ok((committed, permit))
 }

@@ -84,12 +84,7 @@ pub(crate) async fn handle(app: &App, route: &Route, headers: &HeaderMap, body: 
     response
 }
 
-fn parse(
-    route: &Route,
-    headers: &HeaderMap,
-    body: &[u8],
-    script: &str,
-) -> Result<Parsed, String> {
+fn parse(route: &Route, headers: &HeaderMap, body: &[u8], script: &str) -> Result<Parsed, String> {
     let body: Value = serde_json::from_slice(body)
         .map_err(|err| format!("request body is not valid JSON: {err}"))?;
     if !body.is_object() {

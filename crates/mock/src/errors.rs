@@ -65,12 +65,9 @@ pub(crate) fn provider_error(dialect: Dialect, kind: ErrorKind) -> Response {
             None,
             "The input token count (1048577) exceeds the maximum number of tokens allowed (1048576).",
         ),
-        (Dialect::Gemini, ErrorKind::ContentPolicy) => error(
-            dialect,
-            400,
-            None,
-            "The request was blocked due to SAFETY.",
-        ),
+        (Dialect::Gemini, ErrorKind::ContentPolicy) => {
+            error(dialect, 400, None, "The request was blocked due to SAFETY.")
+        }
     }
 }
 

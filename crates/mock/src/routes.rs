@@ -70,7 +70,10 @@ pub(crate) fn router(app: App) -> Router {
     Router::new()
         .route("/mock/stats", get(stats))
         .route("/mock/last-request", get(last_request))
-        .route("/mock/script", axum::routing::put(put_script).get(get_script))
+        .route(
+            "/mock/script",
+            axum::routing::put(put_script).get(get_script),
+        )
         .fallback(model_api)
         .with_state(app)
 }

@@ -8,12 +8,14 @@ mod ctx;
 mod interpolate;
 mod load;
 mod raw;
+mod resilience;
 mod secret;
 mod store;
 mod telemetry;
 mod validate;
 
 pub use load::{Problem, Problems, load_file, parse};
+pub use resilience::{BreakerConfig, HedgeAfter, ResumeConfig, RetryConfig};
 pub use secret::Secret;
 pub use store::{AdminConfig, JournalConfig, StoreConfig};
 pub use telemetry::TelemetryConfig;
@@ -32,6 +34,7 @@ pub struct Config {
     pub journal: JournalConfig,
     pub admin: AdminConfig,
     pub telemetry: TelemetryConfig,
+    pub breaker: BreakerConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -44,6 +47,9 @@ pub struct ServerConfig {
     pub drain_timeout: Duration,
     /// Tokio worker threads; `None` means one per core.
     pub worker_threads: Option<usize>,
+    /// The whole attempt loop (retries, failovers, fallbacks) up to the commit point;
+    /// a client may lower it (`x-sluice-timeout`).
+    pub request_timeout: Duration,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +60,7 @@ impl Default for ServerConfig {
             max_in_flight: 20_000,
             drain_timeout: Duration::from_secs(30),
             worker_threads: None,
+            request_timeout: Duration::from_secs(600),
         }
     }
 }
@@ -139,6 +146,8 @@ pub struct ProviderConfig {
     pub extra_roots: Vec<reqwest::Certificate>,
     /// Extra headers sent on every upstream request (e.g. `OpenAI-Organization`).
     pub headers: Vec<(String, Secret)>,
+    /// Attempts in flight at this provider at most; past it the provider counts as busy.
+    pub max_in_flight: Option<u64>,
 }
 
 /// Deadlines for each phase of an upstream attempt.
@@ -170,9 +179,31 @@ pub struct ModelConfig {
     pub name: String,
     pub strategy: Strategy,
     pub targets: Vec<TargetConfig>,
+    /// Other (exact) model names whose targets follow this one's, in order.
+    pub fallbacks: Vec<String>,
+    /// The error classes that move on to the fallbacks.
+    pub fallback_on: crate::error::ErrorClasses,
+    /// `[retry]`, with this model's overrides.
+    pub retry: RetryConfig,
+    pub hedge: Option<HedgeAfter>,
+    pub resume: Option<ResumeConfig>,
 }
 
 impl ModelConfig {
+    /// A model entry with the default policies.
+    pub fn new(name: impl Into<String>, strategy: Strategy, targets: Vec<TargetConfig>) -> Self {
+        Self {
+            name: name.into(),
+            strategy,
+            targets,
+            fallbacks: Vec::new(),
+            fallback_on: crate::error::ErrorClasses::of(&crate::error::ErrorClass::ALL),
+            retry: RetryConfig::default(),
+            hedge: None,
+            resume: None,
+        }
+    }
+
     pub fn is_pattern(&self) -> bool {
         self.name.ends_with('*')
     }
@@ -191,6 +222,22 @@ pub enum Strategy {
     Priority,
     /// First target drawn by weight; the rest follow as fallbacks.
     Weighted,
+    /// Lowest moving average of time to the first content, unmeasured targets first.
+    LeastLatency,
+    /// Fewest attempts in flight.
+    LeastBusy,
+    /// Lowest `price`, targets without one last.
+    Cost,
+}
+
+impl Strategy {
+    pub const ALL: [(&'static str, Self); 5] = [
+        ("priority", Self::Priority),
+        ("weighted", Self::Weighted),
+        ("least-latency", Self::LeastLatency),
+        ("least-busy", Self::LeastBusy),
+        ("cost", Self::Cost),
+    ];
 }
 
 #[derive(Debug, Clone)]
@@ -200,6 +247,8 @@ pub struct TargetConfig {
     /// Upstream model name; `None` forwards the name the client asked for.
     pub model: Option<String>,
     pub weight: u32,
+    /// Relative price (e.g. USD per million tokens) for the `cost` strategy.
+    pub price: Option<f64>,
 }
 
 impl Config {
@@ -218,18 +267,22 @@ impl Config {
                 api_version: None,
                 extra_roots: Vec::new(),
                 headers: Vec::new(),
+                max_in_flight: None,
             }],
             models: DEMO_MODELS
                 .iter()
                 .chain(std::iter::once(&"*"))
-                .map(|name| ModelConfig {
-                    name: (*name).to_owned(),
-                    strategy: Strategy::Priority,
-                    targets: vec![TargetConfig {
-                        provider: 0,
-                        model: None,
-                        weight: 1,
-                    }],
+                .map(|name| {
+                    ModelConfig::new(
+                        *name,
+                        Strategy::Priority,
+                        vec![TargetConfig {
+                            provider: 0,
+                            model: None,
+                            weight: 1,
+                            price: None,
+                        }],
+                    )
                 })
                 .collect(),
             store: Some(StoreConfig {
@@ -241,6 +294,7 @@ impl Config {
             },
             admin: AdminConfig::default(),
             telemetry: TelemetryConfig::default(),
+            breaker: BreakerConfig::default(),
         }
     }
 }

@@ -19,6 +19,8 @@ pub struct RawConfig {
     pub journal: Option<super::store::RawJournal>,
     pub admin: Option<super::store::RawAdmin>,
     pub telemetry: Option<super::telemetry::RawTelemetry>,
+    pub retry: Option<super::resilience::RawRetry>,
+    pub breaker: Option<super::resilience::RawBreaker>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -28,6 +30,7 @@ pub struct RawServer {
     pub max_in_flight: Option<u64>,
     pub drain_timeout: Option<String>,
     pub worker_threads: Option<u64>,
+    pub request_timeout: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -46,6 +49,7 @@ pub struct RawProvider {
     pub ca_file: Option<String>,
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    pub max_in_flight: Option<u64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,6 +58,12 @@ pub struct RawModel {
     pub strategy: Option<String>,
     #[serde(default)]
     pub targets: Vec<RawTarget>,
+    #[serde(default)]
+    pub fallbacks: Vec<String>,
+    pub fallback_on: Option<Vec<String>>,
+    pub retry: Option<super::resilience::RawRetry>,
+    pub hedge: Option<super::resilience::RawHedge>,
+    pub resume: Option<super::resilience::RawResume>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,4 +71,5 @@ pub struct RawTarget {
     pub provider: String,
     pub model: Option<String>,
     pub weight: Option<u32>,
+    pub price: Option<f64>,
 }

@@ -16,6 +16,13 @@ use super::{
 pub fn validate(raw: RawConfig, env: Env<'_>, problems: &mut Vec<Problem>) -> Config {
     let mut cx = Ctx { env, problems };
     let server = server(&mut cx, &raw.server);
+    let retry = super::resilience::retry(
+        &mut cx,
+        "retry",
+        raw.retry.as_ref(),
+        &super::RetryConfig::default(),
+    );
+    let breaker = super::resilience::breaker(&mut cx, raw.breaker.as_ref());
     let names: Vec<&String> = raw.providers.keys().collect();
     let providers = raw
         .providers
@@ -31,8 +38,9 @@ pub fn validate(raw: RawConfig, env: Env<'_>, problems: &mut Vec<Problem>) -> Co
                 format!("duplicate model name {:?}", m.name),
             );
         }
-        models.push(model(&mut cx, &path, m, &names));
+        models.push(model(&mut cx, &path, m, &names, &retry));
     }
+    check_fallbacks(&mut cx, &models);
     let store = super::store::store(&mut cx, raw.store.as_ref());
     let journal = super::store::journal(&mut cx, raw.journal.as_ref(), store.is_some());
     let admin = super::store::admin(&mut cx, raw.admin.as_ref());
@@ -45,6 +53,28 @@ pub fn validate(raw: RawConfig, env: Env<'_>, problems: &mut Vec<Problem>) -> Co
         journal,
         admin,
         telemetry,
+        breaker,
+    }
+}
+
+/// A fallback names another exact model entry, not itself, not twice.
+fn check_fallbacks(cx: &mut Ctx<'_>, models: &[ModelConfig]) {
+    for (i, m) in models.iter().enumerate() {
+        for (j, name) in m.fallbacks.iter().enumerate() {
+            let path = format!("models[{i}].fallbacks[{j}]");
+            if *name == m.name {
+                cx.problem(path, "a model cannot fall back to itself");
+            } else if !models.iter().any(|o| !o.is_pattern() && o.name == *name) {
+                cx.problem(
+                    path,
+                    format!(
+                        "no [[models]] entry named {name:?} (fallbacks name exact model names)"
+                    ),
+                );
+            } else if m.fallbacks[..j].contains(name) {
+                cx.problem(path, format!("{name:?} is listed twice"));
+            }
+        }
     }
 }
 
@@ -84,6 +114,11 @@ fn server(cx: &mut Ctx<'_>, raw: &RawServer) -> ServerConfig {
         worker_threads: raw
             .worker_threads
             .map(|n| cx.positive("server.worker_threads", Some(n), 1)),
+        request_timeout: cx.duration(
+            "server.request_timeout",
+            raw.request_timeout.as_ref(),
+            defaults.request_timeout,
+        ),
     }
 }
 
@@ -188,6 +223,9 @@ fn provider(cx: &mut Ctx<'_>, name: &str, raw: &RawProvider) -> ProviderConfig {
         ),
         headers,
         api_version,
+        max_in_flight: raw
+            .max_in_flight
+            .map(|n| cx.positive(&format!("{path}.max_in_flight"), Some(n), 1) as u64),
         extra_roots: raw
             .ca_file
             .as_ref()
@@ -245,7 +283,13 @@ fn base_url(cx: &mut Ctx<'_>, path: &str, kind: ProviderKind, raw: Option<&str>)
     }
 }
 
-fn model(cx: &mut Ctx<'_>, path: &str, raw: &RawModel, providers: &[&String]) -> ModelConfig {
+fn model(
+    cx: &mut Ctx<'_>,
+    path: &str,
+    raw: &RawModel,
+    providers: &[&String],
+    retry: &super::RetryConfig,
+) -> ModelConfig {
     if raw.name.is_empty() || raw.name[..raw.name.len().saturating_sub(1)].contains('*') {
         cx.problem(
             format!("{path}.name"),
@@ -253,15 +297,19 @@ fn model(cx: &mut Ctx<'_>, path: &str, raw: &RawModel, providers: &[&String]) ->
         );
     }
     let strategy = match raw.strategy.as_deref() {
-        None | Some("priority") => Strategy::Priority,
-        Some("weighted") => Strategy::Weighted,
-        Some(other) => {
-            cx.problem(
-                format!("{path}.strategy"),
-                format!("unknown strategy {other:?} (this build supports priority, weighted)"),
-            );
-            Strategy::Priority
-        }
+        None => Strategy::Priority,
+        Some(name) => Strategy::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| *s)
+            .unwrap_or_else(|| {
+                let known: Vec<&str> = Strategy::ALL.iter().map(|(n, _)| *n).collect();
+                cx.problem(
+                    format!("{path}.strategy"),
+                    format!("unknown strategy {name:?} (one of {})", known.join(", ")),
+                );
+                Strategy::Priority
+            }),
     };
     if raw.targets.is_empty() {
         cx.problem(format!("{path}.targets"), "at least one target is required");
@@ -282,6 +330,9 @@ fn model(cx: &mut Ctx<'_>, path: &str, raw: &RawModel, providers: &[&String]) ->
             if t.weight == Some(0) {
                 cx.problem(format!("{tp}.weight"), "must be at least 1");
             }
+            if t.price.is_some_and(|p| !(p.is_finite() && p >= 0.0)) {
+                cx.problem(format!("{tp}.price"), "must be a number of at least 0");
+            }
             Some(TargetConfig {
                 provider,
                 model: t
@@ -289,14 +340,25 @@ fn model(cx: &mut Ctx<'_>, path: &str, raw: &RawModel, providers: &[&String]) ->
                     .as_ref()
                     .and_then(|m| cx.string(&format!("{tp}.model"), m)),
                 weight: t.weight.unwrap_or(1).max(1),
+                price: t.price.filter(|p| p.is_finite() && *p >= 0.0),
             })
         })
         .collect();
-    ModelConfig {
-        name: raw.name.clone(),
-        strategy,
-        targets,
+    if strategy == Strategy::Cost && raw.targets.iter().all(|t| t.price.is_none()) {
+        cx.problem(
+            format!("{path}.strategy"),
+            "\"cost\" needs a `price` on the targets",
+        );
     }
+    let mut entry = ModelConfig::new(raw.name.clone(), strategy, targets);
+    entry.fallbacks.clone_from(&raw.fallbacks);
+    if let Some(names) = &raw.fallback_on {
+        entry.fallback_on = super::resilience::classes(cx, &format!("{path}.fallback_on"), names);
+    }
+    entry.retry = super::resilience::retry(cx, &format!("{path}.retry"), raw.retry.as_ref(), retry);
+    entry.hedge = super::resilience::hedge(cx, &format!("{path}.hedge"), raw.hedge.as_ref());
+    entry.resume = super::resilience::resume(cx, &format!("{path}.resume"), raw.resume.as_ref());
+    entry
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ pub use transform::Transforms;
 use crate::error::{Phase, StreamFailure, UpstreamError};
 use crate::finish::Open;
 use crate::record::Outcome;
-use crate::state::health::InFlight;
+use crate::state::health::Lease;
 use crate::upstream::Body;
 use bytes::{Bytes, BytesMut};
 use codec::{Codec, Facts};
@@ -67,8 +67,9 @@ pub struct Relay {
     /// The provider reported an error after the commit point; its event went on.
     saw_error: bool,
     done: bool,
-    /// The attempt stays in flight at its provider until the relay ends.
-    in_flight: InFlight,
+    /// The attempt stays in flight at its target until the relay ends, and the stream's
+    /// end is the breaker's verdict on it.
+    lease: Option<Lease>,
     /// The interaction's record once the stream is the client's; handed over on drop.
     record: Option<Open>,
 }
@@ -92,7 +93,6 @@ pub struct Opening {
     pub provider: String,
     pub limits: RelayLimits,
     pub first_byte_deadline: Instant,
-    pub in_flight: InFlight,
 }
 
 impl Relay {
@@ -106,7 +106,6 @@ impl Relay {
             provider,
             limits,
             first_byte_deadline,
-            in_flight,
         } = opening;
         let mut relay = Self {
             source: Source::new(body, limits),
@@ -122,7 +121,7 @@ impl Relay {
             saw_end: false,
             saw_error: false,
             done: false,
-            in_flight,
+            lease: None,
             record: None,
         };
         loop {
@@ -152,6 +151,23 @@ impl Relay {
             if end {
                 return Err(relay.no_content());
             }
+        }
+    }
+
+    /// Keeps the attempt's lease until the stream ends.
+    pub fn hold(&mut self, lease: Lease) {
+        self.lease = Some(lease);
+    }
+
+    /// The stream's end as the breaker's verdict on its target.
+    fn settle(&mut self, ok: bool) {
+        if let Some(lease) = &mut self.lease
+            && !lease.is_settled()
+        {
+            if !ok {
+                lease.provider().broken_stream();
+            }
+            lease.settle(ok);
         }
     }
 
@@ -213,9 +229,10 @@ impl Relay {
         record.usage = self.usage;
         if facts.error.is_some() {
             self.saw_error = true;
-            self.in_flight.health().broken_stream();
+            self.settle(false);
             record.end(200, Outcome::StreamError(StreamFailure::ErrorEvent));
         } else if facts.end {
+            self.settle(true);
             record.end(200, Outcome::Ok);
         }
     }
@@ -244,6 +261,7 @@ impl Relay {
         if self.saw_end || self.saw_error {
             // Ended normally, or an upstream error event already told the client.
             self.done = true;
+            self.settle(self.saw_end);
             record.end(200, Outcome::Ok);
             return;
         }
@@ -255,7 +273,7 @@ impl Relay {
         self.done = true;
         if !record.has_ended() {
             tracing::warn!(provider = %self.provider, error = %failure, "stream failed after the commit point");
-            self.in_flight.health().broken_stream();
+            self.settle(false);
         }
         record.usage = self.usage;
         record.end(200, Outcome::StreamError(failure));

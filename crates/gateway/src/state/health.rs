@@ -1,23 +1,32 @@
-//! Live health per provider, keyed by provider name so that it survives a config reload
-//! (a reloaded provider of the same name keeps its history). Plain atomics: updated on
-//! every attempt, read by routing strategies, breakers and metrics as they land.
+//! Live health per provider and per target (provider + upstream model), keyed by name
+//! so that it survives a config reload (a reloaded provider or target of the same name
+//! keeps its breaker, latency and counters). Plain atomics: updated on every attempt,
+//! read by the routing strategies, the breakers, `/metrics` and `/admin/providers`.
 //!
-//! Must never block or allocate on the request path: the map is touched only when a
-//! snapshot is built, and each `Upstream` keeps its own `Arc<ProviderHealth>`.
+//! Must never block or allocate on the request path: the maps are touched only when a
+//! snapshot is built, and each `Upstream` and route target keeps its own `Arc`.
 
+use crate::config::BreakerConfig;
+use crate::resilience::breaker::{Breaker, Pass};
+use crate::resilience::latency::Latency;
+use crate::resilience::now_ms;
+use crate::resilience::quota::Quota;
+use crate::resilience::retry::Budget;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 /// Live state of one provider. Lifetime success and failure counts are not kept here:
-/// they are derived from the records (`sluice_upstream_attempts_total`); breakers will
-/// keep their own windowed rates.
+/// they are derived from the records (`sluice_upstream_attempts_total`).
 #[derive(Debug, Default)]
 pub struct ProviderHealth {
     /// Committed streams that broke afterwards (cut, stalled, malformed, error event).
     broken_streams: AtomicU64,
     /// Attempts sent and not yet over (for streams: until the relay ends).
     in_flight: AtomicU64,
+    /// First tries and retries over the retry budget's window.
+    pub budget: Budget,
 }
 
 /// A snapshot of one provider's counters.
@@ -35,10 +44,8 @@ impl ProviderHealth {
         }
     }
 
-    /// Counts an attempt in flight until the returned guard is dropped.
-    pub fn begin(self: &Arc<Self>) -> InFlight {
-        self.in_flight.fetch_add(1, Ordering::Relaxed);
-        InFlight(Arc::clone(self))
+    pub fn in_flight(&self) -> u64 {
+        self.in_flight.load(Ordering::Relaxed)
     }
 
     pub fn broken_stream(&self) {
@@ -46,26 +53,96 @@ impl ProviderHealth {
     }
 }
 
-/// One attempt in flight at a provider; dropping it ends the attempt.
+/// Live state of one target: its breaker, recent latency and reported quota.
+#[derive(Debug, Default)]
+pub struct TargetHealth {
+    pub breaker: Breaker,
+    pub latency: Latency,
+    pub quota: Quota,
+    in_flight: AtomicU64,
+}
+
+impl TargetHealth {
+    pub fn in_flight(&self) -> u64 {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+}
+
+/// One attempt at a target, from the breaker's admission to its verdict: counts the
+/// attempt in flight at the target and its provider until dropped, and gives the
+/// breaker exactly one verdict (or gives a probe slot back when there was none).
 #[derive(Debug)]
-pub struct InFlight(Arc<ProviderHealth>);
+pub struct Lease {
+    provider: Arc<ProviderHealth>,
+    target: Arc<TargetHealth>,
+    breaker: BreakerConfig,
+    pass: Pass,
+    settled: bool,
+}
 
-impl InFlight {
-    pub fn health(&self) -> &ProviderHealth {
-        &self.0
+impl Lease {
+    pub fn new(
+        provider: Arc<ProviderHealth>,
+        target: Arc<TargetHealth>,
+        breaker: BreakerConfig,
+        pass: Pass,
+    ) -> Self {
+        provider.in_flight.fetch_add(1, Ordering::Relaxed);
+        target.in_flight.fetch_add(1, Ordering::Relaxed);
+        Self {
+            provider,
+            target,
+            breaker,
+            pass,
+            settled: false,
+        }
+    }
+
+    pub fn provider(&self) -> &ProviderHealth {
+        &self.provider
+    }
+
+    pub fn target(&self) -> &TargetHealth {
+        &self.target
+    }
+
+    /// The attempt reached its commit point after `elapsed`.
+    pub fn committed(&self, elapsed: Duration) {
+        self.target.latency.record(elapsed);
+    }
+
+    pub fn is_settled(&self) -> bool {
+        self.settled
+    }
+
+    /// The attempt's verdict for the breaker: `ok = false` for a provider fault.
+    /// Later calls are ignored.
+    pub fn settle(&mut self, ok: bool) {
+        if self.settled {
+            return;
+        }
+        self.settled = true;
+        self.target
+            .breaker
+            .record(&self.breaker, self.pass, ok, now_ms());
     }
 }
 
-impl Drop for InFlight {
+impl Drop for Lease {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.provider.in_flight.fetch_sub(1, Ordering::Relaxed);
+        self.target.in_flight.fetch_sub(1, Ordering::Relaxed);
+        if !self.settled {
+            self.target.breaker.abandon(self.pass);
+        }
     }
 }
 
-/// Every provider's health by name.
+/// Every provider's and target's health by name.
 #[derive(Debug, Default)]
 pub struct Health {
     providers: Mutex<HashMap<String, Arc<ProviderHealth>>>,
+    targets: Mutex<HashMap<(String, String), Arc<TargetHealth>>>,
 }
 
 impl Health {
@@ -76,6 +153,18 @@ impl Health {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         Arc::clone(map.entry(provider.to_owned()).or_default())
+    }
+
+    /// The health of the target `model` at `provider`, created on first use.
+    pub fn of_target(&self, provider: &str, model: &str) -> Arc<TargetHealth> {
+        let mut map = self
+            .targets
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(
+            map.entry((provider.to_owned(), model.to_owned()))
+                .or_default(),
+        )
     }
 
     /// Counts for `provider`, if it was ever configured.

@@ -5,7 +5,8 @@
 //! Must never hold counters or anything a reload must keep: that is `Shared`'s.
 
 use super::Shared;
-use crate::config::{AdminConfig, Config, ModelConfig, ServerConfig};
+use crate::config::{AdminConfig, BreakerConfig, Config, ModelConfig, ServerConfig};
+use crate::routing::{self, Route};
 use crate::upstream::{self, Upstream};
 use std::sync::Arc;
 
@@ -14,6 +15,9 @@ pub struct Snapshot {
     /// One per configured provider, in config order (targets index into it).
     pub upstreams: Vec<Arc<Upstream>>,
     pub models: Vec<ModelConfig>,
+    /// The models ready to route, each target tied to its live health.
+    pub routes: Vec<Route>,
+    pub breaker: BreakerConfig,
     pub admin: AdminConfig,
     /// The journal keeps request and response bodies.
     pub journal_bodies: bool,
@@ -35,6 +39,8 @@ impl Snapshot {
             server: config.server.clone(),
             upstreams,
             models: config.models.clone(),
+            routes: routing::build(&config.models, &config.providers, &shared.health),
+            breaker: config.breaker,
             admin: config.admin.clone(),
             journal_bodies: config.journal.bodies && config.journal.is_on(),
         })

@@ -42,6 +42,8 @@ pub struct Upstream {
     pub max_response_bytes: usize,
     /// This provider's live health, kept by `Shared` across config reloads.
     pub health: Arc<ProviderHealth>,
+    /// Attempts in flight here at most (`max_in_flight`).
+    pub max_in_flight: Option<u64>,
 }
 
 /// Why a provider could not be set up.
@@ -89,7 +91,14 @@ impl Upstream {
             timeouts: config.timeouts,
             max_response_bytes: config.max_response_bytes,
             health,
+            max_in_flight: config.max_in_flight,
         })
+    }
+
+    /// At its `max_in_flight`: treated as busy, the next target is tried.
+    pub fn is_busy(&self) -> bool {
+        self.max_in_flight
+            .is_some_and(|cap| self.health.in_flight() >= cap)
     }
 
     /// The wire format this provider accepts.

@@ -8,6 +8,7 @@
 use super::Upstream;
 use super::body::Body;
 use crate::error::{Phase, UpstreamError};
+use crate::resilience::quota::Quota;
 use axum::http::{HeaderName, HeaderValue, header};
 use bytes::Bytes;
 use std::sync::Arc;
@@ -44,6 +45,8 @@ pub struct Outgoing<'a> {
     pub forward: &'a [(HeaderName, HeaderValue)],
     /// W3C trace context for this attempt, when tracing is on.
     pub traceparent: Option<HeaderValue>,
+    /// The target's capacity estimate, fed from the response's rate-limit headers.
+    pub quota: &'a Quota,
 }
 
 impl Upstream {
@@ -74,6 +77,8 @@ impl Upstream {
             Ok(Err(e)) => return Err(self.transport_error(&e)),
             Ok(Ok(r)) => r,
         };
+        out.quota
+            .observe(response.headers(), crate::resilience::now_ms());
         if response.status().is_success() {
             return Ok(Body::new(response, Arc::clone(&self.label)));
         }
@@ -109,7 +114,7 @@ impl Upstream {
 
     async fn status_error(&self, response: reqwest::Response, deadline: Instant) -> UpstreamError {
         let status = response.status().as_u16();
-        let retry_after = response.headers().get(header::RETRY_AFTER).cloned();
+        let retry_after = crate::error::parse_retry_after(response.headers());
         let error = Body::new(response, Arc::clone(&self.label))
             .read_all(MAX_ERROR_BODY, deadline, self.timeouts.idle)
             .await
