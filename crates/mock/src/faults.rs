@@ -17,6 +17,8 @@ const HEADER_PREFIX: &str = "x-mock-";
 pub(crate) enum Malformed {
     Json,
     Sse,
+    /// A malformed event just before the first content delta.
+    SseFirst,
 }
 
 /// The scripting options of one request; absent options are `None`/`false`.
@@ -87,9 +89,11 @@ impl Options {
             1 => self.status = Some(503),
             2 => self.status = Some(429),
             3 => self.hang = true,
-            4 if stream => self.cut_after = Some(1),
+            // Stream faults strike before the first content delta, where a gateway
+            // can still fail over; `cut_after` and `error_event` script later ones.
+            4 if stream => self.cut_after = Some(0),
             4 => self.malformed = Some(Malformed::Json),
-            _ if stream => self.malformed = Some(Malformed::Sse),
+            _ if stream => self.error_first = true,
             _ => self.status = Some(502),
         }
     }
@@ -273,7 +277,10 @@ fn malformed(value: &Value) -> Result<Malformed, String> {
     match value.as_str() {
         Some("json") => Ok(Malformed::Json),
         Some("sse") => Ok(Malformed::Sse),
-        _ => Err(format!("must be \"json\" or \"sse\", got {value}")),
+        Some("sse_first") => Ok(Malformed::SseFirst),
+        _ => Err(format!(
+            "must be \"json\", \"sse\" or \"sse_first\", got {value}"
+        )),
     }
 }
 
@@ -359,6 +366,7 @@ mod tests {
                 || options.hang
                 || options.cut_after.is_some()
                 || options.malformed.is_some()
+                || options.error_first
             {
                 faulted += 1;
             }

@@ -18,7 +18,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 use tokio::time::{Sleep, sleep};
 
-use crate::faults::Options;
+use crate::faults::{Malformed, Options};
 use crate::stats::{Stats, StreamEnd, StreamGuard};
 
 #[derive(Debug)]
@@ -45,6 +45,7 @@ pub(crate) struct Script {
     ended: bool,
     cut_after: Option<usize>,
     malformed: bool,
+    malformed_first: bool,
     error_event: bool,
     error_first: bool,
     faults: FaultEvents,
@@ -57,8 +58,10 @@ impl Script {
             deltas: 0,
             ended: false,
             cut_after: options.cut_after,
-            // Either value corrupts whatever shape the response has.
-            malformed: options.malformed.is_some(),
+            // `json` and `sse` corrupt whatever shape the response has, after the
+            // first delta; `sse_first` before it.
+            malformed: matches!(options.malformed, Some(Malformed::Json | Malformed::Sse)),
+            malformed_first: options.malformed == Some(Malformed::SseFirst),
             error_event: options.error_event,
             error_first: options.error_first,
             faults,
@@ -93,6 +96,9 @@ impl Script {
         if self.error_first && self.deltas == 0 {
             self.error_before_content();
             return;
+        }
+        if self.malformed_first && self.deltas == 0 {
+            self.event(self.faults.malformed);
         }
         let pause = self.deltas > 0;
         self.steps.push(Step::Event {

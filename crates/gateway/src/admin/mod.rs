@@ -3,11 +3,13 @@
 //! a configured master key every `/admin` path answers 404, as if it did not exist.
 //!
 //! - [`journal`]: `GET /admin/journal`, filtered and paged.
+//! - [`providers`]: `GET /admin/providers`, health and breaker state.
 //!
 //! Must never answer an `/admin` request before `authorize` accepted it: every route of
 //! this module goes through `routes()`, which applies it once.
 
 pub mod journal;
+pub mod providers;
 
 use crate::error::GatewayError;
 use crate::state::Gateway;
@@ -25,6 +27,7 @@ use subtle::ConstantTimeEq;
 pub fn routes(gw: Arc<Gateway>) -> Router<Arc<Gateway>> {
     Router::new()
         .route("/admin/journal", get(journal::list))
+        .route("/admin/providers", get(providers::list))
         .layer(from_fn_with_state(gw, authorize))
 }
 

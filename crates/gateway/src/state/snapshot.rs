@@ -47,6 +47,39 @@ impl Snapshot {
     }
 }
 
+/// One routable target as the operator sees it: its provider, model and live health.
+pub struct TargetView<'a> {
+    pub upstream: &'a Upstream,
+    /// The upstream model, or the route's name when the target forwards the
+    /// requested name.
+    pub model: &'a str,
+    pub health: &'a Arc<crate::state::health::TargetHealth>,
+}
+
+impl Snapshot {
+    /// Every distinct target of every route (a provider and model used by several
+    /// routes share one health, listed once).
+    pub fn targets(&self) -> Vec<TargetView<'_>> {
+        let mut seen: Vec<TargetView<'_>> = Vec::new();
+        for route in &self.routes {
+            for t in &route.targets {
+                let Some(upstream) = self.upstreams.get(t.provider) else {
+                    continue;
+                };
+                if seen.iter().any(|v| Arc::ptr_eq(v.health, &t.health)) {
+                    continue;
+                }
+                seen.push(TargetView {
+                    upstream,
+                    model: t.model.as_deref().unwrap_or(&route.name),
+                    health: &t.health,
+                });
+            }
+        }
+        seen
+    }
+}
+
 /// Why a config could not become a snapshot or its shared state.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {

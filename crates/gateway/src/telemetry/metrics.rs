@@ -98,6 +98,15 @@ impl Metrics {
                 )
                 .increment(1);
             }
+            let hedges = record
+                .attempt_log
+                .iter()
+                .filter(|a| a.error == Some("hedge_cancelled"))
+                .count();
+            if hedges > 0 {
+                metrics::counter!("sluice_hedges_total", "model" => model.clone())
+                    .increment(hedges as u64);
+            }
             if record.attempt_log.len() > 1 {
                 metrics::counter!("sluice_failovers_total", "model" => model)
                     .increment(record.attempt_log.len() as u64 - 1);
@@ -118,6 +127,26 @@ impl Metrics {
                     .set(counts.in_flight as f64);
                 metrics::gauge!("sluice_provider_broken_streams", "provider" => name)
                     .set(counts.broken_streams as f64);
+            }
+            let now = crate::resilience::now_ms();
+            for t in snapshot.targets() {
+                let labels = [
+                    ("provider", t.upstream.name.clone()),
+                    ("model", t.model.to_owned()),
+                ];
+                let breaker = &t.health.breaker;
+                metrics::gauge!("sluice_breaker_state", &labels)
+                    .set(f64::from(breaker.state(&snapshot.breaker, now).gauge()));
+                metrics::gauge!("sluice_breaker_opened", &labels)
+                    .set(breaker.times_opened() as f64);
+                metrics::gauge!("sluice_target_in_flight", &labels)
+                    .set(t.health.in_flight() as f64);
+                metrics::gauge!("sluice_target_quota_exhausted", &labels)
+                    .set(f64::from(u8::from(t.health.quota.is_exhausted(now))));
+                if let Some(avg) = t.health.latency.average() {
+                    metrics::gauge!("sluice_target_latency_seconds", &labels)
+                        .set(avg.as_secs_f64());
+                }
             }
             metrics::gauge!("sluice_end_queue_dropped").set(shared.finisher.dropped() as f64);
             metrics::gauge!("sluice_log_lines_dropped").set(super::dropped_lines() as f64);

@@ -14,6 +14,7 @@ mod journal;
 mod metrics;
 mod passthrough;
 mod pipeline;
+mod resilience;
 mod services;
 mod stream;
 mod support;
