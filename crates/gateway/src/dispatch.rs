@@ -20,7 +20,7 @@
 
 use crate::error::{ErrorClass, GatewayError, Phase, Skipped, UpstreamError};
 use crate::record::AttemptLog;
-use crate::relay::{self, Choice, Needs, Opening, Path, Relay, RelayLimits, Transforms};
+use crate::relay::{self, Choice, Needs, Opening, Path, Relay, RelayLimits, Resume, Transforms};
 use crate::resilience::breaker::Pass;
 use crate::resilience::retry::{self, Wait};
 use crate::resilience::{hedge, now_ms};
@@ -36,9 +36,6 @@ use sluice_protocol::openai::rewrite::{Edits, rewrite};
 use sluice_protocol::translate::{Ingress, Provider};
 use std::sync::{Arc, OnceLock};
 use tokio::time::Instant;
-
-/// Largest single SSE event accepted from an upstream (tool arguments can be large).
-const MAX_EVENT_BYTES: usize = 4 << 20;
 
 /// What the client sent, and what Sluice learnt of it so far.
 pub struct Call<'a> {
@@ -61,6 +58,15 @@ pub struct Call<'a> {
     /// The whole attempt loop ends by then (`[server] request_timeout`, lowered by the
     /// client's `x-sluice-timeout`).
     pub deadline: Instant,
+    /// What a broken stream needs to go on elsewhere, when the route resumes.
+    pub resume: Option<ResumePlan>,
+}
+
+/// A resuming route's plan, owned: a stream's later legs run after dispatch returned.
+pub struct ResumePlan {
+    pub snapshot: Arc<Snapshot>,
+    pub targets: Vec<Target>,
+    pub config: crate::config::ResumeConfig,
 }
 
 /// The canonical form of a call's request, decoded at most once.
@@ -76,7 +82,11 @@ impl Call<'_> {
     }
 
     fn needs(&self) -> Needs {
-        self.transforms.needs()
+        // Resume reads the answer's text and keeps one encoder across legs.
+        let resumes = self.resume.is_some() && self.stream;
+        Needs {
+            text: self.transforms.needs().text || resumes,
+        }
     }
 }
 
@@ -435,17 +445,17 @@ fn cancelled(provider: String, model: String, started: Instant) -> Loser {
 /// stream that commits, the relay gives the verdict when the stream ends).
 async fn one(ready: Ready<'_>, call: &Call<'_>) -> Tried {
     let Ready {
+        index,
         upstream,
         target,
         prepared,
         lease,
-        ..
     } = ready;
     let started = Instant::now();
     let span_id = fastrand::u64(1..).to_be_bytes();
     let notes = prepared.notes.clone();
     let mut lease = Some(lease);
-    let result = attempt(upstream, target, call, prepared, span_id, &mut lease).await;
+    let result = attempt(upstream, target, index, call, prepared, span_id, &mut lease).await;
     if let (Err(e), Some(mut lease)) = (&result, lease) {
         // When the client's deadline ran out, that says nothing of the provider: no
         // verdict (the lease gives a probe slot back).
@@ -470,6 +480,23 @@ async fn one(ready: Ready<'_>, call: &Call<'_>) -> Tried {
         },
         result,
     }
+}
+
+/// The resume state a stream starts with, when its route resumes and its answer is
+/// translated (the client's encoder must outlive the leg).
+fn resume_for(call: &Call<'_>, index: usize, path: &Path) -> Option<Resume> {
+    let plan = call.resume.as_ref()?;
+    let Path::Translate { request, .. } = path else {
+        return None;
+    };
+    Some(Resume::new(
+        Arc::clone(&plan.snapshot),
+        plan.targets.clone(),
+        index,
+        Arc::clone(request),
+        plan.config.clone(),
+        call.trace,
+    ))
 }
 
 #[derive(Clone)]
@@ -558,9 +585,14 @@ fn translate(
     })
 }
 
+#[allow(
+    clippy::too_many_arguments,
+    reason = "one attempt's inputs, each distinct"
+)]
 async fn attempt(
     upstream: &Upstream,
     target: &Target,
+    index: usize,
     call: &Call<'_>,
     prepared: Prepared,
     span_id: [u8; 8],
@@ -588,6 +620,7 @@ async fn attempt(
     };
     let body = upstream.send(out, first_byte_deadline).await?;
     if call.stream {
+        let resume = resume_for(call, index, &prepared.path);
         let opening = Opening {
             codec: relay::codec::Codec::new(prepared.path, call.ingress),
             transforms: call.transforms.fresh(),
@@ -597,9 +630,10 @@ async fn attempt(
                 idle: upstream.timeouts.idle,
                 deadline: stream_deadline,
                 max_bytes: upstream.max_response_bytes,
-                max_event_bytes: MAX_EVENT_BYTES,
+                max_event_bytes: relay::MAX_EVENT_BYTES,
             },
             first_byte_deadline,
+            resume,
         };
         let mut relay = Relay::open(body, opening).await?;
         if let Some(lease) = lease.take() {

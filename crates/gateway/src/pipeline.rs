@@ -21,7 +21,7 @@
 //! own here, or a transform in the relay, or an end stage in `finish`.
 
 use crate::admission::{self, Permit};
-use crate::dispatch::{Call, Canonical, Committed, dispatch};
+use crate::dispatch::{Call, Canonical, Committed, ResumePlan, dispatch};
 use crate::egress;
 use crate::error::GatewayError;
 use crate::finish::Open;
@@ -59,7 +59,7 @@ pub async fn run(gw: Arc<Gateway>, req: Request, ingest: &'static Ingest) -> Res
 
 async fn stages(
     shared: &Shared,
-    snapshot: &Snapshot,
+    snapshot: &Arc<Snapshot>,
     req: Request,
     ingest: &Ingest,
     record: &mut Open,
@@ -100,6 +100,11 @@ async fn stages(
         canonical: Canonical::default(),
         trace: record.trace,
         deadline,
+        resume: plan.route.resume.as_ref().map(|config| ResumePlan {
+            snapshot: Arc::clone(snapshot),
+            targets: plan.targets.clone(),
+            config: config.clone(),
+        }),
     };
     let dispatched = dispatch(snapshot, &plan, &call, &mut record.attempt_log).await;
     // Failed or not, the record and the response say what was tried.

@@ -94,8 +94,13 @@ fn conversation(body: &Value) -> Result<Conversation<'_>, &'static str> {
         .last()
         .filter(|message| message.get("role").and_then(Value::as_str) == Some("user"))
         .and_then(tool_result_text);
+    let prefill = messages
+        .last()
+        .filter(|message| message.get("role").and_then(Value::as_str) == Some("assistant"))
+        .map(|message| content_text(message.get("content")));
     Ok(Conversation {
         last_user_text,
+        prefill,
         tool_result,
         prompt_chars,
         tools: tools(body.get("tools")),

@@ -36,6 +36,10 @@ pub(crate) enum Format<'a> {
 #[derive(Debug)]
 pub(crate) struct Conversation<'a> {
     pub last_user_text: String,
+    /// The start of the answer the client wrote itself, to be continued: the last
+    /// message when it is an assistant's (Anthropic prefill; OpenAI-compatible
+    /// servers with `continue_final_message: true`).
+    pub prefill: Option<String>,
     /// Set when the last message is a tool result; holds the result text.
     pub tool_result: Option<String>,
     /// Characters of every message text (and system prompt), for usage.

@@ -41,6 +41,8 @@ pub(crate) struct Options {
     pub fail_first: Option<u64>,
     /// With this probability (0..=1) the request gets one random fault.
     pub chaos: Option<f64>,
+    /// Chaos may also break a stream after its first content delta.
+    pub chaos_mid: bool,
     /// A provider error with the provider's real wording (status 400).
     pub error: Option<ErrorKind>,
     /// Rate-limit headers in the dialect's naming: remaining requests, remaining
@@ -84,7 +86,11 @@ impl Options {
         if fastrand::f64() >= p {
             return;
         }
-        match fastrand::u8(0..6) {
+        let kinds = if stream && self.chaos_mid { 9 } else { 6 };
+        match fastrand::u8(0..kinds) {
+            6 => self.cut_after = Some(1),
+            7 => self.error_event = true,
+            8 => self.malformed = Some(Malformed::Sse),
             0 => self.status = Some(500),
             1 => self.status = Some(503),
             2 => self.status = Some(429),
@@ -199,6 +205,7 @@ fn apply(options: &mut Options, key: &str, value: &Value) -> Result<(), String> 
         "retry_after_ms" => options.retry_after_ms = Some(uint(value)?),
         "fail_first" => options.fail_first = Some(uint(value)?),
         "chaos" => options.chaos = Some(probability(value)?),
+        "chaos_mid" => options.chaos_mid = boolean(value)?,
         "error" => options.error = Some(error_kind(value)?),
         "ratelimit_remaining_requests" => {
             options.ratelimit_remaining_requests = Some(uint(value)?);

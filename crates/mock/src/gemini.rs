@@ -167,6 +167,7 @@ fn conversation(body: &Value) -> Result<Conversation<'_>, &'static str> {
     let setting = |name| generation.and_then(|config| field(config, name));
     Ok(Conversation {
         last_user_text,
+        prefill: None,
         tool_result,
         prompt_chars,
         parallel_tools: tools.len() >= 2 && tool_choice == ToolChoice::Auto,

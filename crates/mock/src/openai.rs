@@ -120,6 +120,10 @@ fn conversation(body: &Value) -> Result<Conversation<'_>, &'static str> {
         }
     }
     let last = messages.last();
+    let prefill = last
+        .filter(|message| message.get("role").and_then(Value::as_str) == Some("assistant"))
+        .filter(|_| body.get("continue_final_message").and_then(Value::as_bool) == Some(true))
+        .map(|message| content_text(message.get("content")));
     let tool_result = last
         .filter(|message| message.get("role").and_then(Value::as_str) == Some("tool"))
         .map(|message| content_text(message.get("content")));
@@ -130,6 +134,7 @@ fn conversation(body: &Value) -> Result<Conversation<'_>, &'static str> {
         && tool_choice == ToolChoice::Auto;
     Ok(Conversation {
         last_user_text,
+        prefill,
         tool_result,
         prompt_chars,
         tools,

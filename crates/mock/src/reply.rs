@@ -38,6 +38,18 @@ impl Text {
         self.text.truncate(self.ends.last().copied().unwrap_or(0));
     }
 
+    /// Drops the first `n` bytes (an answer's start the client already has), keeping
+    /// the later pieces' boundaries.
+    fn drop_prefix(&mut self, n: usize) {
+        self.text.drain(..n.min(self.text.len()));
+        self.ends = self
+            .ends
+            .iter()
+            .filter(|&&end| end > n)
+            .map(|end| end - n)
+            .collect();
+    }
+
     /// Cuts the text at byte `at`, splitting the piece that straddles it.
     fn cut_at(&mut self, at: usize) {
         self.ends.retain(|&end| end < at);
@@ -114,6 +126,13 @@ pub(crate) fn plan(
         };
     }
     let (mut text, mut finish) = (reply_text(conv, options, default_chunks), Finish::Stop);
+    // A continuation answers with the rest of the same reply, so a resumed answer
+    // reads as one.
+    if let Some(prefill) = conv.prefill.as_deref().filter(|p| !p.is_empty())
+        && text.text.starts_with(prefill)
+    {
+        text.drop_prefix(prefill.len());
+    }
     if let Some((at, sequence)) = first_stop(&text.text, &conv.stop_sequences) {
         text.cut_at(at);
         finish = Finish::StopSequence(sequence.to_owned());

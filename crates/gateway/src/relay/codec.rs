@@ -46,6 +46,9 @@ pub enum Codec {
 pub struct Codecs {
     decoder: StreamDecoder,
     encoder: StreamEncoder,
+    /// Usage of earlier legs of a resumed answer, added to this leg's (`Some` once a
+    /// stream was resumed: this leg's framing is then not the client's).
+    carried: Option<Usage>,
 }
 
 impl Codec {
@@ -62,7 +65,23 @@ impl Codec {
             Path::Translate { provider, request } => Self::Translate(Box::new(Codecs {
                 decoder: StreamDecoder::new(provider),
                 encoder: StreamEncoder::new(ingress, &request),
+                carried: None,
             })),
+        }
+    }
+
+    /// A resumed answer goes on from `provider`: a fresh decoder for its stream, the
+    /// same encoder for the client. The new leg's start is dropped (the client has
+    /// one already) and its usage counts on top of `carried`. Only a translating codec
+    /// can go on; a pass-through one returns `false`.
+    pub fn continue_with(&mut self, provider: Provider, carried: Option<Usage>) -> bool {
+        match self {
+            Self::Translate(codecs) => {
+                codecs.decoder = StreamDecoder::new(provider);
+                codecs.carried = Some(carried.unwrap_or_default());
+                true
+            }
+            Self::PassThrough { .. } => false,
         }
     }
 
@@ -97,7 +116,18 @@ impl Codec {
             }
             Self::Translate(codecs) => {
                 let (kind, data) = event.type_and_data();
+                // Each event's facts are its own: what an abandoned leg left behind
+                // (an error before its content) must not count for the next.
+                events.clear();
                 let result = codecs.decoder.decode(kind, &data, events);
+                if let Some(carried) = codecs.carried {
+                    events.retain(|e| !matches!(e, StreamEvent::Start { .. }));
+                    for e in events.iter_mut() {
+                        if let StreamEvent::Usage(usage) = e {
+                            *usage = add_usage(carried, *usage);
+                        }
+                    }
+                }
                 let mut facts = Facts::default();
                 absorb(events, &mut facts);
                 if let Err(e) = result {
@@ -165,6 +195,17 @@ impl Codec {
             }
             Self::PassThrough { .. } => ingress.encode_stream_error(&error),
         }
+    }
+}
+
+/// Two legs' usage together.
+pub fn add_usage(a: Usage, b: Usage) -> Usage {
+    Usage {
+        input_tokens: a.input_tokens + b.input_tokens,
+        output_tokens: a.output_tokens + b.output_tokens,
+        cached_input_tokens: a.cached_input_tokens + b.cached_input_tokens,
+        cache_creation_input_tokens: a.cache_creation_input_tokens + b.cache_creation_input_tokens,
+        reasoning_tokens: a.reasoning_tokens + b.reasoning_tokens,
     }
 }
 

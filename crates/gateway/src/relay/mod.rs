@@ -23,10 +23,12 @@
 pub mod assemble;
 pub mod codec;
 pub mod path;
+pub mod resume;
 pub mod source;
 pub mod transform;
 
 pub use path::{Choice, Path, choose};
+pub use resume::Resume;
 pub use source::RelayLimits;
 pub use transform::Needs;
 pub use transform::Transforms;
@@ -46,6 +48,9 @@ use source::{Source, Stop};
 use std::collections::VecDeque;
 use std::convert::Infallible;
 use tokio::time::Instant;
+
+/// Largest single SSE event accepted from an upstream (tool arguments can be large).
+pub const MAX_EVENT_BYTES: usize = 4 << 20;
 
 /// A streamed answer, from one upstream attempt to the client.
 pub struct Relay {
@@ -72,6 +77,10 @@ pub struct Relay {
     lease: Option<Lease>,
     /// The interaction's record once the stream is the client's; handed over on drop.
     record: Option<Open>,
+    /// How to go on from another target when the stream breaks (`resume` on).
+    resume: Option<Box<Resume>>,
+    /// A failure waiting for `resume` to try another leg before the client hears of it.
+    pending: Option<StreamFailure>,
 }
 
 impl Drop for Relay {
@@ -93,6 +102,8 @@ pub struct Opening {
     pub provider: String,
     pub limits: RelayLimits,
     pub first_byte_deadline: Instant,
+    /// How to go on from another target when the stream breaks (`resume` on).
+    pub resume: Option<Resume>,
 }
 
 impl Relay {
@@ -106,6 +117,7 @@ impl Relay {
             provider,
             limits,
             first_byte_deadline,
+            resume,
         } = opening;
         let mut relay = Self {
             source: Source::new(body, limits),
@@ -123,35 +135,106 @@ impl Relay {
             done: false,
             lease: None,
             record: None,
+            resume: resume.map(Box::new),
+            pending: None,
         };
+        relay.until_content(first_byte_deadline).await?;
+        Ok(relay)
+    }
+
+    /// Reads events up to the first content (the commit point of this leg).
+    async fn until_content(&mut self, first_byte_deadline: Instant) -> Result<(), UpstreamError> {
         loop {
-            let event = match relay.source.next_event(first_byte_deadline).await {
+            let event = match self.source.next_event(first_byte_deadline).await {
                 Ok(Some(event)) => event,
-                Ok(None) => return Err(relay.no_content()),
-                Err(Stop::Waited) => return Err(relay.timeout(Phase::FirstByte)),
-                Err(Stop::Failed(failure)) => return Err(relay.before_commit(failure)),
+                Ok(None) => return Err(self.no_content()),
+                Err(Stop::Waited) => return Err(self.timeout(Phase::FirstByte)),
+                Err(Stop::Failed(failure)) => return Err(self.before_commit(failure)),
             };
-            let facts = relay.codec.decode(&event, &mut relay.events);
+            let facts = self.codec.decode(&event, &mut self.events);
             if facts.malformed {
-                return Err(relay.before_commit(StreamFailure::Malformed));
+                return Err(self.before_commit(StreamFailure::Malformed));
             }
             if let Some((kind, message)) = facts.error {
-                return Err(relay.in_band(kind, message));
+                return Err(self.in_band(kind, message));
             }
             let content = facts.content;
             let end = facts.end;
-            if let Err(failure) = relay.pass(Some(event), &facts) {
-                return Err(relay.before_commit(failure));
+            if let Err(failure) = self.pass(Some(event), &facts) {
+                return Err(self.before_commit(failure));
             }
             if content {
-                relay.first_content = Some(Instant::now());
-                relay.codec.committed();
-                return Ok(relay);
+                self.first_content.get_or_insert_with(Instant::now);
+                self.codec.committed();
+                return Ok(());
             }
             if end {
-                return Err(relay.no_content());
+                return Err(self.no_content());
             }
         }
+    }
+
+    /// A broken stream continued: the broken leg gets its verdict, then legs are tried
+    /// in plan order until one reaches content. `false` when none could.
+    async fn resume_leg(&mut self, failure: StreamFailure) -> bool {
+        let Some(seam) = self.resume.as_ref().map(|r| r.partial_chars()) else {
+            return false;
+        };
+        self.settle(false);
+        self.lease = None;
+        let broken = std::mem::take(&mut self.provider);
+        let mut log = Vec::new();
+        let mut resumed = false;
+        loop {
+            // The resume state stays in `self` while a leg opens, so the leg's first
+            // content is part of the next prefill too.
+            let Some(mut resume) = self.resume.take() else {
+                break;
+            };
+            let leg = resume.next_leg(&mut log).await;
+            self.resume = Some(resume);
+            let Some(leg) = leg else { break };
+            if !self.codec.continue_with(leg.upstream.format(), self.usage) {
+                break;
+            }
+            self.source = Source::new(leg.body, leg.limits);
+            self.provider = leg.upstream.name.clone();
+            self.saw_end = false;
+            let mut entry = leg.log;
+            let mut lease = leg.lease;
+            match self.until_content(leg.first_byte_deadline).await {
+                Ok(()) => {
+                    entry.latency = entry.started.elapsed();
+                    lease.committed(entry.latency);
+                    self.lease = Some(lease);
+                    log.push(entry);
+                    tracing::info!(from = %broken, to = %self.provider, error = %failure, "stream resumed");
+                    if let Some(record) = &mut self.record {
+                        record.notes.push(format!(
+                            "resumed after {seam} characters: {failure} at {broken}; continued on {}/{}",
+                            self.provider, leg.model
+                        ));
+                    }
+                    resumed = true;
+                    break;
+                }
+                Err(e) => {
+                    lease.settle(!e.class().is_provider_fault());
+                    entry.status = e.upstream_status();
+                    entry.error = Some(e.kind());
+                    entry.latency = entry.started.elapsed();
+                    log.push(entry);
+                }
+            }
+        }
+        if let Some(record) = &mut self.record {
+            record.attempts += u32::try_from(log.len()).unwrap_or(0);
+            record.attempt_log.extend(log);
+        }
+        if !resumed {
+            self.provider = broken;
+        }
+        resumed
     }
 
     /// Keeps the attempt's lease until the stream ends.
@@ -205,6 +288,13 @@ impl Relay {
             let mut record = self.record.take()?;
             self.step(next, &mut record);
             self.record = Some(record);
+            if let Some(failure) = self.pending.take()
+                && !self.resume_leg(failure).await
+            {
+                let mut record = self.record.take()?;
+                self.fail_now(failure, &mut record);
+                self.record = Some(record);
+            }
         }
     }
 
@@ -213,6 +303,23 @@ impl Relay {
         let facts = match next {
             Ok(Some(event)) => {
                 let facts = self.codec.decode(&event, &mut self.events);
+                // A resumable break shows the client nothing of the broken leg.
+                let resumable = |failure| {
+                    self.resume
+                        .as_ref()
+                        .is_some_and(|r| r.can_continue(failure))
+                };
+                if (facts.malformed && resumable(StreamFailure::Malformed))
+                    || (facts.error.is_some() && resumable(StreamFailure::ErrorEvent))
+                {
+                    self.events.clear();
+                    let failure = if facts.malformed {
+                        StreamFailure::Malformed
+                    } else {
+                        StreamFailure::ErrorEvent
+                    };
+                    return self.fail(failure, record);
+                }
                 if facts.malformed {
                     self.pass(None, &facts).ok();
                     return self.fail(StreamFailure::Malformed, record);
@@ -245,6 +352,9 @@ impl Relay {
         }
         self.saw_end |= facts.end;
         let transformed = self.transforms.on_events(&mut self.events);
+        if let Some(resume) = &mut self.resume {
+            resume.observe(&self.events);
+        }
         if let Some(bytes) = self
             .codec
             .encode(event, facts, &mut self.events, &mut self.out)
@@ -268,8 +378,23 @@ impl Relay {
         self.fail(StreamFailure::Truncated, record);
     }
 
-    /// Ends the stream with an error event in the ingress format.
+    /// A failure after the commit point: handed to `resume` when it can go on,
+    /// otherwise the end of the stream.
     fn fail(&mut self, failure: StreamFailure, record: &mut Open) {
+        if !record.has_ended()
+            && self
+                .resume
+                .as_ref()
+                .is_some_and(|r| r.can_continue(failure))
+        {
+            self.pending = Some(failure);
+            return;
+        }
+        self.fail_now(failure, record);
+    }
+
+    /// Ends the stream with an error event in the ingress format.
+    fn fail_now(&mut self, failure: StreamFailure, record: &mut Open) {
         self.done = true;
         if !record.has_ended() {
             tracing::warn!(provider = %self.provider, error = %failure, "stream failed after the commit point");
