@@ -323,6 +323,12 @@ fn admit(
         progress.skip(&upstream.name, "busy", Some(1000));
         return None;
     }
+    if upstream.is_down() {
+        let interval = upstream.health_check.unwrap_or_default();
+        let wait = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
+        progress.skip(&upstream.name, "health_check_failed", Some(wait.max(1)));
+        return None;
+    }
     let breaker = &target.health.breaker;
     let Some(pass) = breaker.admit(&snapshot.breaker, now_ms()) else {
         let wait = breaker.remaining_cooldown_ms(&snapshot.breaker, now_ms());
@@ -371,7 +377,7 @@ fn partner<'s>(
         .filter(|(j, t)| !used[*j] && !t.fallback)
         .find_map(|(index, target)| {
             let upstream = snapshot.upstreams.get(target.provider)?;
-            if upstream.is_busy() || target.health.quota.is_exhausted(now) {
+            if upstream.is_busy() || upstream.is_down() || target.health.quota.is_exhausted(now) {
                 return None;
             }
             let prepared = prepare(upstream, target, call).ok()?;

@@ -183,7 +183,9 @@ fn ordered(
             in_flight: t.health.in_flight(),
             available: t.health.breaker.is_available(breaker, now)
                 && !t.health.quota.is_exhausted(now)
-                && upstreams.get(t.provider).is_some_and(|u| !u.is_busy()),
+                && upstreams
+                    .get(t.provider)
+                    .is_some_and(|u| !u.is_busy() && !u.is_down()),
         })
         .collect();
     strategy::order(route.strategy, &candidates)

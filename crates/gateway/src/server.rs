@@ -49,6 +49,7 @@ pub async fn start_with_sinks(
     let shared = Shared::start(config, sinks).await?;
     let snapshot = Snapshot::build(config, &shared)?;
     let gateway = Arc::new(Gateway::new(snapshot, shared));
+    crate::upstream::check::spawn(Arc::downgrade(&gateway));
     let addr = config.server.listen;
     let listener = TcpListener::bind(addr)
         .await

@@ -113,7 +113,16 @@ async fn model_api(State(app): State<App>, request: Request) -> Response {
         body: body.clone(),
     });
     match paths::resolve(&parts.method, path, parts.uri.query()) {
-        Target::Respond(response) => response,
+        Target::Respond(response) => {
+            // A sick server (the script's `status`) fails its model list too, which is
+            // what a gateway's active health check reads.
+            let script = app.script();
+            let scripted = crate::faults::parse(None, &axum::http::HeaderMap::new(), None, &script);
+            match scripted.ok().and_then(|o| o.fault_status()) {
+                Some(status) => errors::fault(Dialect::OpenAi, status),
+                None => response,
+            }
+        }
         Target::Dispatch(route) => dispatch::handle(&app, &route, &parts.headers, &body).await,
     }
 }

@@ -42,9 +42,19 @@ pub async fn list(State(gw): State<Arc<Gateway>>) -> Json<Value> {
                     })
                 })
                 .collect();
+            let (checks, failed_checks) = upstream.health.check_counts();
+            let health_check = upstream.health_check.map(|interval| {
+                json!({
+                    "interval_ms": interval.as_millis() as u64,
+                    "up": !upstream.health.is_down(),
+                    "checks": checks,
+                    "failed": failed_checks,
+                })
+            });
             json!({
                 "name": upstream.name,
                 "kind": upstream.kind.as_str(),
+                "health_check": health_check,
                 "in_flight": counts.in_flight,
                 "max_in_flight": upstream.max_in_flight,
                 "broken_streams": counts.broken_streams,

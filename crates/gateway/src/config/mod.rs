@@ -148,6 +148,8 @@ pub struct ProviderConfig {
     pub headers: Vec<(String, Secret)>,
     /// Attempts in flight at this provider at most; past it the provider counts as busy.
     pub max_in_flight: Option<u64>,
+    /// Interval of active health checks (`GET {base_url}/models`), when on.
+    pub health_check: Option<Duration>,
 }
 
 /// Deadlines for each phase of an upstream attempt.
@@ -268,6 +270,7 @@ impl Config {
                 extra_roots: Vec::new(),
                 headers: Vec::new(),
                 max_in_flight: None,
+                health_check: None,
             }],
             models: DEMO_MODELS
                 .iter()

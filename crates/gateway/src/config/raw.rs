@@ -50,6 +50,7 @@ pub struct RawProvider {
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
     pub max_in_flight: Option<u64>,
+    pub health_check: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

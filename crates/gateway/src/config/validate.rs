@@ -223,6 +223,13 @@ fn provider(cx: &mut Ctx<'_>, name: &str, raw: &RawProvider) -> ProviderConfig {
         ),
         headers,
         api_version,
+        health_check: raw.health_check.as_ref().map(|interval| {
+            cx.duration(
+                &format!("{path}.health_check"),
+                Some(interval),
+                std::time::Duration::from_secs(10),
+            )
+        }),
         max_in_flight: raw
             .max_in_flight
             .map(|n| cx.positive(&format!("{path}.max_in_flight"), Some(n), 1) as u64),

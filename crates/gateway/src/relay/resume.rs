@@ -43,10 +43,43 @@ pub struct Resume {
     request: Arc<ChatRequest>,
     config: ResumeConfig,
     legs: u32,
-    partial: String,
-    /// A tool call, thinking or a finish was seen: nothing to continue.
-    unresumable: bool,
+    partial: Partial,
     trace: Option<TraceContext>,
+}
+
+/// The answer so far, as a prefill: its text, or why there is none.
+#[derive(Debug, Default)]
+struct Partial {
+    text: String,
+    /// A tool call, thinking or a finish was seen, or the text outgrew the cap:
+    /// nothing to continue.
+    unresumable: bool,
+}
+
+impl Partial {
+    fn observe(&mut self, events: &[StreamEvent]) {
+        for event in events {
+            match event {
+                StreamEvent::TextDelta { text } => {
+                    if self.text.len() + text.len() > MAX_PARTIAL_BYTES {
+                        self.unresumable = true;
+                    } else {
+                        self.text.push_str(text);
+                    }
+                }
+                StreamEvent::ThinkingDelta { .. }
+                | StreamEvent::ThinkingSignature { .. }
+                | StreamEvent::RedactedThinking { .. }
+                | StreamEvent::ToolCallStart { .. }
+                | StreamEvent::ToolCallDelta { .. }
+                | StreamEvent::Finish { .. } => self.unresumable = true,
+                StreamEvent::Start { .. }
+                | StreamEvent::Usage(_)
+                | StreamEvent::Error { .. }
+                | StreamEvent::End => {}
+            }
+        }
+    }
 }
 
 /// A continuation sent and answered with a success status.
@@ -79,35 +112,14 @@ impl Resume {
             request,
             config,
             legs: 0,
-            partial: String::new(),
-            unresumable: false,
+            partial: Partial::default(),
             trace,
         }
     }
 
     /// Reads the events going to the client: the text so far is the next prefill.
     pub fn observe(&mut self, events: &[StreamEvent]) {
-        for event in events {
-            match event {
-                StreamEvent::TextDelta { text } => {
-                    if self.partial.len() + text.len() > MAX_PARTIAL_BYTES {
-                        self.unresumable = true;
-                    } else {
-                        self.partial.push_str(text);
-                    }
-                }
-                StreamEvent::ThinkingDelta { .. }
-                | StreamEvent::ThinkingSignature { .. }
-                | StreamEvent::RedactedThinking { .. }
-                | StreamEvent::ToolCallStart { .. }
-                | StreamEvent::ToolCallDelta { .. }
-                | StreamEvent::Finish { .. } => self.unresumable = true,
-                StreamEvent::Start { .. }
-                | StreamEvent::Usage(_)
-                | StreamEvent::Error { .. }
-                | StreamEvent::End => {}
-            }
-        }
+        self.partial.observe(events);
     }
 
     /// Whether a stream that broke this way can go on.
@@ -121,12 +133,12 @@ impl Resume {
                 | StreamFailure::OversizedEvent
                 | StreamFailure::ErrorEvent
         );
-        recoverable && !self.unresumable && self.legs < self.config.hops
+        recoverable && !self.partial.unresumable && self.legs < self.config.hops
     }
 
     /// Characters of answer the client has so far (where the seam is).
     pub fn partial_chars(&self) -> usize {
-        self.partial.chars().count()
+        self.partial.text.chars().count()
     }
 
     /// Sends the continuation to the next target that can take it, in plan order;
@@ -216,7 +228,7 @@ impl Resume {
                     .snapshot
                     .upstreams
                     .get(t.provider)
-                    .is_some_and(|u| !u.is_busy())
+                    .is_some_and(|u| !u.is_busy() && !u.is_down())
         })
     }
 
@@ -233,10 +245,10 @@ impl Resume {
         }
         let mut request = (*self.request).clone();
         request.model.clone_from(&target.model);
-        if !self.partial.is_empty() {
+        if !self.partial.text.is_empty() {
             request
                 .messages
-                .push(text_message(Role::Assistant, &self.partial));
+                .push(text_message(Role::Assistant, &self.partial.text));
         }
         if let Some(prompt) = &self.config.prompt {
             request.messages.push(text_message(Role::User, prompt));
@@ -245,7 +257,7 @@ impl Resume {
         let encoded = provider.encode_request(&request, &mut Vec::new()).ok()?;
         let continues = prefill == Prefill::ContinueFinal
             && self.config.prompt.is_none()
-            && !self.partial.is_empty();
+            && !self.partial.text.is_empty();
         if provider == Provider::OpenAiChat && continues {
             let mut json: serde_json::Value = serde_json::from_slice(&encoded).ok()?;
             let object = json.as_object_mut()?;
@@ -273,5 +285,58 @@ fn text_message(role: Role, text: &str) -> Message {
             text: text.to_owned(),
             cache_control: None,
         }],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sluice_protocol::canonical::FinishReason;
+
+    fn text(t: &str) -> StreamEvent {
+        StreamEvent::TextDelta { text: t.into() }
+    }
+
+    #[test]
+    fn only_a_text_answer_can_be_continued() {
+        let mut p = Partial::default();
+        p.observe(&[
+            text("Hel"),
+            StreamEvent::Usage(Default::default()),
+            text("lo"),
+        ]);
+        assert_eq!(p.text, "Hello");
+        assert!(!p.unresumable);
+        p.observe(&[StreamEvent::ToolCallStart {
+            index: 0,
+            id: "c".into(),
+            name: "f".into(),
+        }]);
+        assert!(p.unresumable, "a tool call cannot be prefilled");
+        let mut finished = Partial::default();
+        finished.observe(&[
+            text("done"),
+            StreamEvent::Finish {
+                reason: FinishReason::Stop,
+                stop_sequence: None,
+            },
+        ]);
+        assert!(
+            finished.unresumable,
+            "a finished answer has nothing to go on with"
+        );
+        let mut thinking = Partial::default();
+        thinking.observe(&[StreamEvent::ThinkingDelta { text: "hm".into() }]);
+        assert!(thinking.unresumable);
+    }
+
+    #[test]
+    fn the_prefill_is_bounded() {
+        let mut p = Partial::default();
+        p.observe(&[text(&"x".repeat(MAX_PARTIAL_BYTES))]);
+        assert!(!p.unresumable);
+        p.observe(&[text("y")]);
+        assert!(p.unresumable);
+        assert_eq!(p.text.len(), MAX_PARTIAL_BYTES);
     }
 }

@@ -13,7 +13,7 @@ use crate::resilience::now_ms;
 use crate::resilience::quota::Quota;
 use crate::resilience::retry::Budget;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,6 +27,11 @@ pub struct ProviderHealth {
     in_flight: AtomicU64,
     /// First tries and retries over the retry budget's window.
     pub budget: Budget,
+    /// The last active health check failed.
+    down: AtomicBool,
+    /// Active health checks run, and how many failed.
+    checks: AtomicU64,
+    failed_checks: AtomicU64,
 }
 
 /// A snapshot of one provider's counters.
@@ -50,6 +55,29 @@ impl ProviderHealth {
 
     pub fn broken_stream(&self) {
         self.broken_streams.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The result of an active health check.
+    pub fn checked(&self, ok: bool) {
+        self.checks.fetch_add(1, Ordering::Relaxed);
+        if !ok {
+            self.failed_checks.fetch_add(1, Ordering::Relaxed);
+        }
+        if self.down.swap(!ok, Ordering::Relaxed) != !ok {
+            tracing::info!(up = ok, "provider health check changed");
+        }
+    }
+
+    pub fn is_down(&self) -> bool {
+        self.down.load(Ordering::Relaxed)
+    }
+
+    /// Active health checks run, and how many of them failed.
+    pub fn check_counts(&self) -> (u64, u64) {
+        (
+            self.checks.load(Ordering::Relaxed),
+            self.failed_checks.load(Ordering::Relaxed),
+        )
     }
 }
 

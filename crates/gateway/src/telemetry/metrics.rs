@@ -125,8 +125,12 @@ impl Metrics {
                 let name = upstream.name.clone();
                 metrics::gauge!("sluice_provider_in_flight", "provider" => name.clone())
                     .set(counts.in_flight as f64);
-                metrics::gauge!("sluice_provider_broken_streams", "provider" => name)
+                metrics::gauge!("sluice_provider_broken_streams", "provider" => name.clone())
                     .set(counts.broken_streams as f64);
+                if upstream.health_check.is_some() {
+                    metrics::gauge!("sluice_provider_up", "provider" => name)
+                        .set(f64::from(u8::from(!upstream.is_down())));
+                }
             }
             let now = crate::resilience::now_ms();
             for t in snapshot.targets() {

@@ -6,12 +6,14 @@
 //! - [`address`]: the URL and headers each provider kind wants.
 //! - [`send`]: one request to a provider, up to the response head, with errors mapped.
 //! - [`body`]: Sluice's own type for a response body, so no client type leaks out.
+//! - [`check`]: active health checks, for providers that configure them.
 //!
 //! Must never log or return the provider's API key, nor put upstream error text that may
 //! contain it into a client-visible message unscrubbed.
 
 mod address;
 mod body;
+pub mod check;
 mod client;
 mod send;
 
@@ -44,6 +46,8 @@ pub struct Upstream {
     pub health: Arc<ProviderHealth>,
     /// Attempts in flight here at most (`max_in_flight`).
     pub max_in_flight: Option<u64>,
+    /// Interval of active health checks, when configured.
+    pub health_check: Option<std::time::Duration>,
 }
 
 /// Why a provider could not be set up.
@@ -92,6 +96,7 @@ impl Upstream {
             max_response_bytes: config.max_response_bytes,
             health,
             max_in_flight: config.max_in_flight,
+            health_check: config.health_check,
         })
     }
 
@@ -99,6 +104,11 @@ impl Upstream {
     pub fn is_busy(&self) -> bool {
         self.max_in_flight
             .is_some_and(|cap| self.health.in_flight() >= cap)
+    }
+
+    /// Failed its last active health check.
+    pub fn is_down(&self) -> bool {
+        self.health_check.is_some() && self.health.is_down()
     }
 
     /// The wire format this provider accepts.

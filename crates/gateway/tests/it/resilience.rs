@@ -871,3 +871,40 @@ async fn without_a_target_that_can_continue_the_stream_ends_with_the_error_event
     assert_eq!(last["role"], "user");
     assert_eq!(last["content"], "Continue exactly where you stopped.");
 }
+
+#[tokio::test]
+async fn active_health_checks_take_a_sick_provider_out_before_any_request_fails() {
+    let mut f = Fleet::start_with(
+        &providers("health_check = \"100ms\"\n"),
+        &format!("{NO_BREAKER}[[models]]\nname = \"m\"\ntargets = [{{ provider = \"a\" }}, {{ provider = \"b\" }}]\n"),
+    )
+    .await;
+    f.mock("a").set_script("status=503");
+    let up = |body: &Value| body["providers"][0]["health_check"]["up"].as_bool();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while up(&f.providers().await) != Some(false) {
+        assert!(tokio::time::Instant::now() < deadline, "check never failed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let response = f.send(&chat("m"), &[("x-request-id", "hc-1")]).await;
+    assert_eq!(header(&response, "x-sluice-provider"), "b");
+    assert_eq!(header(&response, "x-sluice-attempts"), "1");
+    let record = f.record("hc-1").await;
+    assert_eq!(record.attempt_log.len(), 1);
+    // The chat never reached a: its last request is a health check.
+    let last = f
+        .mock("a")
+        .stats()
+        .last_request()
+        .map(|r| (r.method, r.path));
+    assert_eq!(last, Some(("GET".to_owned(), "/v1/models".to_owned())));
+    f.mock("a").set_script("");
+    while up(&f.providers().await) != Some(true) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "check never recovered"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(header(&f.chat("m").await, "x-sluice-provider"), "a");
+}
