@@ -63,7 +63,7 @@ impl ProviderHealth {
         if !ok {
             self.failed_checks.fetch_add(1, Ordering::Relaxed);
         }
-        if self.down.swap(!ok, Ordering::Relaxed) != !ok {
+        if self.down.swap(!ok, Ordering::Relaxed) == ok {
             tracing::info!(up = ok, "provider health check changed");
         }
     }
