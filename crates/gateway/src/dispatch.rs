@@ -18,7 +18,7 @@
 //! Must never retry a client error (a 400 is the client's problem on every target),
 //! never retry after commit, and never sleep past the request's deadline.
 
-use crate::error::{ErrorClass, GatewayError, Phase, Skipped, UpstreamError};
+use crate::error::{self, ErrorClass, GatewayError, Phase, Skipped, UpstreamError};
 use crate::record::AttemptLog;
 use crate::relay::{self, Choice, Needs, Opening, Path, Relay, RelayLimits, Resume, Transforms};
 use crate::resilience::breaker::Pass;
@@ -216,18 +216,15 @@ pub async fn dispatch(
                 prepared: prepared.clone(),
                 lease,
             };
-            let hedge = route
-                .hedge
-                .filter(|_| try_no == 0)
-                .and_then(|after| Some((after, partner(snapshot, plan, i, &used, call)?)));
-            let tried = match hedge {
+            let tried = match route.hedge.filter(|_| try_no == 0) {
                 None => one(ready, call).await,
-                Some((after, other)) => {
+                Some(after) => {
                     let wait = hedge::threshold(after, &target.health.latency);
-                    let other_index = other.index;
-                    let (winner, loser) = race(ready, other, wait, call).await;
-                    if let Some(loser) = loser {
-                        used[other_index] = true;
+                    let used_now = &used;
+                    let second = || partner(snapshot, plan, i, used_now, call);
+                    let (winner, loser) = race(ready, second, wait, call).await;
+                    if let Some((other, loser)) = loser {
+                        used[other] = true;
                         log.push(loser.log);
                         if let Some(e) = loser.error {
                             progress.last = Some(e);
@@ -263,7 +260,7 @@ pub async fn dispatch(
                             progress.last = Some(e);
                             break;
                         }
-                        ErrorClass::Client => return Err(exhausted(progress, Some(e))),
+                        ErrorClass::Client => return Err(exhausted(progress, Some(e), log)),
                         _ => progress.last = Some(e),
                     }
                 }
@@ -279,7 +276,7 @@ pub async fn dispatch(
         });
     }
     let last = progress.last.take();
-    Err(exhausted(progress, last))
+    Err(exhausted(progress, last, log))
 }
 
 /// Whether the last failure may be retried on the same target, after waiting its
@@ -335,25 +332,44 @@ fn admit(
         progress.skip(&upstream.name, "circuit_open", Some(wait.max(1)));
         return None;
     };
-    Some(lease(snapshot, upstream, target, pass))
+    let lease = lease(snapshot, upstream, target, pass);
+    if lease.is_none() {
+        // Another request took the provider's last place since `is_busy` looked.
+        progress.skip(&upstream.name, "busy", Some(1000));
+    }
+    lease
 }
 
-fn lease(snapshot: &Snapshot, upstream: &Arc<Upstream>, target: &Target, pass: Pass) -> Lease {
-    Lease::new(
+fn lease(
+    snapshot: &Snapshot,
+    upstream: &Arc<Upstream>,
+    target: &Target,
+    pass: Pass,
+) -> Option<Lease> {
+    Lease::try_new(
         Arc::clone(&upstream.health),
         Arc::clone(&target.health),
         snapshot.breaker,
         pass,
+        upstream.max_in_flight,
     )
 }
 
 /// The error once the loop gave up: the last failure alone when it was the only thing
-/// tried, otherwise a summary of every attempt and skipped target.
-fn exhausted(progress: Progress, last: Option<UpstreamError>) -> GatewayError {
+/// tried, otherwise that failure with a summary of every attempt and skipped target.
+fn exhausted(progress: Progress, last: Option<UpstreamError>, log: &[AttemptLog]) -> GatewayError {
     match last {
-        Some(e) if progress.skipped.is_empty() => GatewayError::Upstream(e),
+        Some(e) if progress.skipped.is_empty() && log.len() <= 1 => GatewayError::Upstream(e),
         last => GatewayError::Exhausted {
             last: last.map(Box::new),
+            tried: log
+                .iter()
+                .map(|a| error::Tried {
+                    provider: a.provider.clone(),
+                    error: a.error.unwrap_or("ok"),
+                    status: a.status,
+                })
+                .collect(),
             skipped: progress.skipped,
             retry_after_ms: progress.retry_after_ms,
         },
@@ -387,20 +403,22 @@ fn partner<'s>(
                 upstream,
                 target,
                 prepared,
-                lease: lease(snapshot, upstream, target, pass),
+                lease: lease(snapshot, upstream, target, pass)?,
             })
         })
 }
 
-/// Runs the first attempt; if it has not committed after `wait`, starts the second and
+/// Runs the first attempt; if it has not committed after `wait`, starts the second
+/// (made only then, so a hedge that is not needed holds no place at its target) and
 /// keeps whichever commits first, dropping (so cancelling) the other. Returns the
-/// winner (or the last to fail) and, when the second was started, the other one.
-async fn race(
-    first: Ready<'_>,
-    second: Ready<'_>,
+/// winner (or the last to fail) and, when a second was started, its plan index and
+/// the other attempt.
+async fn race<'s>(
+    first: Ready<'s>,
+    second: impl FnOnce() -> Option<Ready<'s>>,
     wait: std::time::Duration,
     call: &Call<'_>,
-) -> (Tried, Option<Loser>) {
+) -> (Tried, Option<(usize, Loser)>) {
     let (first_name, first_model) = (first.upstream.name.clone(), first.target.model.clone());
     let a = one(first, call);
     tokio::pin!(a);
@@ -408,27 +426,32 @@ async fn race(
         done = &mut a => return (done, None),
         () = tokio::time::sleep(wait) => {}
     }
+    let Some(second) = second() else {
+        return (a.await, None);
+    };
+    let index = second.index;
     let (second_name, second_model) = (second.upstream.name.clone(), second.target.model.clone());
     tracing::info!(provider = %first_name, hedge = %second_name, "first attempt slow: hedging");
     let hedge_started = Instant::now();
     let b = one(second, call);
     tokio::pin!(b);
-    tokio::select! {
+    let (winner, loser) = tokio::select! {
         done = &mut a => {
             if done.result.is_ok() {
-                return (done, Some(cancelled(second_name, second_model, hedge_started)));
+                return (done, Some((index, cancelled(second_name, second_model, hedge_started))));
             }
             let loser = Loser { log: done.log, error: done.result.err() };
-            (b.await, Some(loser))
+            (b.await, loser)
         }
         done = &mut b => {
             if done.result.is_ok() {
-                return (done, Some(cancelled(first_name, first_model, hedge_started)));
+                return (done, Some((index, cancelled(first_name, first_model, hedge_started))));
             }
             let loser = Loser { log: done.log, error: done.result.err() };
-            (a.await, Some(loser))
+            (a.await, loser)
         }
-    }
+    };
+    (winner, Some((index, loser)))
 }
 
 /// The record line of a hedge's losing attempt, dropped (and so cancelled upstream).

@@ -41,9 +41,11 @@ pub enum GatewayError {
     Upstream(#[from] UpstreamError),
     /// Every target was tried or skipped; `last` is the last failure, if any attempt
     /// was sent at all.
-    #[error("{}", exhausted_message(last.as_deref(), skipped))]
+    #[error("{}", exhausted_message(last.as_deref(), tried, skipped))]
     Exhausted {
         last: Option<Box<UpstreamError>>,
+        /// Every attempt sent, in order.
+        tried: Vec<Tried>,
         skipped: Vec<Skipped>,
         /// When the soonest skipped target takes traffic again.
         retry_after_ms: Option<u64>,
@@ -62,11 +64,42 @@ pub struct Skipped {
     pub reason: &'static str,
 }
 
-fn exhausted_message(last: Option<&UpstreamError>, skipped: &[Skipped]) -> String {
-    let mut message = match last {
-        Some(e) => format!("{e}"),
+/// One attempt sent, as the client's error lists it: the provider and the error
+/// class, never an address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tried {
+    pub provider: String,
+    /// `UpstreamError::kind`.
+    pub error: &'static str,
+    /// The provider's status; 0 when it never answered.
+    pub status: u16,
+}
+
+fn exhausted_message(last: Option<&UpstreamError>, tried: &[Tried], skipped: &[Skipped]) -> String {
+    let base = match last {
+        Some(e) => {
+            GatewayError::Upstream(e.clone())
+                .to_provider_error()
+                .message
+        }
         None => "No provider is available for this model right now.".to_owned(),
     };
+    attempts_summary(base, tried, skipped)
+}
+
+/// `message`, then what was tried and skipped: `Tried: a (upstream_status 500), b
+/// (upstream_timeout). Skipped: c (circuit open).`
+fn attempts_summary(mut message: String, tried: &[Tried], skipped: &[Skipped]) -> String {
+    if !tried.is_empty() {
+        let list: Vec<String> = tried
+            .iter()
+            .map(|t| match t.status {
+                0 | 200 => format!("{} ({})", t.provider, t.error),
+                status => format!("{} ({} {status})", t.provider, t.error),
+            })
+            .collect();
+        message.push_str(&format!(" Tried: {}.", list.join(", ")));
+    }
     if !skipped.is_empty() {
         let list: Vec<String> = skipped
             .iter()
@@ -512,6 +545,7 @@ impl GatewayError {
             // The last failure's type and code (an SDK raises the same class as for
             // that failure alone), with a message that lists what was skipped.
             Self::Exhausted { last: Some(e), .. } => ProviderError {
+                status,
                 message: self.to_string(),
                 ..GatewayError::Upstream((**e).clone()).to_provider_error()
             },

@@ -173,6 +173,16 @@ fn ordered(
     now: u64,
     fallback: bool,
 ) -> Vec<Target> {
+    let target = |t: &RouteTarget| Target {
+        provider: t.provider,
+        model: t.model.clone().unwrap_or_else(|| requested.to_owned()),
+        health: Arc::clone(&t.health),
+        fallback,
+    };
+    // One target has one order: skip the strategy's bookkeeping (most routes).
+    if let [only] = route.targets.as_slice() {
+        return vec![target(only)];
+    }
     let candidates: Vec<Candidate> = route
         .targets
         .iter()
@@ -190,15 +200,7 @@ fn ordered(
         .collect();
     strategy::order(route.strategy, &candidates)
         .into_iter()
-        .map(|i| {
-            let t = &route.targets[i];
-            Target {
-                provider: t.provider,
-                model: t.model.clone().unwrap_or_else(|| requested.to_owned()),
-                health: Arc::clone(&t.health),
-                fallback,
-            }
-        })
+        .map(|i| target(&route.targets[i]))
         .collect()
 }
 

@@ -160,13 +160,16 @@ impl Resume {
             else {
                 continue;
             };
-            self.legs += 1;
-            let mut lease = Lease::new(
+            let Some(mut lease) = Lease::try_new(
                 Arc::clone(&upstream.health),
                 Arc::clone(&target.health),
                 self.snapshot.breaker,
                 pass,
-            );
+                upstream.max_in_flight,
+            ) else {
+                continue;
+            };
+            self.legs += 1;
             let started = Instant::now();
             let span_id = fastrand::u64(1..).to_be_bytes();
             let limits = RelayLimits {

@@ -5,21 +5,24 @@
 //!
 //! Must never let a client raise the deadline above the configured one.
 
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderName};
 use std::time::Duration;
+
+static SLUICE_TIMEOUT: HeaderName = HeaderName::from_static("x-sluice-timeout");
+static SDK_TIMEOUT: HeaderName = HeaderName::from_static("x-stainless-timeout");
 
 /// The deadline the client asked for, if it asked for one Sluice can read.
 pub fn requested(headers: &HeaderMap) -> Option<Duration> {
-    let text = |name: &str| {
+    let text = |name: &HeaderName| {
         headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::trim)
     };
-    text("x-sluice-timeout")
+    text(&SLUICE_TIMEOUT)
         .and_then(|t| humantime::parse_duration(t).ok().or_else(|| seconds(t)))
         .filter(|d| !d.is_zero())
-        .or_else(|| text("x-stainless-timeout").and_then(seconds))
+        .or_else(|| text(&SDK_TIMEOUT).and_then(seconds))
 }
 
 fn seconds(text: &str) -> Option<Duration> {

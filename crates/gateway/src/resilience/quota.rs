@@ -28,40 +28,26 @@ impl Quota {
         self.exhausted_until_ms.load(Ordering::Relaxed) > now_ms
     }
 
-    /// Reads the rate-limit headers of any response (success or error).
+    /// Reads the rate-limit headers of any response (success or error), in one pass
+    /// over the headers (this runs on every answer).
     pub fn observe(&self, headers: &HeaderMap, now_ms: u64) {
         let mut exhausted: Option<Duration> = None;
         let mut reported = false;
-        for (remaining, reset) in [
-            (
-                "x-ratelimit-remaining-requests",
-                "x-ratelimit-reset-requests",
-            ),
-            ("x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"),
-            (
-                "anthropic-ratelimit-requests-remaining",
-                "anthropic-ratelimit-requests-reset",
-            ),
-            (
-                "anthropic-ratelimit-tokens-remaining",
-                "anthropic-ratelimit-tokens-reset",
-            ),
-            (
-                "anthropic-ratelimit-input-tokens-remaining",
-                "anthropic-ratelimit-input-tokens-reset",
-            ),
-            (
-                "anthropic-ratelimit-output-tokens-remaining",
-                "anthropic-ratelimit-output-tokens-reset",
-            ),
-        ] {
-            let Some(left) = number(headers, remaining) else {
+        for (name, value) in headers {
+            let Some(reset) = reset_header(name.as_str()) else {
+                continue;
+            };
+            let Some(left) = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+            else {
                 continue;
             };
             reported = true;
             if left == 0 {
                 let wait = headers
-                    .get(reset)
+                    .get(reset.as_str())
                     .and_then(|v| v.to_str().ok())
                     .and_then(parse_reset)
                     .unwrap_or(UNKNOWN_RESET);
@@ -87,8 +73,22 @@ impl Quota {
     }
 }
 
-fn number(headers: &HeaderMap, name: &str) -> Option<u64> {
-    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+/// For a "remaining" rate-limit header, the name of its reset header: OpenAI's
+/// `x-ratelimit-remaining-{requests,tokens}` → `x-ratelimit-reset-...`, Anthropic's
+/// `anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-remaining` →
+/// `...-reset`.
+fn reset_header(name: &str) -> Option<String> {
+    if let Some(what) = name.strip_prefix("x-ratelimit-remaining-") {
+        return matches!(what, "requests" | "tokens").then(|| format!("x-ratelimit-reset-{what}"));
+    }
+    let what = name
+        .strip_prefix("anthropic-ratelimit-")?
+        .strip_suffix("-remaining")?;
+    matches!(
+        what,
+        "requests" | "tokens" | "input-tokens" | "output-tokens"
+    )
+    .then(|| format!("anthropic-ratelimit-{what}-reset"))
 }
 
 /// A reset as providers send it: a Go-style duration (`1s`, `6m0s`, `20ms`, `1.5s`,

@@ -109,21 +109,40 @@ pub struct Lease {
 }
 
 impl Lease {
-    pub fn new(
+    /// Takes a place at the provider, if it has one under `cap` (checked and taken in
+    /// one atomic step, so concurrent attempts never overshoot it). Without a place
+    /// the breaker's pass is given back and there is no lease.
+    pub fn try_new(
         provider: Arc<ProviderHealth>,
         target: Arc<TargetHealth>,
         breaker: BreakerConfig,
         pass: Pass,
-    ) -> Self {
-        provider.in_flight.fetch_add(1, Ordering::Relaxed);
+        cap: Option<u64>,
+    ) -> Option<Self> {
+        let placed = match cap {
+            None => {
+                provider.in_flight.fetch_add(1, Ordering::Relaxed);
+                true
+            }
+            Some(cap) => provider
+                .in_flight
+                .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                    (n < cap).then_some(n + 1)
+                })
+                .is_ok(),
+        };
+        if !placed {
+            target.breaker.abandon(pass);
+            return None;
+        }
         target.in_flight.fetch_add(1, Ordering::Relaxed);
-        Self {
+        Some(Self {
             provider,
             target,
             breaker,
             pass,
             settled: false,
-        }
+        })
     }
 
     pub fn provider(&self) -> &ProviderHealth {

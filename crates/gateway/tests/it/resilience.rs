@@ -475,7 +475,13 @@ async fn when_every_target_fails_one_error_lists_the_attempts() {
     let body: Value = response.json().await.expect("json");
     let message = body["error"]["message"].as_str().unwrap_or_default();
     assert!(message.contains("a (circuit open)"), "{message}");
+    assert!(
+        message.contains("Tried: b (upstream_status 503), c (upstream_status 429)"),
+        "{message}"
+    );
     assert!(!message.contains("127.0.0.1"), "{message}");
+    // The last failure's type, so an SDK raises its RateLimitError.
+    assert_eq!(body["error"]["type"], "rate_limit_error");
 }
 
 #[tokio::test]
