@@ -464,4 +464,78 @@ targets = [{ provider = "openai", model = "gpt-4o", weight = 3 }, { provider = "
             );
         }
     }
+
+    #[test]
+    fn resilience_settings_are_checked_at_load_time() {
+        let p = problems(
+            r#"
+[retry]
+attempts = 0
+backoff = "5s..1s"
+on = ["5xx", "sometimes"]
+[breaker]
+failure_rate = 1.5
+min_requests = 0
+[providers.o]
+kind = "openai-compatible"
+base_url = "http://h/v1"
+health_check = "soon"
+[[models]]
+name = "a"
+strategy = "cost"
+fallbacks = ["a", "missing", "b*"]
+fallback_on = ["context_window", "never"]
+hedge = { min = "1s" }
+resume = { hops = 9 }
+targets = [{ provider = "o", price = -1.0 }]
+[[models]]
+name = "b*"
+targets = [{ provider = "o" }]
+[[models]]
+name = "c"
+strategy = "cost"
+targets = [{ provider = "o" }]
+"#,
+        );
+        for expected in [
+            "retry.attempts",
+            "retry.backoff",
+            "retry.on[1]",
+            "breaker.failure_rate",
+            "breaker.min_requests",
+            "providers.o.health_check",
+            "models[2].strategy",
+            "models[0].fallbacks[0]: a model cannot fall back to itself",
+            "models[0].fallbacks[1]",
+            "models[0].fallbacks[2]",
+            "models[0].fallback_on[1]",
+            "models[0].hedge.after",
+            "models[0].resume.hops",
+            "models[0].targets[0].price",
+        ] {
+            assert!(
+                p.iter().any(|l| l.starts_with(expected)),
+                "{expected} missing in {p:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_model_retry_table_overrides_only_its_keys() {
+        let config = parse(
+            "[retry]\nattempts = 3\nbackoff = \"10ms..20ms\"\n[providers.o]\nkind = \"openai-compatible\"\nbase_url = \"http://h/v1\"\n[[models]]\nname = \"a\"\nretry = { attempts = 5 }\nhedge = { after = \"p95\" }\ntargets = [{ provider = \"o\" }]\n[[models]]\nname = \"b\"\ntargets = [{ provider = \"o\" }]\n",
+            env,
+        );
+        let Ok(config) = config else {
+            panic!("{config:?}")
+        };
+        let (a, b) = (&config.models[0], &config.models[1]);
+        assert_eq!(a.retry.attempts, 5);
+        assert_eq!(a.retry.backoff_max, std::time::Duration::from_millis(20));
+        assert_eq!(b.retry.attempts, 3);
+        assert!(matches!(
+            a.hedge,
+            Some(super::super::HedgeAfter::P95 { .. })
+        ));
+    }
 }

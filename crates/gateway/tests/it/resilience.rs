@@ -914,3 +914,21 @@ async fn active_health_checks_take_a_sick_provider_out_before_any_request_fails(
     }
     assert_eq!(header(&f.chat("m").await, "x-sluice-provider"), "a");
 }
+
+#[tokio::test]
+async fn anthropic_rate_limit_headers_route_away_too() {
+    let text = format!(
+        "{}[providers.claude]\nkind = \"anthropic\"\nbase_url = \"${{MOCK_a}}\"\napi_key = \"k\"\n",
+        providers("")
+    );
+    let f = Fleet::start_with(
+        &text,
+        &format!("{NO_BREAKER}[[models]]\nname = \"m\"\ntargets = [{{ provider = \"claude\", model = \"claude-x\" }}, {{ provider = \"b\" }}]\n"),
+    )
+    .await;
+    f.mock("a")
+        .set_script("ratelimit_remaining_tokens=0,ratelimit_reset_ms=5000");
+    assert_eq!(header(&f.chat("m").await, "x-sluice-provider"), "claude");
+    assert_eq!(header(&f.chat("m").await, "x-sluice-provider"), "b");
+    assert_eq!(f.requests("a"), 1);
+}
