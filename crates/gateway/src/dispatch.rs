@@ -222,7 +222,10 @@ pub async fn dispatch(
                     let wait = hedge::threshold(after, &target.health.latency);
                     let used_now = &used;
                     let second = || partner(snapshot, plan, i, used_now, call);
-                    let (winner, loser) = race(ready, second, wait, call).await;
+                    // Boxed: the race holds two attempts, and inline it would double the
+                    // size of every request's future, hedged or not (measured: +8.5k
+                    // instructions of memcpy per request).
+                    let (winner, loser) = Box::pin(race(ready, second, wait, call)).await;
                     if let Some((other, loser)) = loser {
                         used[other] = true;
                         log.push(loser.log);
