@@ -29,21 +29,24 @@ pub(crate) fn fault(dialect: Dialect, status: u16) -> Response {
 /// recognition of error classes is tested against the real texts.
 pub(crate) fn provider_error(dialect: Dialect, kind: ErrorKind) -> Response {
     match (dialect, kind) {
-        (Dialect::OpenAi, ErrorKind::ContextWindow) => {
+        (Dialect::OpenAi, kind) => {
+            let (message, param, code) = match kind {
+                ErrorKind::ContextWindow => (
+                    "This model's maximum context length is 128000 tokens. However, your messages resulted in 130512 tokens. Please reduce the length of the messages.",
+                    "messages",
+                    "context_length_exceeded",
+                ),
+                ErrorKind::ContentPolicy => (
+                    "The response was filtered due to the prompt triggering content management policy.",
+                    "prompt",
+                    "content_filter",
+                ),
+            };
             let body = json!({"error": {
-                "message": "This model's maximum context length is 128000 tokens. However, your messages resulted in 130512 tokens. Please reduce the length of the messages.",
+                "message": message,
                 "type": "invalid_request_error",
-                "param": "messages",
-                "code": "context_length_exceeded",
-            }});
-            json_response(400, body.to_string())
-        }
-        (Dialect::OpenAi, ErrorKind::ContentPolicy) => {
-            let body = json!({"error": {
-                "message": "The response was filtered due to the prompt triggering content management policy.",
-                "type": "invalid_request_error",
-                "param": "prompt",
-                "code": "content_filter",
+                "param": param,
+                "code": code,
             }});
             json_response(400, body.to_string())
         }

@@ -227,6 +227,15 @@ mod tests {
         }
     }
 
+    /// A breaker opened at time 0 by `min_requests` failures.
+    fn tripped() -> (Breaker, BreakerConfig) {
+        let (b, c) = (Breaker::default(), config());
+        for _ in 0..c.min_requests {
+            b.record(&c, Pass::Normal, false, 0);
+        }
+        (b, c)
+    }
+
     #[test]
     fn opens_at_the_failure_rate_once_enough_requests_were_seen() {
         let (b, c) = (Breaker::default(), config());
@@ -246,10 +255,7 @@ mod tests {
 
     #[test]
     fn half_open_lets_bounded_probes_through_and_closes_on_their_success() {
-        let (b, c) = (Breaker::default(), config());
-        for _ in 0..4 {
-            b.record(&c, Pass::Normal, false, 0);
-        }
+        let (b, c) = tripped();
         assert_eq!(b.state(&c, 4999), State::Open);
         assert_eq!(b.admit(&c, 5000), Some(Pass::Probe));
         assert_eq!(b.admit(&c, 5000), Some(Pass::Probe));
@@ -263,10 +269,7 @@ mod tests {
 
     #[test]
     fn a_failed_probe_opens_it_again_for_a_full_cooldown() {
-        let (b, c) = (Breaker::default(), config());
-        for _ in 0..4 {
-            b.record(&c, Pass::Normal, false, 0);
-        }
+        let (b, c) = tripped();
         let probe = b.admit(&c, 6000);
         assert_eq!(probe, Some(Pass::Probe));
         b.record(&c, Pass::Probe, false, 6000);
@@ -278,10 +281,7 @@ mod tests {
 
     #[test]
     fn an_abandoned_probe_frees_its_slot() {
-        let (b, c) = (Breaker::default(), config());
-        for _ in 0..4 {
-            b.record(&c, Pass::Normal, false, 0);
-        }
+        let (b, c) = tripped();
         for _ in 0..2 {
             let pass = b.admit(&c, 5000);
             assert_eq!(pass, Some(Pass::Probe));

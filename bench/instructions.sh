@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Instructions per request of a Sluice binary, counted by valgrind's callgrind: exact and
+# free of this VM's scheduler noise, so two builds can be compared to the percent.
+# One connection, closed loop (loadgen `seq`), the routing-only config; a short and a
+# long run, and the difference between them, so start-up and shutdown cancel out.
+#
+#   bench/instructions.sh [SLUICE_BIN]...    # default: target/release/sluice
+#
+# Needs valgrind (Debian: valgrind) and the release loadgen (cargo build --release -p
+# sluice-loadgen). Prints one line per binary: instructions per request.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LOADGEN=$ROOT/target/release/sluice-loadgen
+SHORT=${BENCH_INSN_SHORT:-4s}
+LONG=${BENCH_INSN_LONG:-12s}
+command -v valgrind >/dev/null || { echo "valgrind missing (apt-get install valgrind)" >&2; exit 1; }
+[[ -x $LOADGEN ]] || { echo "$LOADGEN missing" >&2; exit 1; }
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+# run BIN DURATION -> "requests instructions"
+run() {
+    local bin=$1 dur=$2 mock_port gw_port mock vg
+    read -r mock_port gw_port < <("$LOADGEN" free-port --count 2)
+    "$bin" mock --listen "127.0.0.1:$mock_port" >"$WORK/mock.log" 2>&1 &
+    mock=$!
+    "$LOADGEN" wait-ready --url "http://127.0.0.1:$mock_port/v1/models" --timeout 10s >/dev/null
+    BENCH_MOCK_PORT=$mock_port valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" \
+        "$bin" serve --config "$ROOT/bench/sluice-bench.toml" --listen "127.0.0.1:$gw_port" \
+        >"$WORK/sluice.log" 2>&1 &
+    vg=$!
+    "$LOADGEN" wait-ready --url "http://127.0.0.1:$gw_port/healthz" --timeout 60s >/dev/null
+    "$LOADGEN" seq --url "http://127.0.0.1:$gw_port/v1/chat/completions" --duration "$dur" \
+        --out "$WORK/seq.json" >/dev/null
+    kill -TERM "$vg"
+    wait "$vg" || true
+    kill "$mock"
+    wait "$mock" 2>/dev/null || true
+    local ok ir
+    ok=$(grep -o '"ok": *[0-9]*' "$WORK/seq.json" | grep -o '[0-9]*$')
+    ir=$(grep -E '^(summary|totals):' "$WORK/cg.out" | head -1 | awk '{print $2}')
+    echo "$ok $ir"
+}
+
+for bin in "${@:-$ROOT/target/release/sluice}"; do
+    read -r n1 i1 < <(run "$bin" "$SHORT")
+    read -r n2 i2 < <(run "$bin" "$LONG")
+    echo "$bin: $(( (i2 - i1) / (n2 - n1) )) instructions per request ($n1 and $n2 requests)"
+done
