@@ -932,3 +932,70 @@ async fn anthropic_rate_limit_headers_route_away_too() {
     assert_eq!(header(&f.chat("m").await, "x-sluice-provider"), "b");
     assert_eq!(f.requests("a"), 1);
 }
+
+#[tokio::test]
+async fn a_resumed_responses_stream_is_one_response() {
+    let f = Fleet::start(&resuming("", "cut_after=3")).await;
+    let response = f
+        .client
+        .post(f.url("/v1/responses"))
+        .header("content-type", "application/json")
+        .body(json!({"model": "s", "stream": true, "input": "hi"}).to_string())
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let seen = read_sse(response).await;
+    let events = seen.json();
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "response.created").count(),
+        1,
+        "{kinds:?}"
+    );
+    assert_eq!(kinds.last(), Some(&"response.completed"), "{kinds:?}");
+    assert!(
+        !kinds
+            .iter()
+            .any(|k| k.contains("error") || *k == "response.failed"),
+        "{kinds:?}"
+    );
+    let text: String = events
+        .iter()
+        .filter(|e| e["type"] == "response.output_text.delta")
+        .filter_map(|e| e["delta"].as_str())
+        .collect();
+    assert_eq!(text, STORY);
+}
+
+#[tokio::test]
+async fn breaker_state_survives_a_config_reload() {
+    let f = Fleet::start(
+        "[breaker]\nmin_requests = 2\ncooldown = \"60s\"\n[[models]]\nname = \"m\"\ntargets = [{ provider = \"a\" }, { provider = \"b\" }]\n",
+    )
+    .await;
+    f.mock("a").set_script("status=500");
+    for _ in 0..2 {
+        f.chat("m").await;
+    }
+    assert_eq!(f.breaker_state("a").await, "open");
+    // The same providers under a new config (another model added): a stays open.
+    let urls: Vec<String> = f.mocks.iter().map(MockHandle::base_url).collect();
+    let text = format!(
+        "{}[breaker]\nmin_requests = 2\ncooldown = \"60s\"\n[[models]]\nname = \"m\"\ntargets = [{{ provider = \"a\" }}, {{ provider = \"b\" }}]\n[[models]]\nname = \"other\"\ntargets = [{{ provider = \"c\" }}]\n",
+        providers("")
+    );
+    let config = sluice::config::parse(&text, |name| match name {
+        "MOCK_a" => Some(urls[0].clone()),
+        "MOCK_b" => Some(urls[1].clone()),
+        "MOCK_c" => Some(urls[2].clone()),
+        _ => None,
+    })
+    .expect("valid");
+    let gw = f.server.gateway();
+    gw.swap(sluice::state::Snapshot::build(&config, &gw.shared).expect("builds"));
+    assert_eq!(f.breaker_state("a").await, "open");
+    let before = f.requests("a");
+    assert_eq!(header(&f.chat("m").await, "x-sluice-provider"), "b");
+    assert_eq!(f.requests("a"), before);
+}
