@@ -753,40 +753,61 @@ async fn a_stream_cut_mid_way_resumes_on_another_target_as_one_answer() {
     }
 }
 
-#[tokio::test]
-async fn a_resumed_anthropic_stream_is_one_message_with_continuing_blocks() {
-    let f = Fleet::start(&resuming("", "cut_after=3")).await;
+/// Posts a stream to `path` in a typed-event format (Anthropic, Responses), checks it is
+/// one message (`start` once, `stop` last, no error event) and returns the text of its
+/// `delta` events at `text_at`, each checked by `each`.
+async fn one_message(
+    f: &Fleet,
+    path: &str,
+    body: Value,
+    (start, stop, delta): (&str, &str, &str),
+    text_at: &str,
+    each: impl Fn(&Value),
+) -> String {
     let response = f
         .client
-        .post(f.url("/v1/messages"))
+        .post(f.url(path))
         .header("content-type", "application/json")
         .header("anthropic-version", "2023-06-01")
-        .body(
-            json!({"model": "s", "max_tokens": 100, "stream": true, "messages": [{"role": "user", "content": "hi"}]})
-                .to_string(),
-        )
+        .body(body.to_string())
         .send()
         .await
         .expect("sent");
     assert_eq!(response.status(), 200);
-    let seen = read_sse(response).await;
-    let events = seen.json();
+    let events = read_sse(response).await.json();
     let kinds: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
     assert_eq!(
-        kinds.iter().filter(|k| **k == "message_start").count(),
+        kinds.iter().filter(|k| **k == start).count(),
         1,
         "{kinds:?}"
     );
-    assert_eq!(kinds.last(), Some(&"message_stop"), "{kinds:?}");
-    assert!(!kinds.contains(&"error"), "{kinds:?}");
-    let text: String = events
+    assert_eq!(kinds.last(), Some(&stop), "{kinds:?}");
+    assert!(
+        !kinds
+            .iter()
+            .any(|k| k.contains("error") || k.ends_with("failed")),
+        "{kinds:?}"
+    );
+    events
         .iter()
-        .filter(|e| e["type"] == "content_block_delta")
+        .filter(|e| e["type"] == delta)
         .map(|e| {
-            assert_eq!(e["index"], 0, "one text block");
-            e["delta"]["text"].as_str().unwrap_or_default().to_owned()
+            each(e);
+            e.pointer(text_at)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
         })
-        .collect();
+        .collect()
+}
+
+#[tokio::test]
+async fn a_resumed_anthropic_stream_is_one_message_with_continuing_blocks() {
+    let f = Fleet::start(&resuming("", "cut_after=3")).await;
+    let body = json!({"model": "s", "max_tokens": 100, "stream": true, "messages": [{"role": "user", "content": "hi"}]});
+    let kinds = ("message_start", "message_stop", "content_block_delta");
+    let one_block = |e: &Value| assert_eq!(e["index"], 0, "one text block");
+    let text = one_message(&f, "/v1/messages", body, kinds, "/delta/text", one_block).await;
     assert_eq!(text, STORY);
 }
 
@@ -936,35 +957,13 @@ async fn anthropic_rate_limit_headers_route_away_too() {
 #[tokio::test]
 async fn a_resumed_responses_stream_is_one_response() {
     let f = Fleet::start(&resuming("", "cut_after=3")).await;
-    let response = f
-        .client
-        .post(f.url("/v1/responses"))
-        .header("content-type", "application/json")
-        .body(json!({"model": "s", "stream": true, "input": "hi"}).to_string())
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), 200);
-    let seen = read_sse(response).await;
-    let events = seen.json();
-    let kinds: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
-    assert_eq!(
-        kinds.iter().filter(|k| **k == "response.created").count(),
-        1,
-        "{kinds:?}"
+    let body = json!({"model": "s", "stream": true, "input": "hi"});
+    let kinds = (
+        "response.created",
+        "response.completed",
+        "response.output_text.delta",
     );
-    assert_eq!(kinds.last(), Some(&"response.completed"), "{kinds:?}");
-    assert!(
-        !kinds
-            .iter()
-            .any(|k| k.contains("error") || *k == "response.failed"),
-        "{kinds:?}"
-    );
-    let text: String = events
-        .iter()
-        .filter(|e| e["type"] == "response.output_text.delta")
-        .filter_map(|e| e["delta"].as_str())
-        .collect();
+    let text = one_message(&f, "/v1/responses", body, kinds, "/delta", |_| {}).await;
     assert_eq!(text, STORY);
 }
 
