@@ -30,6 +30,13 @@ pub enum GatewayError {
     ShuttingDown,
     #[error("Unknown endpoint {path}.")]
     UnknownRoute { path: String },
+    /// A known path asked with a method it does not serve; `allow` lists the ones it does.
+    #[error("{path} does not accept {method}; use {allow}.")]
+    MethodNotAllowed {
+        method: String,
+        path: String,
+        allow: &'static str,
+    },
     #[error("Invalid or missing API key.")]
     Unauthorized,
     #[error("The store is unavailable; retry shortly.")]
@@ -451,6 +458,7 @@ impl GatewayError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::ModelNotFound { .. } | Self::UnknownRoute { .. } => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Overloaded | Self::ShuttingDown | Self::StoreUnavailable => {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -476,6 +484,7 @@ impl GatewayError {
             Self::Overloaded => "overloaded",
             Self::ShuttingDown => "shutting_down",
             Self::UnknownRoute { .. } => "unknown_route",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Unauthorized => "unauthorized",
             Self::StoreUnavailable => "store_unavailable",
             Self::Translate(TranslateError::Invalid { .. }) => "bad_request",
@@ -520,6 +529,9 @@ impl GatewayError {
                 error("invalid_request_error", Some("request_too_large"), None)
             }
             Self::UnknownRoute { .. } => error("invalid_request_error", Some("unknown_url"), None),
+            Self::MethodNotAllowed { .. } => {
+                error("invalid_request_error", Some("method_not_allowed"), None)
+            }
             Self::Overloaded => error("server_error", Some("overloaded"), None),
             Self::ShuttingDown => error("server_error", Some("shutting_down"), None),
             Self::Unauthorized => error("invalid_request_error", Some("invalid_api_key"), None),
@@ -588,6 +600,11 @@ impl GatewayError {
             .into_response();
         if let Some(value) = self.retry_after() {
             response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        if let Self::MethodNotAllowed { allow, .. } = self {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(allow));
         }
         response
     }

@@ -5,7 +5,7 @@
 
 use super::{Head, Ingest, no_header_checks};
 use crate::upstream::Endpoint;
-use sluice_protocol::openai::request::{ChatRequestHead, DecodeError, decode};
+use sluice_protocol::openai::request::{ChatRequestHead, DecodeError, ROLES, decode};
 use sluice_protocol::translate::Ingress;
 
 pub const CHAT: Ingest = Ingest {
@@ -22,6 +22,21 @@ fn decode_head(body: &[u8]) -> Result<Head, DecodeError> {
         return Err(DecodeError {
             message: "`messages` must contain at least one message".to_owned(),
             param: Some("messages".to_owned()),
+        });
+    }
+    if let Some((i, m)) = head
+        .messages
+        .iter()
+        .enumerate()
+        .find(|(_, m)| !ROLES.contains(&m.role.as_ref()))
+    {
+        return Err(DecodeError {
+            message: format!(
+                "`messages[{i}].role` must be one of {}; got {:?}",
+                ROLES.join(", "),
+                m.role.chars().take(40).collect::<String>()
+            ),
+            param: Some(format!("messages[{i}].role")),
         });
     }
     Ok(Head {

@@ -36,12 +36,35 @@ async fn wrong_types_are_400_naming_the_field() {
             "stream",
         ),
         (json!({"model": "gpt-4o", "messages": []}), "messages"),
+        (
+            json!({"model": "gpt-4o", "messages": [{"role": "robot", "content": "x"}]}),
+            "messages[0].role",
+        ),
+        (
+            json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}], "max_tokens": -1}),
+            "max_tokens",
+        ),
+        (
+            json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "x"}], "temperature": "hot"}),
+            "temperature",
+        ),
     ];
     for (body, param) in cases {
         let (status, err) = error_of(h.post("/v1/chat/completions", &body).await).await;
         assert_eq!(status, 400, "{body}");
         assert_eq!(err["error"]["param"], param, "{body} -> {err}");
+        let message = err["error"]["message"].as_str().unwrap_or_default();
+        for rust in ["struct", "Head", "u64", "f64", "sequence", "borrowed"] {
+            assert!(!message.contains(rust), "{rust} in {message:?}");
+        }
     }
+    // An array body: the API's words, not the struct serde tried to fill.
+    let (status, err) = error_of(h.post("/v1/chat/completions", &json!([1, 2, 3, 4])).await).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        err["error"]["message"],
+        "the request body must be a JSON object"
+    );
     assert_eq!(h.mock.stats().requests(), 0);
 }
 
@@ -112,5 +135,48 @@ async fn over_max_in_flight_gets_a_fast_503() {
             "permit never released"
         );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn wrong_method_on_a_known_path_is_405_in_the_routes_shape_with_allow() {
+    let h = crate::support::start().await;
+    let cases = [
+        ("GET", "/v1/chat/completions", "POST", false),
+        ("PUT", "/v1/embeddings", "POST", false),
+        ("GET", "/v1/messages", "POST", true),
+        ("POST", "/v1/models", "GET, HEAD", false),
+        ("DELETE", "/healthz", "GET, HEAD", false),
+    ];
+    for (method, path, allow, anthropic) in cases {
+        let response = h
+            .client
+            .request(method.parse().expect("method"), h.url(path))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 405, "{method} {path}");
+        assert_eq!(
+            response
+                .headers()
+                .get("allow")
+                .and_then(|v| v.to_str().ok()),
+            Some(allow),
+            "{method} {path}"
+        );
+        let body: serde_json::Value = response.json().await.expect("a JSON error body");
+        if anthropic {
+            assert_eq!(body["type"], "error", "{body}");
+            assert_eq!(body["error"]["type"], "invalid_request_error", "{body}");
+        } else {
+            assert_eq!(body["error"]["code"], "method_not_allowed", "{body}");
+        }
+        let message = &body["error"]["message"];
+        assert!(
+            message
+                .as_str()
+                .is_some_and(|m| m.contains(method) && m.contains(allow)),
+            "{body}"
+        );
     }
 }

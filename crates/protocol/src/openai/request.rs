@@ -17,12 +17,36 @@ pub struct ChatRequestHead<'a> {
     pub stream: Option<bool>,
     #[serde(default)]
     pub stream_options: Option<StreamOptions>,
+    /// Read only to check their types at the door, where the provider would refuse them
+    /// anyway, so the error names the field.
+    #[serde(default)]
+    pub max_tokens: Option<u64>,
+    #[serde(default)]
+    pub max_completion_tokens: Option<u64>,
+    #[serde(default)]
+    pub temperature: Option<f64>,
+    #[serde(default)]
+    pub top_p: Option<f64>,
+    #[serde(default)]
+    pub n: Option<u64>,
 }
+
+/// The roles a Chat Completions message may have.
+pub const ROLES: [&str; 6] = [
+    "system",
+    "developer",
+    "user",
+    "assistant",
+    "tool",
+    "function",
+];
 
 /// A message is checked for shape only: an object with a string `role`.
 #[derive(Debug, Deserialize)]
 pub struct MessageHead<'a> {
-    pub role: &'a str,
+    /// `Cow`: a role written with a JSON escape cannot be borrowed.
+    #[serde(borrow)]
+    pub role: std::borrow::Cow<'a, str>,
     #[serde(borrow, default)]
     pub content: Option<&'a RawValue>,
 }
@@ -66,14 +90,96 @@ pub fn decode<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, DecodeError> 
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
                 not_json(&inner)
             }
+            // An array or a scalar where the request object should be: serde would
+            // describe the struct it tried to fill, which is no help to a client.
+            _ if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') => DecodeError {
+                message: "the request body must be a JSON object".to_owned(),
+                param: None,
+            },
             _ => DecodeError {
-                message: format!("invalid request: {inner}"),
+                message: format!("invalid request: {}", api_words(&inner.to_string())),
                 param: (path != ".").then_some(path),
             },
         }
     })?;
     de.end().map_err(|e| not_json(&e))?;
     Ok(value)
+}
+
+/// A serde message in the API's own words: JSON types, never a Rust type name
+/// (`expected struct ChatRequestHead with 4 elements` becomes `expected a JSON
+/// object`, `u64` a non-negative integer).
+fn api_words(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find("struct ").or_else(|| rest.find("enum ")) {
+        let (before, tail) = rest.split_at(at);
+        out.push_str(before);
+        let is_struct = tail.starts_with("struct ");
+        let name_start = if is_struct {
+            "struct ".len()
+        } else {
+            "enum ".len()
+        };
+        let name_len = tail[name_start..]
+            .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .unwrap_or(tail.len() - name_start);
+        let mut end = name_start + name_len;
+        // `struct X with 4 elements` (a struct read from an array)
+        if let Some(with) = tail[end..].strip_prefix(" with ")
+            && let Some(n) = with.find(" elements")
+        {
+            end += " with ".len() + n + " elements".len();
+        }
+        out.push_str(if is_struct {
+            "a JSON object"
+        } else {
+            "one of the allowed values"
+        });
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    for (rust, json) in [
+        ("a borrowed string", "a string"),
+        ("a sequence", "an array"),
+        ("sequence", "array"),
+        ("a map", "an object"),
+        ("u64", "a non-negative integer"),
+        ("u32", "a non-negative integer"),
+        ("u16", "a non-negative integer"),
+        ("u8", "a non-negative integer"),
+        ("usize", "a non-negative integer"),
+        ("i64", "an integer"),
+        ("i32", "an integer"),
+        ("f64", "a number"),
+        ("f32", "a number"),
+        ("a boolean", "true or false"),
+    ] {
+        out = replace_word(&out, rust, json);
+    }
+    out
+}
+
+/// Replaces `word` where it stands alone (not inside a longer word or a quoted value).
+fn replace_word(text: &str, word: &str, with: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(word) {
+        let before_ok = rest[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c == ' ' || c == ',' || c == '(');
+        let after = &rest[at + word.len()..];
+        let after_ok = after
+            .chars()
+            .next()
+            .is_none_or(|c| c == ' ' || c == ',' || c == ')');
+        out.push_str(&rest[..at]);
+        out.push_str(if before_ok && after_ok { with } else { word });
+        rest = after;
+    }
+    out.push_str(rest);
+    out
 }
 
 fn not_json(e: &serde_json::Error) -> DecodeError {
@@ -93,6 +199,48 @@ mod tests {
             .err()
             .map(|e| e.param);
         assert_eq!(err, Some(Some("messages[0].role".to_owned())));
+    }
+
+    #[test]
+    fn messages_use_json_words_not_rust_types() {
+        for (body, want) in [
+            (&b"[1,2,3,4]"[..], "must be a JSON object"),
+            (b"[]", "must be a JSON object"),
+            (b"\"hi\"", "must be a JSON object"),
+            (
+                br#"{"model":"m","messages":[],"stream_options":"x"}"#,
+                "expected a JSON object",
+            ),
+            (br#"{"model":"m","messages":"hi"}"#, "expected an array"),
+            (
+                br#"{"model":"m","messages":[],"max_tokens":-1}"#,
+                "expected a non-negative integer",
+            ),
+            (
+                br#"{"model":"m","messages":[],"temperature":"hot"}"#,
+                "expected a number",
+            ),
+            (
+                br#"{"model":"m","messages":[],"stream":"yes"}"#,
+                "expected true or false",
+            ),
+        ] {
+            let message = decode::<ChatRequestHead>(body)
+                .err()
+                .map(|e| e.message)
+                .unwrap_or_default();
+            assert!(message.contains(want), "{message}");
+            for rust in [
+                "struct",
+                "ChatRequestHead",
+                "u64",
+                "sequence",
+                "elements",
+                "bool ",
+            ] {
+                assert!(!message.contains(rust), "{rust} in {message}");
+            }
+        }
     }
 
     #[test]
