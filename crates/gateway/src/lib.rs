@@ -1,7 +1,8 @@
 //! Sluice, an LLM gateway. One request flows through one pipeline; the modules below
 //! are its stages, in request order (`pipeline` runs them in one function).
 //!
-//! - [`server`]: bind, serve, graceful shutdown with a drain deadline.
+//! - [`server`]: bind, serve, graceful shutdown with a drain deadline; [`startup`]: the
+//!   start-up line (mode, logs, features).
 //! - [`reload`]: SIGHUP re-reads the config and swaps the snapshot.
 //! - [`routes`]: every public path, and the HTTP-generic layers.
 //! - [`request_id`]: `x-request-id` echo or generation.
@@ -46,6 +47,7 @@ pub mod resilience;
 pub mod routes;
 pub mod routing;
 pub mod server;
+pub mod startup;
 pub mod state;
 pub mod store;
 pub mod telemetry;

@@ -119,7 +119,15 @@ pub async fn run(
     watch: bool,
 ) -> Result<(), StartError> {
     let server = start(config).await?;
-    tracing::info!(addr = %server.addr(), providers = config.providers.len(), models = config.models.len(), "sluice listening");
+    tracing::info!(
+        addr = %server.addr(),
+        mode = %crate::startup::mode(path.as_deref()),
+        logs = %crate::startup::logs(),
+        features = %crate::startup::features(config, path.as_deref(), watch),
+        providers = config.providers.len(),
+        models = config.models.len(),
+        "sluice listening"
+    );
     let reloads = tokio::spawn(crate::reload::run(
         Arc::clone(server.gateway()),
         path,

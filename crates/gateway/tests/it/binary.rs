@@ -88,6 +88,8 @@ struct Served {
     dir: tempfile::TempDir,
     /// Every stderr line after the listening line, as the process wrote it.
     log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// The start-up line.
+    listening: String,
 }
 
 async fn serve(args: &[&str]) -> Served {
@@ -109,14 +111,16 @@ async fn serve_with_env(args: &[&str], env: &[(&str, &str)]) -> Served {
         .expect("spawn sluice");
     let stderr = child.stderr.take().expect("stderr piped");
     let mut lines = BufReader::new(stderr).lines();
-    let addr = tokio::time::timeout(Duration::from_secs(10), async {
+    let (addr, listening) = tokio::time::timeout(Duration::from_secs(10), async {
         while let Ok(Some(line)) = lines.next_line().await {
             // The text form says `addr=IP:PORT`, the JSON form `"addr":"IP:PORT"`.
             if let Some(rest) = line.split("addr=").nth(1) {
-                return rest.split_whitespace().next().map(str::to_owned);
+                let addr = rest.split_whitespace().next().map(str::to_owned);
+                return addr.map(|a| (a, line));
             }
             if let Some(rest) = line.split("\"addr\":\"").nth(1) {
-                return rest.split('"').next().map(str::to_owned);
+                let addr = rest.split('"').next().map(str::to_owned);
+                return addr.map(|a| (a, line));
             }
         }
         None
@@ -138,6 +142,7 @@ async fn serve_with_env(args: &[&str], env: &[(&str, &str)]) -> Served {
         base: format!("http://{addr}"),
         dir,
         log,
+        listening,
     }
 }
 
@@ -152,6 +157,17 @@ fn sigterm(child: &Child) {
 #[tokio::test]
 async fn demo_mode_answers_any_model_from_the_built_in_mock() {
     let mut served = serve(&["--listen", "127.0.0.1:0"]).await;
+    // The start-up line says it is demo mode, where logs go and what is on.
+    let line = &served.listening;
+    for said in [
+        "mode=demo",
+        "any API key is accepted",
+        "logs=stderr",
+        "journal (sqlite://sluice.db",
+        "metrics /metrics",
+    ] {
+        assert!(line.contains(said), "{said:?} not in {line}");
+    }
     let client = reqwest::Client::new();
     let response = client
         .post(format!("{}/v1/chat/completions", served.base))
@@ -195,6 +211,12 @@ async fn sigterm_lets_in_flight_streams_finish_then_exits_0() {
     let path = file.path().to_string_lossy().into_owned();
     // --listen overrides the config's port 1, which nobody could bind as non-root in CI.
     let mut served = serve(&["--config", &path, "--listen", "127.0.0.1:0"]).await;
+    let line = &served.listening;
+    assert!(line.contains(&format!("mode=config {path}")), "{line}");
+    assert!(
+        line.contains("journal off") && line.contains("reload on SIGHUP and on edits"),
+        "{line}"
+    );
     let client = reqwest::Client::new();
     let url = format!("{}/v1/chat/completions", served.base);
     let response = client
