@@ -46,6 +46,8 @@ pub struct Call<'a> {
     pub stream: bool,
     /// Client headers for providers of the ingress format (`anthropic-beta`).
     pub forward: &'a [(HeaderName, HeaderValue)],
+    /// The client's headers, when some provider forwards some (`forward_headers`).
+    pub client_headers: Option<&'a axum::http::HeaderMap>,
     /// The client asked for stream usage itself (OpenAI `stream_options.include_usage`).
     pub usage_requested: bool,
     /// The answer's transforms; each attempt runs a fresh copy.
@@ -636,9 +638,21 @@ async fn attempt(
     // past it runs to its own total deadline.
     let deadline = stream_deadline.min(call.deadline);
     let first_byte_deadline = (start + upstream.timeouts.first_byte).min(deadline);
-    let forward = match prepared.path {
+    let same_format = match prepared.path {
         Path::PassThrough { .. } => call.forward,
         Path::Translate { .. } => &[],
+    };
+    // The provider's own allow-list applies on either path.
+    let listed = call
+        .client_headers
+        .map(|h| crate::upstream::forward::select(&upstream.forward_headers, h))
+        .unwrap_or_default();
+    let combined: Vec<(HeaderName, HeaderValue)>;
+    let forward = if listed.is_empty() {
+        same_format
+    } else {
+        combined = same_format.iter().cloned().chain(listed).collect();
+        &combined
     };
     let traceparent = call.trace.and_then(|t| t.traceparent(span_id));
     let out = Outgoing {

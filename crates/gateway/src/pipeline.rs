@@ -65,6 +65,12 @@ async fn stages(
     record: &mut Open,
 ) -> Result<(Committed, Permit), GatewayError> {
     let forward = (ingest.check_headers)(req.headers())?;
+    // Headers some provider's `forward_headers` may want, kept only when one lists any.
+    let client_headers = snapshot
+        .upstreams
+        .iter()
+        .any(|u| !u.forward_headers.is_empty())
+        .then(|| req.headers().clone());
     let budget = deadline::requested(req.headers())
         .map_or(snapshot.server.request_timeout, |asked| {
             asked.min(snapshot.server.request_timeout)
@@ -95,6 +101,7 @@ async fn stages(
         requested_model: &head.model,
         stream: head.stream,
         forward: &forward,
+        client_headers: client_headers.as_ref(),
         usage_requested: head.usage_requested,
         transforms: &transforms,
         canonical: Canonical::default(),

@@ -150,6 +150,8 @@ pub struct ProviderConfig {
     pub max_in_flight: Option<u64>,
     /// Interval of active health checks (`GET {base_url}/models`), when on.
     pub health_check: Option<Duration>,
+    /// Client headers forwarded to this provider (`forward_headers`).
+    pub forward_headers: Vec<crate::upstream::forward::Allowed>,
 }
 
 /// Deadlines for each phase of an upstream attempt.
@@ -271,6 +273,7 @@ impl Config {
                 headers: Vec::new(),
                 max_in_flight: None,
                 health_check: None,
+                forward_headers: Vec::new(),
             }],
             models: DEMO_MODELS
                 .iter()

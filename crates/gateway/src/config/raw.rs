@@ -51,6 +51,8 @@ pub struct RawProvider {
     pub headers: BTreeMap<String, String>,
     pub max_in_flight: Option<u64>,
     pub health_check: Option<String>,
+    #[serde(default)]
+    pub forward_headers: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -223,6 +223,27 @@ fn provider(cx: &mut Ctx<'_>, name: &str, raw: &RawProvider) -> ProviderConfig {
         ),
         headers,
         api_version,
+        forward_headers: raw
+            .forward_headers
+            .iter()
+            .enumerate()
+            .filter_map(|(i, pattern)| {
+                let at = format!("{path}.forward_headers[{i}]");
+                let lower = pattern.to_ascii_lowercase();
+                if crate::upstream::forward::is_never(lower.trim_end_matches('*')) {
+                    cx.problem(
+                        at,
+                        format!("{pattern:?} is never forwarded (credentials, hop-by-hop and framing headers stay with the connection)"),
+                    );
+                    return None;
+                }
+                let allowed = crate::upstream::forward::Allowed::parse(pattern);
+                if allowed.is_none() {
+                    cx.problem(at, format!("{pattern:?} is not a header name or a `prefix-*` pattern"));
+                }
+                allowed
+            })
+            .collect(),
         health_check: raw.health_check.as_ref().map(|interval| {
             cx.duration(
                 &format!("{path}.health_check"),

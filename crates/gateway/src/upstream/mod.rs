@@ -7,6 +7,7 @@
 //! - [`send`]: one request to a provider, up to the response head, with errors mapped.
 //! - [`body`]: Sluice's own type for a response body, so no client type leaks out.
 //! - [`check`]: active health checks, for providers that configure them.
+//! - [`forward`]: the client headers a provider's `forward_headers` lets through.
 //!
 //! Must never log or return the provider's API key, nor put upstream error text that may
 //! contain it into a client-visible message unscrubbed.
@@ -15,6 +16,7 @@ mod address;
 mod body;
 pub mod check;
 mod client;
+pub mod forward;
 mod send;
 
 pub use body::{Body, Broken, ReadError};
@@ -48,6 +50,8 @@ pub struct Upstream {
     pub max_in_flight: Option<u64>,
     /// Interval of active health checks, when configured.
     pub health_check: Option<std::time::Duration>,
+    /// Client headers this provider receives (`forward_headers`).
+    pub forward_headers: Vec<forward::Allowed>,
 }
 
 /// Why a provider could not be set up.
@@ -97,6 +101,7 @@ impl Upstream {
             health,
             max_in_flight: config.max_in_flight,
             health_check: config.health_check,
+            forward_headers: config.forward_headers.clone(),
         })
     }
 

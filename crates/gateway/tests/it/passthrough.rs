@@ -41,3 +41,80 @@ async fn provider_key_is_sent_upstream_as_bearer() {
         .map(|(_, v)| v.as_str());
     assert_eq!(auth, Some("Bearer sk-upstream-secret-key-123456"));
 }
+
+#[tokio::test]
+async fn forward_headers_lets_listed_client_headers_through_on_either_path_never_credentials() {
+    let config = crate::support::DEFAULT_CONFIG.replace(
+        "api_key = \"sk-upstream-secret-key-123456\"",
+        "api_key = \"sk-upstream-secret-key-123456\"\nforward_headers = [\"x-team\", \"x-trace-*\", \"x-*\"]",
+    );
+    let h = crate::support::start_with(&config).await;
+    let headers = |r: &sluice_mock::RecordedRequest, name: &str| {
+        r.headers
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect::<Vec<_>>()
+    };
+    // OpenAI ingress (pass-through) and Anthropic ingress (translated) to the same provider.
+    for (path, body) in [
+        (
+            "/v1/chat/completions",
+            serde_json::json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}),
+        ),
+        (
+            "/v1/messages",
+            serde_json::json!({"model": "gpt-4o", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}),
+        ),
+    ] {
+        let response = h
+            .client
+            .post(h.url(path))
+            .header("anthropic-version", "2023-06-01")
+            .header("x-team", "team-a")
+            .header("x-trace-id", "t-1")
+            .header("x-api-key", "client-secret")
+            .header("authorization", "Bearer client-secret")
+            .header("x-sluice-timeout", "30s")
+            .json(&body)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 200, "{path}");
+        let seen = h.mock.stats().last_request().expect("upstream saw it");
+        assert_eq!(headers(&seen, "x-team"), ["team-a"], "{path}");
+        assert_eq!(headers(&seen, "x-trace-id"), ["t-1"], "{path}");
+        assert!(
+            headers(&seen, "x-api-key").is_empty(),
+            "{path}: client key forwarded"
+        );
+        assert!(headers(&seen, "x-sluice-timeout").is_empty(), "{path}");
+        assert_eq!(
+            headers(&seen, "authorization"),
+            ["Bearer sk-upstream-secret-key-123456"],
+            "{path}: only the provider's own key"
+        );
+    }
+}
+
+#[tokio::test]
+async fn forward_headers_refuses_credentials_at_load_time() {
+    let config = crate::support::DEFAULT_CONFIG.replace(
+        "api_key = \"sk-upstream-secret-key-123456\"",
+        "api_key = \"k\"\nforward_headers = [\"authorization\", \"proxy-*\", \"bad header\"]",
+    );
+    let problems = sluice::config::parse(&config, |_| Some("http://127.0.0.1:1/v1".to_owned()))
+        .err()
+        .unwrap_or_default();
+    let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    for at in [
+        "forward_headers[0]",
+        "forward_headers[1]",
+        "forward_headers[2]",
+    ] {
+        assert!(
+            text.iter().any(|p| p.contains(at)),
+            "{at} missing in {text:?}"
+        );
+    }
+}
