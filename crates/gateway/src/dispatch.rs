@@ -549,8 +549,13 @@ fn prepare(
 ) -> Result<Prepared, TranslateError> {
     let provider = upstream.format();
     if !upstream.serves(call.endpoint) {
+        let what = match call.endpoint {
+            Endpoint::Embeddings => "embeddings",
+            Endpoint::Completions => "completions (legacy text completions)",
+            Endpoint::ChatCompletions => "chat",
+        };
         return Err(TranslateError::unsupported(
-            "embeddings",
+            what,
             provider.format().as_str(),
         ));
     }
@@ -568,7 +573,10 @@ fn pass_through(
     // Usage is part of every interaction record: ask an OpenAI-format provider for it
     // on streams, and hide the extra chunk from a client that did not ask.
     let include_usage = provider == Provider::OpenAiChat
-        && call.endpoint == Endpoint::ChatCompletions
+        && matches!(
+            call.endpoint,
+            Endpoint::ChatCompletions | Endpoint::Completions
+        )
         && call.stream
         && !call.usage_requested;
     let edits = Edits {
@@ -587,6 +595,7 @@ fn pass_through(
         path: Path::PassThrough {
             provider,
             hide_usage_chunk: include_usage,
+            probe: call.endpoint == Endpoint::ChatCompletions,
         },
         notes: Vec::new(),
     })

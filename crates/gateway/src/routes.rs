@@ -30,6 +30,10 @@ pub fn router(gw: Arc<Gateway>) -> Router {
         .route("/v1/messages", anthropic(post(handlers::messages)))
         .route("/v1/responses", openai(post(handlers::responses), "POST"))
         .route("/v1/embeddings", openai(post(handlers::embeddings), "POST"))
+        .route(
+            "/v1/completions",
+            openai(post(handlers::completions), "POST"),
+        )
         .route("/v1/models", openai(get(models::list), GET))
         .route("/v1/models/{*id}", openai(get(models::retrieve), GET))
         .route("/healthz", openai(get(health::healthz), GET))

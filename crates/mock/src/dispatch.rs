@@ -22,6 +22,7 @@ use crate::{anthropic, embeddings, gemini, openai};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Endpoint {
     ChatCompletions,
+    Completions,
     Messages,
     Embeddings,
     GenerateContent,
@@ -32,7 +33,7 @@ impl Endpoint {
     fn dialect(self) -> Dialect {
         match self {
             Self::Messages => Dialect::Anthropic,
-            Self::ChatCompletions | Self::Embeddings => Dialect::OpenAi,
+            Self::ChatCompletions | Self::Completions | Self::Embeddings => Dialect::OpenAi,
             Self::GenerateContent | Self::StreamGenerateContent(_) => Dialect::Gemini,
         }
     }
@@ -97,7 +98,7 @@ fn parse(route: &Route, headers: &HeaderMap, body: &[u8], script: &str) -> Resul
     let stream = match route.endpoint {
         Endpoint::Embeddings | Endpoint::GenerateContent => false,
         Endpoint::StreamGenerateContent(_) => true,
-        Endpoint::ChatCompletions | Endpoint::Messages => {
+        Endpoint::ChatCompletions | Endpoint::Completions | Endpoint::Messages => {
             body.get("stream").and_then(Value::as_bool) == Some(true)
         }
     };
@@ -155,6 +156,7 @@ async fn respond(app: &App, endpoint: Endpoint, parsed: Parsed) -> Response {
     }
     match endpoint {
         Endpoint::ChatCompletions => openai::reply(app, &parsed),
+        Endpoint::Completions => crate::completions::reply(app, &parsed),
         Endpoint::Messages => anthropic::reply(app, &parsed),
         Endpoint::Embeddings => embeddings::reply(&parsed),
         Endpoint::GenerateContent => gemini::reply(app, &parsed, None),

@@ -21,6 +21,7 @@
 //! - `anthropic` / `anthropic_stream`: Messages bodies and event streams.
 //! - `gemini` / `gemini_stream`: `generateContent` bodies and chunk streams.
 //! - `embeddings`: deterministic embedding vectors.
+//! - `completions`: legacy text completions (`/v1/completions`).
 //! - `sse`: scripted stream bodies, pacing and stream faults.
 //! - `errors`: error bodies in each dialect.
 //! - `stats`: counters, the last request, cancellation drop guards.
@@ -30,6 +31,7 @@
 mod anthropic;
 mod anthropic_stream;
 mod catalog;
+mod completions;
 mod conversation;
 mod dispatch;
 mod embeddings;

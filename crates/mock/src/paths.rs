@@ -46,6 +46,7 @@ pub(crate) fn resolve(method: &Method, path: &str, query: Option<&str>) -> Targe
     let rest = under(path, "/v1").unwrap_or(path);
     let endpoint = match rest {
         "/chat/completions" => Endpoint::ChatCompletions,
+        "/completions" => Endpoint::Completions,
         "/messages" => Endpoint::Messages,
         "/embeddings" => Endpoint::Embeddings,
         "/models" if method == Method::GET => return Target::Respond(catalog::openai_models()),
@@ -133,6 +134,7 @@ fn azure(method: &Method, rest: &str, query: Option<&str>) -> Target {
     };
     let endpoint = match operation {
         "chat/completions" => Endpoint::ChatCompletions,
+        "completions" => Endpoint::Completions,
         "embeddings" => Endpoint::Embeddings,
         _ => return Target::Respond(errors::azure_not_found()),
     };

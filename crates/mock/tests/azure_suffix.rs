@@ -99,7 +99,7 @@ async fn azure_without_api_version_is_not_found() -> TestResult {
         azure(&mock, "my-gpt", "chat/completions", ""),
         azure(&mock, "my-gpt", "chat/completions", "?api-version="),
         azure(&mock, "my-embed", "embeddings", "?foo=bar"),
-        azure(&mock, "my-gpt", "completions", API_VERSION),
+        azure(&mock, "my-gpt", "audio/speech", API_VERSION),
     ] {
         let (status, body) = post_json(&url, &messages("hi")).await?;
         assert_eq!((status, &body), (404, &not_found), "{url}");

@@ -31,6 +31,11 @@ pub async fn responses(State(gw): State<Arc<Gateway>>, req: Request) -> Response
     pipeline::run(gw, req, &ingress::responses::RESPONSES).await
 }
 
+/// `POST /v1/completions`: OpenAI legacy text completions.
+pub async fn completions(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
+    pipeline::run(gw, req, &ingress::completions::COMPLETIONS).await
+}
+
 /// `POST /v1/embeddings`: OpenAI Embeddings.
 pub async fn embeddings(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
     pipeline::run(gw, req, &ingress::embeddings::EMBEDDINGS).await

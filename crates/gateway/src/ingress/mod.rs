@@ -3,6 +3,7 @@
 //! rest, which reaches a same-format provider byte for byte.
 //!
 //! - [`chat`]: OpenAI Chat Completions.
+//! - [`completions`]: OpenAI legacy text completions (OpenAI-format providers only).
 //! - [`messages`]: Anthropic Messages (requires `anthropic-version`, keeps `anthropic-beta`).
 //! - [`responses`]: OpenAI Responses (always translated).
 //! - [`embeddings`]: OpenAI Embeddings (OpenAI-format providers only).
@@ -11,6 +12,7 @@
 //! fields it names, and wrong types there give a 400 naming the field.
 
 pub mod chat;
+pub mod completions;
 pub mod embeddings;
 pub mod messages;
 pub mod responses;

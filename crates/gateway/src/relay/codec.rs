@@ -57,10 +57,11 @@ impl Codec {
             Path::PassThrough {
                 provider,
                 hide_usage_chunk,
+                probe,
             } => Self::PassThrough {
                 provider,
                 hide_usage_chunk,
-                probe: Some(Box::new(StreamDecoder::new(provider))),
+                probe: probe.then(|| Box::new(StreamDecoder::new(provider))),
             },
             Path::Translate { provider, request } => Self::Translate(Box::new(Codecs {
                 decoder: StreamDecoder::new(provider),
@@ -99,6 +100,10 @@ impl Codec {
                 provider, probe, ..
             } => {
                 let mut facts = tap(*provider, event);
+                if probe.is_none() && !committed_once(&facts) {
+                    // No decoder for this stream: its first data event commits.
+                    facts.content = true;
+                }
                 if let Some(probe) = probe
                     && !facts.end
                     && !facts.malformed
@@ -207,6 +212,11 @@ pub fn add_usage(a: Usage, b: Usage) -> Usage {
         cache_creation_input_tokens: a.cache_creation_input_tokens + b.cache_creation_input_tokens,
         reasoning_tokens: a.reasoning_tokens + b.reasoning_tokens,
     }
+}
+
+/// Facts that are not content even without a probe: the end, an error, garbage.
+fn committed_once(facts: &Facts) -> bool {
+    facts.end || facts.error.is_some() || facts.malformed
 }
 
 /// The pass-through tap, as facts.

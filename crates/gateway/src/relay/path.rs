@@ -14,8 +14,9 @@ use std::sync::Arc;
 
 /// Whether one attempt's request and answer pass as bytes.
 pub fn choose(ingress: Ingress, endpoint: Endpoint, provider: Provider, needs: Needs) -> Choice {
-    // Embeddings have no canonical form: they only go to OpenAI-format providers, as is.
-    if endpoint == Endpoint::Embeddings {
+    // Embeddings and legacy completions have no canonical form: they only go to
+    // OpenAI-format providers, as they are.
+    if matches!(endpoint, Endpoint::Embeddings | Endpoint::Completions) {
         return Choice::PassThrough;
     }
     if ingress.same_as() == Some(provider) && !needs.text {
@@ -39,6 +40,10 @@ pub enum Path {
     PassThrough {
         provider: Provider,
         hide_usage_chunk: bool,
+        /// Decode events up to the commit point to tell content from framing; `false`
+        /// where the canonical decoder does not know the stream (legacy completions),
+        /// so its first event commits.
+        probe: bool,
     },
     /// Through the canonical model; `request` shapes the ingress encoder's answer.
     Translate {

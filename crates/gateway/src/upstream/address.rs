@@ -24,6 +24,7 @@ impl Upstream {
         let index = match endpoint {
             Endpoint::ChatCompletions => 0,
             Endpoint::Embeddings => 1,
+            Endpoint::Completions => 2,
         };
         if let Some(url) = &self.fixed_urls[index] {
             return Some(url.clone());

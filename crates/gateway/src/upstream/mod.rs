@@ -36,8 +36,9 @@ pub struct Upstream {
     label: Arc<str>,
     pub kind: ProviderKind,
     base_url: reqwest::Url,
-    /// URLs that do not depend on the model, parsed once: `[chat, embeddings]`.
-    fixed_urls: [Option<reqwest::Url>; 2],
+    /// URLs that do not depend on the model, parsed once: `[chat, embeddings,
+    /// completions]`.
+    fixed_urls: [Option<reqwest::Url>; 3],
     api_version: Option<String>,
     client: reqwest::Client,
     /// Auth, version and extra headers, values marked sensitive so they never print.
@@ -85,6 +86,7 @@ impl Upstream {
         let fixed_urls = [
             address::fixed_url(config.kind, &base, Endpoint::ChatCompletions),
             address::fixed_url(config.kind, &base, Endpoint::Embeddings),
+            address::fixed_url(config.kind, &base, Endpoint::Completions),
         ];
         let client = client::build(config).map_err(|e| BuildError::Client(name(), e))?;
         Ok(Self {
@@ -125,7 +127,7 @@ impl Upstream {
     pub fn serves(&self, endpoint: Endpoint) -> bool {
         match endpoint {
             Endpoint::ChatCompletions => true,
-            Endpoint::Embeddings => self.format() == Provider::OpenAiChat,
+            Endpoint::Embeddings | Endpoint::Completions => self.format() == Provider::OpenAiChat,
         }
     }
 }

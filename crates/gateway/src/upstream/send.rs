@@ -22,6 +22,8 @@ const MAX_ERROR_BODY: usize = 64 * 1024;
 pub enum Endpoint {
     ChatCompletions,
     Embeddings,
+    /// OpenAI's legacy text completions.
+    Completions,
 }
 
 impl Endpoint {
@@ -30,6 +32,7 @@ impl Endpoint {
         match self {
             Self::ChatCompletions => "/chat/completions",
             Self::Embeddings => "/embeddings",
+            Self::Completions => "/completions",
         }
     }
 }

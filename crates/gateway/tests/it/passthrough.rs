@@ -118,3 +118,79 @@ async fn forward_headers_refuses_credentials_at_load_time() {
         );
     }
 }
+
+#[tokio::test]
+async fn legacy_completions_pass_through_to_openai_format_providers_and_are_a_400_for_others() {
+    let config = format!(
+        "{}[providers.claude]\nkind = \"anthropic\"\nbase_url = \"${{MOCK_URL}}\"\napi_key = \"k\"\n[[models]]\nname = \"claude-only\"\ntargets = [{{ provider = \"claude\" }}]\n",
+        crate::support::DEFAULT_CONFIG
+    );
+    let h = crate::support::start_with(&config).await;
+    let response = h
+        .post(
+            "/v1/completions",
+            &serde_json::json!({"model": "alias", "prompt": "hi", "max_tokens": 20}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-sluice-provider"], "mock");
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["object"], "text_completion");
+    assert_eq!(
+        body["model"], "upstream-model",
+        "the alias went upstream renamed"
+    );
+    assert_eq!(body["choices"][0]["text"], "Mock reply to: hi");
+    assert_eq!(
+        h.mock.stats().last_request().map(|r| r.path),
+        Some("/v1/completions".to_owned())
+    );
+    // Streamed: the chunks as the provider sent them, to the end.
+    let response = h
+        .post(
+            "/v1/completions",
+            &serde_json::json!({"model": "gpt-4o", "prompt": "hi", "stream": true}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let seen = crate::support::read_sse(response).await;
+    assert!(seen.ends_with_done(), "{:?}", seen.data());
+    let text: String = seen
+        .json()
+        .iter()
+        .filter_map(|c| {
+            c.pointer("/choices/0/text")
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        })
+        .collect();
+    assert_eq!(text, "Mock reply to: hi");
+    assert!(
+        seen.json()
+            .iter()
+            .all(|c| c["choices"] != serde_json::json!([])),
+        "the usage chunk Sluice asked for is not shown"
+    );
+    // A provider that has no legacy completions: a 400 naming them, nothing sent.
+    let before = h.mock.stats().requests();
+    let response = h
+        .post(
+            "/v1/completions",
+            &serde_json::json!({"model": "claude-only", "prompt": "hi"}),
+        )
+        .await;
+    assert_eq!(response.status(), 400);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("completions")),
+        "{body}"
+    );
+    assert_eq!(h.mock.stats().requests(), before);
+    // The prompt is required.
+    let response = h
+        .post("/v1/completions", &serde_json::json!({"model": "gpt-4o"}))
+        .await;
+    assert_eq!(response.status(), 400);
+}
