@@ -84,7 +84,8 @@ pub fn parse(text: &str, env: impl Fn(&str) -> Option<String>) -> Result<Config,
                 let path = e.path().to_string();
                 // toml adds its own `in `path`` line; the location says it already.
                 let text = e.inner().to_string();
-                let message = text.lines().next().unwrap_or_default().trim().to_owned();
+                let first_line = text.lines().next().unwrap_or_default().trim();
+                let message = sluice_protocol::openai::request::api_words(first_line);
                 // A required value dropped for its type is then missing at its parent:
                 // that is the same problem, reported once.
                 let echo = message.starts_with("missing field")

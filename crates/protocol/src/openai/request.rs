@@ -109,7 +109,7 @@ pub fn decode<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, DecodeError> 
 /// A serde message in the API's own words: JSON types, never a Rust type name
 /// (`expected struct ChatRequestHead with 4 elements` becomes `expected a JSON
 /// object`, `u64` a non-negative integer).
-fn api_words(message: &str) -> String {
+pub fn api_words(message: &str) -> String {
     let mut out = String::with_capacity(message.len());
     let mut rest = message;
     while let Some(at) = rest.find("struct ").or_else(|| rest.find("enum ")) {
