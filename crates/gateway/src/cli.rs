@@ -44,7 +44,12 @@ pub enum Command {
         #[command(subcommand)]
         command: JournalCommand,
     },
-    /// Run the mock LLM provider (OpenAI and Anthropic formats, scriptable faults).
+    /// Run the mock LLM provider: OpenAI Chat Completions, legacy Completions, Embeddings
+    /// and Models (`/v1`), Anthropic Messages (`/v1/messages`), Google Gemini
+    /// generateContent and streamGenerateContent (`/v1beta`), Azure OpenAI deployments
+    /// (`/openai/deployments/...`); deterministic replies, scriptable faults per request
+    /// (`"mock"` body field, `x-mock-*` headers, `model@key=value` suffix) or for the
+    /// whole server (`PUT /mock/script`); see docs/mock.md.
     Mock {
         #[arg(long, default_value = "127.0.0.1:4010")]
         listen: SocketAddr,
