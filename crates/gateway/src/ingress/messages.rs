@@ -25,7 +25,7 @@ pub const MESSAGES: Ingest = Ingest {
 struct MessagesHead<'a> {
     model: String,
     #[serde(borrow)]
-    messages: Vec<&'a RawValue>,
+    messages: Vec<MessageHead<'a>>,
     #[expect(
         dead_code,
         reason = "read only to reject a missing or mistyped max_tokens"
@@ -33,6 +33,26 @@ struct MessagesHead<'a> {
     max_tokens: u64,
     #[serde(default)]
     stream: Option<bool>,
+    /// Read only to check their types at the door, where Anthropic would refuse them.
+    #[serde(default)]
+    #[expect(dead_code, reason = "read only to check its type")]
+    temperature: Option<f64>,
+    #[serde(default)]
+    #[expect(dead_code, reason = "read only to check its type")]
+    top_p: Option<f64>,
+    #[serde(default)]
+    #[expect(dead_code, reason = "read only to check its type")]
+    top_k: Option<u64>,
+}
+
+/// A message is checked for its role only; its content passes as it is.
+#[derive(Deserialize)]
+struct MessageHead<'a> {
+    #[serde(borrow)]
+    role: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    #[expect(dead_code, reason = "shape only")]
+    content: Option<&'a RawValue>,
 }
 
 fn decode_head(body: &[u8]) -> Result<Head, DecodeError> {
@@ -41,6 +61,20 @@ fn decode_head(body: &[u8]) -> Result<Head, DecodeError> {
         return Err(DecodeError {
             message: "messages: at least one message is required".to_owned(),
             param: Some("messages".to_owned()),
+        });
+    }
+    if let Some((i, m)) = head
+        .messages
+        .iter()
+        .enumerate()
+        .find(|(_, m)| !matches!(m.role.as_ref(), "user" | "assistant"))
+    {
+        return Err(DecodeError {
+            message: format!(
+                "messages.{i}.role: must be \"user\" or \"assistant\", got {:?}",
+                m.role.chars().take(40).collect::<String>()
+            ),
+            param: Some(format!("messages[{i}].role")),
         });
     }
     Ok(Head {

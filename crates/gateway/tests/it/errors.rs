@@ -180,3 +180,43 @@ async fn wrong_method_on_a_known_path_is_405_in_the_routes_shape_with_allow() {
         );
     }
 }
+
+#[tokio::test]
+async fn anthropic_requests_are_checked_at_the_door_in_anthropic_words() {
+    let h = start().await;
+    let cases = [
+        (
+            json!({"model": "gpt-4o", "max_tokens": 10, "messages": [{"role": "system", "content": "x"}]}),
+            "messages.0.role",
+        ),
+        (
+            json!({"model": "gpt-4o", "max_tokens": 10, "temperature": "hot", "messages": [{"role": "user", "content": "x"}]}),
+            "expected a number",
+        ),
+        (
+            json!({"model": "gpt-4o", "max_tokens": -5, "messages": [{"role": "user", "content": "x"}]}),
+            "expected a non-negative integer",
+        ),
+    ];
+    for (body, said) in cases {
+        let response = h
+            .client
+            .post(h.url("/v1/messages"))
+            .header("anthropic-version", "2023-06-01")
+            .json(&body)
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 400, "{body}");
+        let err: Value = response.json().await.expect("json");
+        assert_eq!(err["type"], "error", "{err}");
+        assert_eq!(err["error"]["type"], "invalid_request_error", "{err}");
+        let message = err["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(said), "{said:?} not in {message:?}");
+        assert!(
+            !message.contains("u64") && !message.contains("struct"),
+            "{message}"
+        );
+    }
+    assert_eq!(h.mock.stats().requests(), 0);
+}
