@@ -1,5 +1,6 @@
 //! Configuration: the TOML file parsed (`raw`), expanded (`interpolate`) and validated
-//! (`validate`) into the typed `Config` the rest of Sluice uses.
+//! (`validate`, with `provider` and `model` for those sections) into the typed `Config`
+//! the rest of Sluice uses.
 //!
 //! Every problem is found at load time with its location; nothing downstream re-checks
 //! or sees an unvalidated value. Must never print a secret.
@@ -7,6 +8,8 @@
 mod ctx;
 mod interpolate;
 mod load;
+mod model;
+mod provider;
 mod raw;
 mod resilience;
 mod secret;

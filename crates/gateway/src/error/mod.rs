@@ -1,0 +1,244 @@
+//! Every way a request can fail, as data: who failed (client, gateway, upstream), whether
+//! another target may be tried, and the one mapping to an HTTP status and a
+//! format-neutral `ProviderError`, which the ingress format then encodes in its own error
+//! shape: `GatewayError` before the commit point (an error response), `StreamFailure`
+//! after it (an in-band error event). Nothing else builds error responses or events.
+//!
+//! - [`upstream`]: an attempt that failed before the commit point (`UpstreamError`).
+//! - [`class`]: the classes the resilience policies choose by (`ErrorClass`).
+//! - [`attempts`]: what a client's error says was tried and skipped.
+//! - [`stream`]: a failure after the commit point (`StreamFailure`).
+//!
+//! Must never put an upstream key, internal address or source error text in a client
+//! message: upstream detail goes to the server log only.
+
+mod attempts;
+mod class;
+mod stream;
+mod upstream;
+
+pub use attempts::{Skipped, Tried};
+pub use class::{ErrorClass, ErrorClasses};
+pub use stream::StreamFailure;
+pub use upstream::{Phase, UpstreamError, parse_retry_after};
+
+use attempts::exhausted_message;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use sluice_protocol::canonical::{ProviderError, TranslateError};
+use sluice_protocol::translate::Ingress;
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error("{message}")]
+    BadRequest {
+        message: String,
+        param: Option<String>,
+    },
+    #[error("The model `{model}` does not exist or you do not have access to it.")]
+    ModelNotFound { model: String },
+    #[error("Request body exceeds the limit of {limit} bytes.")]
+    BodyTooLarge { limit: usize },
+    #[error("Sluice is at its limit of in-flight requests; retry shortly.")]
+    Overloaded,
+    #[error("Sluice is shutting down; retry on another replica.")]
+    ShuttingDown,
+    #[error("Unknown endpoint {path}.")]
+    UnknownRoute { path: String },
+    /// A known path asked with a method it does not serve; `allow` lists the ones it does.
+    #[error("{path} does not accept {method}; use {allow}.")]
+    MethodNotAllowed {
+        method: String,
+        path: String,
+        allow: &'static str,
+    },
+    #[error("Invalid or missing API key.")]
+    Unauthorized,
+    #[error("The store is unavailable; retry shortly.")]
+    StoreUnavailable,
+    /// The request cannot be translated for any target of its model.
+    #[error(transparent)]
+    Translate(TranslateError),
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+    /// Every target was tried or skipped; `last` is the last failure, if any attempt
+    /// was sent at all.
+    #[error("{}", exhausted_message(last.as_deref(), tried, skipped))]
+    Exhausted {
+        last: Option<Box<UpstreamError>>,
+        /// Every attempt sent, in order.
+        tried: Vec<Tried>,
+        skipped: Vec<Skipped>,
+        /// When the soonest skipped target takes traffic again.
+        retry_after_ms: Option<u64>,
+    },
+    /// The request's deadline (`x-sluice-timeout`, `[server] request_timeout`) passed
+    /// before any attempt committed.
+    #[error("The request's deadline passed before any provider answered.")]
+    Deadline,
+}
+
+impl GatewayError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            message: message.into(),
+            param: None,
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::ModelNotFound { .. } | Self::UnknownRoute { .. } => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Overloaded | Self::ShuttingDown | Self::StoreUnavailable => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Translate(
+                TranslateError::Invalid { .. } | TranslateError::Unsupported { .. },
+            ) => StatusCode::BAD_REQUEST,
+            Self::Translate(TranslateError::Upstream { .. }) => StatusCode::BAD_GATEWAY,
+            Self::Upstream(e) => e.status(),
+            Self::Exhausted { last: Some(e), .. } => e.status(),
+            Self::Exhausted { last: None, .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Deadline => StatusCode::GATEWAY_TIMEOUT,
+        }
+    }
+
+    /// Short machine name for logs and the interaction record.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::BadRequest { .. } => "bad_request",
+            Self::ModelNotFound { .. } => "model_not_found",
+            Self::BodyTooLarge { .. } => "body_too_large",
+            Self::Overloaded => "overloaded",
+            Self::ShuttingDown => "shutting_down",
+            Self::UnknownRoute { .. } => "unknown_route",
+            Self::MethodNotAllowed { .. } => "method_not_allowed",
+            Self::Unauthorized => "unauthorized",
+            Self::StoreUnavailable => "store_unavailable",
+            Self::Translate(TranslateError::Invalid { .. }) => "bad_request",
+            Self::Translate(TranslateError::Unsupported { .. }) => "unsupported_feature",
+            Self::Translate(TranslateError::Upstream { .. }) => "upstream_protocol",
+            Self::Upstream(e) => e.kind(),
+            Self::Exhausted { last: Some(e), .. } => e.kind(),
+            Self::Exhausted { last: None, .. } => "no_available_target",
+            Self::Deadline => "deadline_exceeded",
+        }
+    }
+
+    /// The format-neutral error: status, OpenAI-style type and code, client-safe message.
+    pub fn to_provider_error(&self) -> ProviderError {
+        let status = self.status().as_u16();
+        let error = |kind: &str, code: Option<&str>, param: Option<String>| ProviderError {
+            status,
+            kind: kind.to_owned(),
+            message: self.to_string(),
+            param,
+            code: code.map(str::to_owned),
+        };
+        match self {
+            Self::BadRequest { param, .. } => error("invalid_request_error", None, param.clone()),
+            Self::Translate(TranslateError::Invalid { param, .. }) => {
+                error("invalid_request_error", None, param.clone())
+            }
+            Self::Translate(TranslateError::Unsupported { feature, .. }) => error(
+                "invalid_request_error",
+                Some("unsupported_feature"),
+                Some(feature.clone()),
+            ),
+            Self::Translate(TranslateError::Upstream { .. }) => {
+                error("upstream_error", Some("upstream_protocol"), None)
+            }
+            Self::ModelNotFound { .. } => error(
+                "invalid_request_error",
+                Some("model_not_found"),
+                Some("model".into()),
+            ),
+            Self::BodyTooLarge { .. } => {
+                error("invalid_request_error", Some("request_too_large"), None)
+            }
+            Self::UnknownRoute { .. } => error("invalid_request_error", Some("unknown_url"), None),
+            Self::MethodNotAllowed { .. } => {
+                error("invalid_request_error", Some("method_not_allowed"), None)
+            }
+            Self::Overloaded => error("server_error", Some("overloaded"), None),
+            Self::ShuttingDown => error("server_error", Some("shutting_down"), None),
+            Self::Unauthorized => error("invalid_request_error", Some("invalid_api_key"), None),
+            Self::StoreUnavailable => error("server_error", Some("store_unavailable"), None),
+            Self::Upstream(UpstreamError::Status {
+                error: Some(upstream),
+                status: upstream_status,
+                ..
+            }) if !matches!(upstream_status, 401 | 403) => ProviderError {
+                status,
+                ..(**upstream).clone()
+            },
+            Self::Upstream(UpstreamError::InBand {
+                error: upstream, ..
+            }) if !matches!(upstream.status, 401 | 403) => ProviderError {
+                status,
+                ..(**upstream).clone()
+            },
+            Self::Upstream(UpstreamError::Timeout { .. }) => {
+                error("timeout", Some("upstream_timeout"), None)
+            }
+            Self::Upstream(_) => error("upstream_error", Some("upstream_error"), None),
+            // The last failure's type and code (an SDK raises the same class as for
+            // that failure alone), with a message that lists what was skipped.
+            Self::Exhausted { last: Some(e), .. } => ProviderError {
+                status,
+                message: self.to_string(),
+                ..GatewayError::Upstream((**e).clone()).to_provider_error()
+            },
+            Self::Exhausted { last: None, .. } => {
+                error("server_error", Some("no_available_target"), None)
+            }
+            Self::Deadline => error("timeout", Some("deadline_exceeded"), None),
+        }
+    }
+
+    fn retry_after(&self) -> Option<HeaderValue> {
+        match self {
+            Self::Upstream(UpstreamError::Status {
+                retry_after: Some(after),
+                ..
+            }) => Some(HeaderValue::from(after.as_secs_f64().ceil() as u64)),
+            Self::Exhausted { last: Some(e), .. } if e.retry_after().is_some() => e
+                .retry_after()
+                .map(|after| HeaderValue::from(after.as_secs_f64().ceil() as u64)),
+            Self::Exhausted {
+                retry_after_ms: Some(ms),
+                ..
+            } => Some(HeaderValue::from(ms.div_ceil(1000).max(1))),
+            Self::Overloaded | Self::ShuttingDown => Some(HeaderValue::from_static("1")),
+            _ => None,
+        }
+    }
+
+    /// The error response in the ingress format's shape.
+    pub fn respond(&self, ingress: Ingress) -> Response {
+        let body = ingress.encode_error(&self.to_provider_error());
+        let mut response = (
+            self.status(),
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response();
+        if let Some(value) = self.retry_after() {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        if let Self::MethodNotAllowed { allow, .. } = self {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
+        response
+    }
+}

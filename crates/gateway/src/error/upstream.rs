@@ -1,0 +1,191 @@
+//! An upstream attempt that failed before Sluice committed to its response: who
+//! failed, in which phase, with what the provider said (scrubbed), and the status a
+//! client sees for it.
+//!
+//! Must never carry upstream text that was not scrubbed of key-like tokens.
+
+use super::ErrorClass;
+use axum::http::StatusCode;
+use sluice_protocol::canonical::{ProviderError, status_for_kind};
+
+/// Which phase of an upstream attempt ran out of time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Connect,
+    FirstByte,
+    Idle,
+    Total,
+}
+
+impl Phase {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Connect => "connect",
+            Self::FirstByte => "first byte",
+            Self::Idle => "idle",
+            Self::Total => "total",
+        }
+    }
+}
+
+/// An upstream attempt that failed before Sluice committed to its response.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum UpstreamError {
+    #[error("Upstream provider `{provider}` could not be reached.")]
+    Connect { provider: String },
+    #[error("Upstream provider `{provider}` timed out ({} timeout).", phase.as_str())]
+    Timeout { provider: String, phase: Phase },
+    /// The provider answered with an error status; `error` is its decoded, scrubbed body.
+    #[error("Upstream provider `{provider}` returned status {status}.")]
+    Status {
+        provider: String,
+        status: u16,
+        error: Option<Box<ProviderError>>,
+        /// The provider's `retry-after-ms` or `Retry-After` (seconds).
+        retry_after: Option<std::time::Duration>,
+    },
+    #[error("Upstream provider `{provider}` sent an invalid response.")]
+    Protocol { provider: String },
+    #[error("Upstream provider `{provider}` sent a response larger than {limit} bytes.")]
+    TooLarge { provider: String, limit: usize },
+    /// The provider answered 200, then reported an error in the stream before any content
+    /// (Anthropic's `overloaded_error` does this); `error.status` is mapped from its type.
+    #[error("Upstream provider `{provider}` reported an error before any content.")]
+    InBand {
+        provider: String,
+        error: Box<ProviderError>,
+    },
+    /// The provider's stream ended without any content (and without an error).
+    #[error("Upstream provider `{provider}` ended the stream before any content.")]
+    NoContent { provider: String },
+}
+
+impl UpstreamError {
+    /// An error event before any content: only its type and message are known, so the
+    /// status is the one its type stands for. `message` must already be scrubbed of
+    /// key-like text (`upstream::scrub`).
+    pub fn in_band(provider: String, kind: String, message: String) -> Self {
+        Self::InBand {
+            provider,
+            error: Box::new(ProviderError {
+                status: status_for_kind(&kind),
+                kind,
+                message,
+                param: None,
+                code: None,
+            }),
+        }
+    }
+
+    /// Short machine name for logs and the record.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Connect { .. } => "upstream_connect",
+            Self::Timeout { .. } => "upstream_timeout",
+            Self::Status { .. } => "upstream_status",
+            Self::Protocol { .. } => "upstream_protocol",
+            Self::TooLarge { .. } => "upstream_too_large",
+            Self::InBand { .. } => "upstream_error_event",
+            Self::NoContent { .. } => "upstream_no_content",
+        }
+    }
+
+    /// The status the provider answered with, 0 when it never answered.
+    pub fn upstream_status(&self) -> u16 {
+        match self {
+            Self::Status { status, .. } => *status,
+            Self::InBand { .. }
+            | Self::NoContent { .. }
+            | Self::Protocol { .. }
+            | Self::TooLarge { .. } => 200,
+            Self::Connect { .. } | Self::Timeout { .. } => 0,
+        }
+    }
+
+    /// What kind of failure this is, for the retry, failover and fallback policies and
+    /// the breakers. Context-window and content-policy errors are recognised from the
+    /// provider's own error body.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Self::Connect { .. } => ErrorClass::Connect,
+            Self::Timeout { .. } => ErrorClass::Timeout,
+            Self::Protocol { .. } | Self::NoContent { .. } | Self::TooLarge { .. } => {
+                ErrorClass::Protocol
+            }
+            Self::Status { status, error, .. } => ErrorClass::of_status(*status, error.as_deref()),
+            Self::InBand { error, .. } => ErrorClass::of_status(error.status, Some(error)),
+        }
+    }
+
+    /// Whether the next target in the plan may be tried.
+    pub fn is_retryable(&self) -> bool {
+        self.class().fails_over()
+    }
+
+    /// The provider that failed.
+    pub fn provider(&self) -> &str {
+        match self {
+            Self::Connect { provider }
+            | Self::Timeout { provider, .. }
+            | Self::Status { provider, .. }
+            | Self::Protocol { provider }
+            | Self::TooLarge { provider, .. }
+            | Self::InBand { provider, .. }
+            | Self::NoContent { provider } => provider,
+        }
+    }
+
+    /// The provider's `Retry-After` / `retry-after-ms`, when it sent one Sluice can read.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            Self::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    pub(super) fn status(&self) -> StatusCode {
+        match self {
+            Self::Connect { .. }
+            | Self::Protocol { .. }
+            | Self::TooLarge { .. }
+            | Self::NoContent { .. } => StatusCode::BAD_GATEWAY,
+            Self::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
+            Self::InBand { error, .. } => client_status(error.status),
+            Self::Status { status, .. } => client_status(*status),
+        }
+    }
+}
+
+/// A provider's retry hint: OpenAI's `retry-after-ms` (wins when both are sent), else
+/// `Retry-After` in seconds. An HTTP date is not honoured: providers send seconds, and
+/// a clock-skewed date would sleep for the skew.
+pub fn parse_retry_after(headers: &axum::http::HeaderMap) -> Option<std::time::Duration> {
+    let number = |name: &str| {
+        headers
+            .get(name)?
+            .to_str()
+            .ok()?
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite() && *n >= 0.0 && *n < 1e9)
+    };
+    number("retry-after-ms")
+        .map(|ms| std::time::Duration::from_secs_f64(ms / 1000.0))
+        .or_else(|| number("retry-after").map(std::time::Duration::from_secs_f64))
+}
+
+/// The status a client sees for an upstream error status.
+pub(super) fn client_status(status: u16) -> StatusCode {
+    match status {
+        // The provider refused Sluice's own credentials: the client's request was fine,
+        // the gateway is misconfigured.
+        401 | 403 => StatusCode::BAD_GATEWAY,
+        s @ (400 | 404 | 409 | 413 | 422 | 429) => {
+            StatusCode::from_u16(s).unwrap_or(StatusCode::BAD_GATEWAY)
+        }
+        // Overloaded upstreams (503, Anthropic's 529) stay "try again later".
+        503 | 529 => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_GATEWAY,
+    }
+}
