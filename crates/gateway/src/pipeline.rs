@@ -67,9 +67,7 @@ async fn stages(
     let forward = (ingest.check_headers)(req.headers())?;
     // Headers some provider's `forward_headers` may want, kept only when one lists any.
     let client_headers = snapshot
-        .upstreams
-        .iter()
-        .any(|u| !u.forward_headers.is_empty())
+        .forwards_client_headers
         .then(|| req.headers().clone());
     let budget = deadline::requested(req.headers())
         .map_or(snapshot.server.request_timeout, |asked| {

@@ -25,9 +25,9 @@ pub(super) async fn one(ready: Ready<'_>, call: &Call<'_>) -> Tried {
         target,
         prepared,
         lease,
+        span_id,
     } = ready;
     let started = Instant::now();
-    let span_id = fastrand::u64(1..).to_be_bytes();
     let notes = prepared.notes.clone();
     let mut lease = Some(lease);
     let result = attempt(upstream, target, index, call, prepared, span_id, &mut lease).await;

@@ -6,7 +6,7 @@
 
 use super::attempt::one;
 use super::prepare::prepare;
-use super::{Call, Ready, Tried, lease};
+use super::{Call, Ready, Tried, lease, span_id};
 use crate::error::UpstreamError;
 use crate::record::AttemptLog;
 use crate::resilience::now_ms;
@@ -49,6 +49,7 @@ pub(super) fn partner<'s>(
                 target,
                 prepared,
                 lease: lease(snapshot, upstream, target, pass)?,
+                span_id: span_id(),
             })
         })
 }
@@ -64,7 +65,7 @@ pub(super) async fn race<'s>(
     wait: std::time::Duration,
     call: &Call<'_>,
 ) -> (Tried, Option<(usize, Loser)>) {
-    let (first_name, first_model) = (first.upstream.name.clone(), first.target.model.clone());
+    let first_who = Who::of(&first);
     let a = one(first, call);
     tokio::pin!(a);
     tokio::select! {
@@ -75,22 +76,21 @@ pub(super) async fn race<'s>(
         return (a.await, None);
     };
     let index = second.index;
-    let (second_name, second_model) = (second.upstream.name.clone(), second.target.model.clone());
-    tracing::info!(provider = %first_name, hedge = %second_name, "first attempt slow: hedging");
-    let hedge_started = Instant::now();
+    let second_who = Who::of(&second);
+    tracing::info!(provider = %first_who.provider, hedge = %second_who.provider, "first attempt slow: hedging");
     let b = one(second, call);
     tokio::pin!(b);
     let (winner, loser) = tokio::select! {
         done = &mut a => {
             if done.result.is_ok() {
-                return (done, Some((index, cancelled(second_name, second_model, hedge_started))));
+                return (done, Some((index, second_who.cancelled())));
             }
             let loser = Loser { log: done.log, error: done.result.err() };
             (b.await, loser)
         }
         done = &mut b => {
             if done.result.is_ok() {
-                return (done, Some((index, cancelled(first_name, first_model, hedge_started))));
+                return (done, Some((index, first_who.cancelled())));
             }
             let loser = Loser { log: done.log, error: done.result.err() };
             (a.await, loser)
@@ -99,18 +99,37 @@ pub(super) async fn race<'s>(
     (winner, Some((index, loser)))
 }
 
-/// The record line of a hedge's losing attempt, dropped (and so cancelled upstream).
-fn cancelled(provider: String, model: String, started: Instant) -> Loser {
-    Loser {
-        log: AttemptLog {
-            provider,
-            model,
-            status: 0,
-            error: Some("hedge_cancelled"),
-            started: started.into_std(),
-            latency: started.elapsed(),
-            span_id: [0; 8],
-        },
-        error: None,
+/// What a hedge's loser's record line needs, taken before its attempt starts.
+struct Who {
+    provider: String,
+    model: String,
+    span_id: [u8; 8],
+    started: Instant,
+}
+
+impl Who {
+    fn of(ready: &Ready<'_>) -> Self {
+        Self {
+            provider: ready.upstream.name.clone(),
+            model: ready.target.model.clone(),
+            span_id: ready.span_id,
+            started: Instant::now(),
+        }
+    }
+
+    /// The record line of the attempt that lost, dropped (and so cancelled upstream).
+    fn cancelled(self) -> Loser {
+        Loser {
+            log: AttemptLog {
+                provider: self.provider,
+                model: self.model,
+                status: 0,
+                error: Some("hedge_cancelled"),
+                started: self.started.into_std(),
+                latency: self.started.elapsed(),
+                span_id: self.span_id,
+            },
+            error: None,
+        }
     }
 }

@@ -108,6 +108,13 @@ struct Ready<'s> {
     target: &'s Target,
     prepared: Prepared,
     lease: Lease,
+    /// The attempt's span id, sent upstream in `traceparent` and kept in its record
+    /// line (a hedge's loser too).
+    span_id: [u8; 8],
+}
+
+fn span_id() -> [u8; 8] {
+    fastrand::u64(1..).to_be_bytes()
 }
 
 /// Runs the plan. Every attempt is logged into `log`, whatever its end; when every
@@ -166,6 +173,7 @@ pub async fn dispatch(
                 target,
                 prepared: prepared.clone(),
                 lease,
+                span_id: span_id(),
             };
             let tried = match route.hedge.filter(|_| try_no == 0) {
                 None => one(ready, call).await,

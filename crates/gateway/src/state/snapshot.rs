@@ -21,6 +21,9 @@ pub struct Snapshot {
     pub admin: AdminConfig,
     /// The journal keeps request and response bodies.
     pub journal_bodies: bool,
+    /// Some provider forwards client headers (`forward_headers`), so a request keeps
+    /// its headers for the attempts.
+    pub forwards_client_headers: bool,
 }
 
 impl Snapshot {
@@ -43,6 +46,10 @@ impl Snapshot {
             breaker: config.breaker,
             admin: config.admin.clone(),
             journal_bodies: config.journal.bodies && config.journal.is_on(),
+            forwards_client_headers: config
+                .providers
+                .iter()
+                .any(|p| !p.forward_headers.is_empty()),
         })
     }
 }

@@ -5,168 +5,12 @@
 //! everything fails. Each provider is its own mock, so its request count proves where
 //! traffic went.
 
-use crate::support::{Seen, loopback, read_sse};
+use crate::fleet::{Fleet, NO_BREAKER, chat, complete, header, providers, stream};
+use crate::support::read_sse;
 use serde_json::{Value, json};
-use sluice::finish::Sink;
-use sluice::record::Interaction;
-use sluice::server::RunningServer;
-use sluice_mock::{MockConfig, MockHandle};
+use sluice_mock::MockHandle;
 use std::sync::Arc;
 use std::time::Duration;
-
-const MASTER: &str = "sk-master-resilience";
-
-/// Mocks `a`, `b`, `c` as providers of the same names, and a gateway from `models`
-/// (plus any extra sections) on top of them.
-struct Fleet {
-    mocks: Vec<MockHandle>,
-    server: RunningServer,
-    client: reqwest::Client,
-    records: tokio::sync::mpsc::UnboundedReceiver<Arc<Interaction>>,
-}
-
-/// Providers a, b, c (OpenAI-compatible mocks), with short timeouts so hangs fail fast.
-fn providers(extra: &str) -> String {
-    let mut text =
-        format!("[server]\nlisten = \"127.0.0.1:0\"\n[admin]\nmaster_key = \"{MASTER}\"\n");
-    for name in ["a", "b", "c"] {
-        text.push_str(&format!(
-            "[providers.{name}]\nkind = \"openai-compatible\"\nbase_url = \"${{MOCK_{name}}}\"\nfirst_byte_timeout = \"400ms\"\nidle_timeout = \"400ms\"\n{extra}"
-        ));
-    }
-    text
-}
-
-impl Fleet {
-    async fn start(config: &str) -> Self {
-        Self::start_with(&providers(""), config).await
-    }
-
-    async fn start_with(providers: &str, config: &str) -> Self {
-        sluice::install_tls_provider();
-        let mut mocks = Vec::new();
-        for _ in 0..3 {
-            mocks.push(
-                sluice_mock::spawn(loopback(), MockConfig::default())
-                    .await
-                    .expect("mock starts"),
-            );
-        }
-        let urls: Vec<String> = mocks.iter().map(MockHandle::base_url).collect();
-        let text = format!("{providers}\n{config}");
-        let parsed = sluice::config::parse(&text, |name| match name {
-            "MOCK_a" => Some(urls[0].clone()),
-            "MOCK_b" => Some(urls[1].clone()),
-            "MOCK_c" => Some(urls[2].clone()),
-            _ => None,
-        })
-        .unwrap_or_else(|p| panic!("test config is valid: {p:?}"));
-        let (tx, records) = tokio::sync::mpsc::unbounded_channel();
-        let server = sluice::server::start_with_sinks(&parsed, vec![Sink::Channel(tx)])
-            .await
-            .expect("gateway starts");
-        Self {
-            mocks,
-            server,
-            client: reqwest::Client::new(),
-            records,
-        }
-    }
-
-    fn mock(&self, name: &str) -> &MockHandle {
-        &self.mocks[match name {
-            "a" => 0,
-            "b" => 1,
-            _ => 2,
-        }]
-    }
-
-    fn requests(&self, name: &str) -> u64 {
-        self.mock(name).stats().requests()
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.server.addr())
-    }
-
-    async fn send(&self, body: &Value, headers: &[(&str, &str)]) -> reqwest::Response {
-        let mut request = self
-            .client
-            .post(self.url("/v1/chat/completions"))
-            .header("content-type", "application/json")
-            .body(body.to_string());
-        for (k, v) in headers {
-            request = request.header(*k, *v);
-        }
-        request.send().await.expect("request sent")
-    }
-
-    async fn chat(&self, model: &str) -> reqwest::Response {
-        self.send(&chat(model), &[]).await
-    }
-
-    async fn providers(&self) -> Value {
-        let response = self
-            .client
-            .get(self.url("/admin/providers"))
-            .bearer_auth(MASTER)
-            .send()
-            .await
-            .expect("admin answers");
-        assert_eq!(response.status(), 200);
-        response.json().await.expect("json")
-    }
-
-    async fn breaker_state(&self, provider: &str) -> String {
-        let body = self.providers().await;
-        let entry = body["providers"]
-            .as_array()
-            .and_then(|ps| ps.iter().find(|p| p["name"] == provider))
-            .cloned()
-            .unwrap_or_default();
-        entry["targets"][0]["breaker"]["state"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
-
-    /// The record of the request with `x-request-id: id`.
-    async fn record(&mut self, id: &str) -> Arc<Interaction> {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-        loop {
-            self.server.gateway().shared.flush().await;
-            while let Ok(record) = self.records.try_recv() {
-                if record.request_id == id {
-                    return record;
-                }
-            }
-            assert!(tokio::time::Instant::now() < deadline, "no record for {id}");
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-    }
-}
-
-fn chat(model: &str) -> Value {
-    json!({"model": model, "messages": [{"role": "user", "content": "hi"}]})
-}
-
-fn stream(model: &str) -> Value {
-    json!({"model": model, "stream": true, "messages": [{"role": "user", "content": "hi"}]})
-}
-
-fn header<'a>(response: &'a reqwest::Response, name: &str) -> &'a str {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-}
-
-fn complete(seen: &Seen) -> bool {
-    seen.ends_with_done() && !seen.body_error && seen.error_code().is_none()
-}
-
-const NO_BREAKER: &str = "[breaker]\nenabled = false\n";
 
 #[tokio::test]
 async fn retries_the_same_target_with_backoff_until_it_answers() {
@@ -566,6 +410,12 @@ async fn hedging_races_a_slow_first_token_and_cancels_the_loser() {
             .map(|a| (a.provider.as_str(), a.error))
             .collect();
         assert_eq!(errors, [("a", Some("hedge_cancelled")), ("b", None)]);
+        // The loser keeps the span id its traceparent carried, a real one.
+        assert!(record.attempt_log.iter().all(|a| a.span_id != [0; 8]));
+        assert!(
+            record.attempt_log[0].started < record.attempt_log[1].started,
+            "a began first"
+        );
         let expected = i as u64 + 1;
         let a = f.mock("a");
         let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
@@ -689,216 +539,6 @@ async fn chaos(script: &str, model_extra: &str) {
     assert!(f.requests("c") >= 2000 - 100);
 }
 
-const STORY: &str = "The quick brown fox jumps over the lazy dog and keeps running far away";
-
-/// `s` resumes: a cuts its stream after 3 of 6 pieces, b (and c) continue.
-fn resuming(extra: &str, a_fault: &str) -> String {
-    format!(
-        "{NO_BREAKER}[[models]]\nname = \"s\"\nresume = {{ {extra} }}\ntargets = [{{ provider = \"a\", model = \"story@content={STORY},chunks=6,{a_fault}\" }}, {{ provider = \"b\", model = \"story@content={STORY},chunks=6\" }}]\n"
-    )
-}
-
-#[tokio::test]
-async fn a_stream_cut_mid_way_resumes_on_another_target_as_one_answer() {
-    for fault in [
-        "cut_after=3",
-        "error_event=true",
-        "malformed=sse",
-        "cut_after=3,chunk_delay_ms=5",
-    ] {
-        let mut f = Fleet::start(&resuming("hops = 2", fault)).await;
-        let response = f.send(&stream("s"), &[("x-request-id", "res-1")]).await;
-        assert_eq!(response.status(), 200);
-        let seen = read_sse(response).await;
-        assert!(complete(&seen), "{fault}: {:?}", seen.data());
-        let ids: std::collections::BTreeSet<String> = seen
-            .json()
-            .iter()
-            .filter_map(|c| c["id"].as_str().map(str::to_owned))
-            .collect();
-        assert_eq!(ids.len(), 1, "{fault}: one completion id, got {ids:?}");
-        // error_event and malformed strike after the first piece, cut_after after 3.
-        assert_eq!(seen.content(), STORY, "{fault}");
-        let record = f.record("res-1").await;
-        assert_eq!(record.attempt_log.len(), 2, "{fault}");
-        assert!(
-            record
-                .notes
-                .iter()
-                .any(|n| n.contains("resumed after") && n.contains("continued on b")),
-            "{fault}: {:?}",
-            record.notes
-        );
-        // Every leg's reported usage: the cut leg reported none, the continuation's
-        // prompt holds the partial answer.
-        let usage = record.usage.unwrap_or_default();
-        assert!(
-            usage.output_tokens >= 3 && usage.input_tokens > 2,
-            "{fault}: {usage:?}"
-        );
-        let continuation: Value =
-            serde_json::from_slice(&f.mock("b").stats().last_request().expect("b asked").body)
-                .expect("json");
-        assert_eq!(continuation["continue_final_message"], true);
-        let last = continuation["messages"]
-            .as_array()
-            .and_then(|m| m.last())
-            .cloned()
-            .unwrap_or_default();
-        assert_eq!(last["role"], "assistant");
-        assert!(
-            STORY.starts_with(last["content"].as_str().unwrap_or("-")),
-            "{last}"
-        );
-    }
-}
-
-/// Posts a stream to `path` in a typed-event format (Anthropic, Responses), checks it is
-/// one message (`start` once, `stop` last, no error event) and returns the text of its
-/// `delta` events at `text_at`, each checked by `each`.
-async fn one_message(
-    f: &Fleet,
-    path: &str,
-    body: Value,
-    (start, stop, delta): (&str, &str, &str),
-    text_at: &str,
-    each: impl Fn(&Value),
-) -> String {
-    let response = f
-        .client
-        .post(f.url(path))
-        .header("content-type", "application/json")
-        .header("anthropic-version", "2023-06-01")
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("sent");
-    assert_eq!(response.status(), 200);
-    let events = read_sse(response).await.json();
-    let kinds: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
-    assert_eq!(
-        kinds.iter().filter(|k| **k == start).count(),
-        1,
-        "{kinds:?}"
-    );
-    assert_eq!(kinds.last(), Some(&stop), "{kinds:?}");
-    assert!(
-        !kinds
-            .iter()
-            .any(|k| k.contains("error") || k.ends_with("failed")),
-        "{kinds:?}"
-    );
-    events
-        .iter()
-        .filter(|e| e["type"] == delta)
-        .map(|e| {
-            each(e);
-            e.pointer(text_at)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        })
-        .collect()
-}
-
-#[tokio::test]
-async fn a_resumed_anthropic_stream_is_one_message_with_continuing_blocks() {
-    let f = Fleet::start(&resuming("", "cut_after=3")).await;
-    let body = json!({"model": "s", "max_tokens": 100, "stream": true, "messages": [{"role": "user", "content": "hi"}]});
-    let kinds = ("message_start", "message_stop", "content_block_delta");
-    let one_block = |e: &Value| assert_eq!(e["index"], 0, "one text block");
-    let text = one_message(&f, "/v1/messages", body, kinds, "/delta/text", one_block).await;
-    assert_eq!(text, STORY);
-}
-
-#[tokio::test]
-async fn an_anthropic_target_continues_from_a_prefill() {
-    let text = format!(
-        "{}[providers.claude]\nkind = \"anthropic\"\nbase_url = \"${{MOCK_b}}\"\napi_key = \"k\"\nidle_timeout = \"400ms\"\n",
-        providers("")
-    );
-    let f = Fleet::start_with(
-        &text,
-        &format!("{NO_BREAKER}[[models]]\nname = \"s\"\nresume = {{}}\ntargets = [{{ provider = \"a\", model = \"story@content={STORY},chunks=6,cut_after=2\" }}, {{ provider = \"claude\", model = \"story@content={STORY},chunks=6\" }}]\n"),
-    )
-    .await;
-    let seen = read_sse(f.send(&stream("s"), &[]).await).await;
-    assert!(complete(&seen), "{:?}", seen.data());
-    assert_eq!(seen.content(), STORY);
-    let continuation: Value =
-        serde_json::from_slice(&f.mock("b").stats().last_request().expect("asked").body)
-            .expect("json");
-    assert_eq!(
-        f.mock("b").stats().last_request().map(|r| r.path),
-        Some("/v1/messages".to_owned())
-    );
-    let last = continuation["messages"]
-        .as_array()
-        .and_then(|m| m.last())
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(last["role"], "assistant", "a prefill: {continuation}");
-    assert!(continuation.get("continue_final_message").is_none());
-}
-
-#[tokio::test]
-async fn a_stalled_stream_resumes_and_hops_are_bounded() {
-    // a stalls past its idle timeout after the first piece; b and c cut too; with
-    // hops = 1 only b is asked, and the client gets the error event.
-    let config = format!(
-        "{NO_BREAKER}[[models]]\nname = \"s\"\nresume = {{ hops = 1 }}\ntargets = [{{ provider = \"a\", model = \"story@content={STORY},chunks=6,chunk_delay_ms=1000\" }}, {{ provider = \"b\", model = \"story@content={STORY},chunks=6,cut_after=4\" }}, {{ provider = \"c\", model = \"story@content={STORY},chunks=6\" }}]\n"
-    );
-    let f = Fleet::start(&config).await;
-    let seen = read_sse(f.send(&stream("s"), &[]).await).await;
-    assert_eq!(seen.error_code().as_deref(), Some("upstream_stream"));
-    assert_eq!(f.requests("c"), 0, "hops = 1");
-    // With two hops c finishes the answer.
-    let f = Fleet::start(&config.replace("hops = 1", "hops = 2")).await;
-    let seen = read_sse(f.send(&stream("s"), &[]).await).await;
-    assert!(complete(&seen), "{:?}", seen.data());
-    assert_eq!(seen.content(), STORY);
-}
-
-#[tokio::test]
-async fn without_a_target_that_can_continue_the_stream_ends_with_the_error_event() {
-    let text = format!(
-        "{}[providers.openai]\nkind = \"openai\"\nbase_url = \"${{MOCK_b}}\"\napi_key = \"k\"\n",
-        providers("")
-    );
-    let config = format!(
-        "{NO_BREAKER}[[models]]\nname = \"s\"\nresume = {{}}\ntargets = [{{ provider = \"a\", model = \"story@content={STORY},chunks=6,cut_after=3\" }}, {{ provider = \"openai\", model = \"story\" }}]\n"
-    );
-    let f = Fleet::start_with(&text, &config).await;
-    let seen = read_sse(f.send(&stream("s"), &[]).await).await;
-    assert_eq!(seen.error_code().as_deref(), Some("upstream_stream"));
-    assert_eq!(
-        f.requests("b"),
-        0,
-        "OpenAI itself cannot continue a prefill"
-    );
-    // With a configured prompt it can.
-    let f = Fleet::start_with(
-        &text,
-        &config.replace(
-            "resume = {}",
-            "resume = { prompt = \"Continue exactly where you stopped.\" }",
-        ),
-    )
-    .await;
-    let seen = read_sse(f.send(&stream("s"), &[]).await).await;
-    assert!(complete(&seen), "{:?}", seen.data());
-    let asked: Value =
-        serde_json::from_slice(&f.mock("b").stats().last_request().expect("asked").body)
-            .expect("json");
-    let last = asked["messages"]
-        .as_array()
-        .and_then(|m| m.last())
-        .cloned()
-        .unwrap_or_default();
-    assert_eq!(last["role"], "user");
-    assert_eq!(last["content"], "Continue exactly where you stopped.");
-}
-
 #[tokio::test]
 async fn active_health_checks_take_a_sick_provider_out_before_any_request_fails() {
     let mut f = Fleet::start_with(
@@ -955,19 +595,6 @@ async fn anthropic_rate_limit_headers_route_away_too() {
 }
 
 #[tokio::test]
-async fn a_resumed_responses_stream_is_one_response() {
-    let f = Fleet::start(&resuming("", "cut_after=3")).await;
-    let body = json!({"model": "s", "stream": true, "input": "hi"});
-    let kinds = (
-        "response.created",
-        "response.completed",
-        "response.output_text.delta",
-    );
-    let text = one_message(&f, "/v1/responses", body, kinds, "/delta", |_| {}).await;
-    assert_eq!(text, STORY);
-}
-
-#[tokio::test]
 async fn breaker_state_survives_a_config_reload() {
     let f = Fleet::start(
         "[breaker]\nmin_requests = 2\ncooldown = \"60s\"\n[[models]]\nname = \"m\"\ntargets = [{ provider = \"a\" }, { provider = \"b\" }]\n",
@@ -997,4 +624,24 @@ async fn breaker_state_survives_a_config_reload() {
     let before = f.requests("a");
     assert_eq!(header(&f.chat("m").await, "x-sluice-provider"), "b");
     assert_eq!(f.requests("a"), before);
+}
+
+#[tokio::test]
+async fn a_client_cannot_raise_the_configured_request_deadline() {
+    let text = providers("").replace(
+        "listen = \"127.0.0.1:0\"\n",
+        "listen = \"127.0.0.1:0\"\nrequest_timeout = \"300ms\"\n",
+    );
+    let f = Fleet::start_with(
+        &text,
+        &format!("{NO_BREAKER}[[models]]\nname = \"m\"\ntargets = [{{ provider = \"a\" }}]\n"),
+    )
+    .await;
+    f.mock("a").set_script("hang=true");
+    let response = f.send(&chat("m"), &[("x-sluice-timeout", "60s")]).await;
+    assert_eq!(response.status(), 504);
+    // The configured 300 ms ended it, before the 400 ms first-byte timeout (which
+    // would say `upstream_timeout`), let alone the 60 s asked for.
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "deadline_exceeded");
 }
