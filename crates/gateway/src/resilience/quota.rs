@@ -47,7 +47,7 @@ impl Quota {
             reported = true;
             if left == 0 {
                 let wait = headers
-                    .get(reset.as_str())
+                    .get(reset)
                     .and_then(|v| v.to_str().ok())
                     .and_then(parse_reset)
                     .unwrap_or(UNKNOWN_RESET);
@@ -73,22 +73,18 @@ impl Quota {
     }
 }
 
-/// For a "remaining" rate-limit header, the name of its reset header: OpenAI's
-/// `x-ratelimit-remaining-{requests,tokens}` → `x-ratelimit-reset-...`, Anthropic's
-/// `anthropic-ratelimit-{requests,tokens,input-tokens,output-tokens}-remaining` →
-/// `...-reset`.
-fn reset_header(name: &str) -> Option<String> {
-    if let Some(what) = name.strip_prefix("x-ratelimit-remaining-") {
-        return matches!(what, "requests" | "tokens").then(|| format!("x-ratelimit-reset-{what}"));
-    }
-    let what = name
-        .strip_prefix("anthropic-ratelimit-")?
-        .strip_suffix("-remaining")?;
-    matches!(
-        what,
-        "requests" | "tokens" | "input-tokens" | "output-tokens"
-    )
-    .then(|| format!("anthropic-ratelimit-{what}-reset"))
+/// For a "remaining" rate-limit header, the name of its reset header (OpenAI's
+/// `x-ratelimit-*`, Anthropic's `anthropic-ratelimit-*`).
+fn reset_header(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "x-ratelimit-remaining-requests" => "x-ratelimit-reset-requests",
+        "x-ratelimit-remaining-tokens" => "x-ratelimit-reset-tokens",
+        "anthropic-ratelimit-requests-remaining" => "anthropic-ratelimit-requests-reset",
+        "anthropic-ratelimit-tokens-remaining" => "anthropic-ratelimit-tokens-reset",
+        "anthropic-ratelimit-input-tokens-remaining" => "anthropic-ratelimit-input-tokens-reset",
+        "anthropic-ratelimit-output-tokens-remaining" => "anthropic-ratelimit-output-tokens-reset",
+        _ => return None,
+    })
 }
 
 /// A reset as providers send it: a Go-style duration (`1s`, `6m0s`, `20ms`, `1.5s`,
