@@ -37,7 +37,7 @@ run() {
     kill "$mock"
     wait "$mock" 2>/dev/null || true
     local ok ir
-    ok=$(grep -o '"ok": *[0-9]*' "$WORK/seq.json" | grep -o '[0-9]*$')
+    ok=$(grep -o '"ok": *[0-9]*' "$WORK/seq.json" | head -1 | grep -o '[0-9]*$')
     ir=$(grep -E '^(summary|totals):' "$WORK/cg.out" | head -1 | awk '{print $2}')
     echo "$ok $ir"
 }
