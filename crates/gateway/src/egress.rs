@@ -22,6 +22,7 @@ pub fn respond(
     mut record: Open,
 ) -> Response {
     let request_id = HeaderValue::from_str(&record.request_id).ok();
+    let rate = record.rate;
     let mut response = match result {
         Ok((committed, permit)) => admission::hold(answer(committed, record), permit),
         Err(e) => {
@@ -38,6 +39,7 @@ pub fn respond(
             response
         }
     };
+    rate.apply(response.headers_mut());
     if ingress == Ingress::Anthropic
         && let Some(id) = request_id
     {

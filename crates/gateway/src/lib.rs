@@ -29,6 +29,7 @@
 
 pub mod admin;
 pub mod admission;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod dispatch;
@@ -38,6 +39,7 @@ pub mod finish;
 pub mod handlers;
 pub mod ingress;
 pub mod journal;
+pub mod limits;
 pub mod pipeline;
 pub mod record;
 pub mod relay;

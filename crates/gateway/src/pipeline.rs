@@ -2,25 +2,29 @@
 //!
 //! ```text
 //! ingress      the route named the format; check its headers
-//! auth         (keys issue) virtual key -> principal
+//! auth         virtual key -> principal (401 for a missing, unknown, revoked key)
 //! admission    in-flight permit (fast 503), body within max_body_bytes (413)
 //! ingress      decode the head: model, stream flags
-//! limits       (limits issue) reserve RPM / TPM / concurrency / budget
+//! auth         the principal's model allow-list (403)
 //! guard.input  (guard issue) sanitize or block the prompt
-//! transforms   the answer's stages: output guard, cache recorder, budget cut-off
 //! route        model alias -> ordered plan of targets (strategy, health, fallbacks)
+//! limits       reserve RPM / TPM / concurrency / budget (429), at the plan's prices
+//! transforms   the answer's stages: output guard, cache recorder, budget cut-off
 //! dispatch     attempt loop up to the commit point (breakers, retries, hedging)
 //! egress       the answer (whole, or the relay's stream) in the ingress format
 //! finish       when the record is dropped: limits settle, metrics, journal, access line
 //! ```
 //!
 //! Auth and the load-shedding half of admission come before the body is read, so a
-//! refused request costs no read of up to `max_body_bytes`.
+//! refused request costs no read of up to `max_body_bytes`. Limits come after routing
+//! (a lookup with no I/O) because a budget reserves at the targets' prices.
 //!
 //! Must never branch on a capability inside a stage: each capability is a stage of its
 //! own here, or a transform in the relay, or an end stage in `finish`.
 
 use crate::admission::{self, Permit};
+use crate::auth;
+use crate::limits;
 use crate::dispatch::{Call, Canonical, Committed, ResumePlan, dispatch};
 use crate::egress;
 use crate::error::GatewayError;
@@ -65,6 +69,11 @@ async fn stages(
     record: &mut Open,
 ) -> Result<(Committed, Permit), GatewayError> {
     let forward = (ingest.check_headers)(req.headers())?;
+    let principal = auth::authenticate(snapshot, &shared.keys, req.headers())?;
+    if let Some(p) = &principal {
+        record.key = Some(p.name.clone());
+        record.team.clone_from(&p.team);
+    }
     // Headers some provider's `forward_headers` may want, kept only when one lists any.
     let client_headers = snapshot
         .forwards_client_headers
@@ -79,12 +88,12 @@ async fn stages(
     let head = ingest.head(&body)?;
     record.model.clone_from(&head.model);
     record.stream = head.stream;
+    auth::allow_model(principal.as_deref(), &head.model)?;
     let keep_bodies = snapshot.journal_bodies;
     if keep_bodies {
         record.keep_bodies = true;
         record.request_body = Some(body.clone());
     }
-    let transforms = Transforms::for_request(keep_bodies);
     let plan = routing::plan(
         &snapshot.routes,
         &snapshot.upstreams,
@@ -92,6 +101,22 @@ async fn stages(
         &head.model,
     )?;
     record.route = Some(plan.route.name.clone());
+    let admitted = limits::reserve(
+        &shared.limiter,
+        &snapshot.limits,
+        limits::Request {
+            principal: principal.as_deref(),
+            route: &plan.route.name,
+            body: &body,
+            targets: &plan.targets,
+            pricing: &snapshot.pricing,
+            lease: &record.request_id,
+        },
+    )
+    .await?;
+    record.rate = admitted.headers;
+    record.reservation = admitted.reservation.map(Box::new);
+    let transforms = Transforms::for_request(keep_bodies, admitted.cut);
     let call = Call {
         ingress: ingest.ingress,
         endpoint: ingest.endpoint,
@@ -118,6 +143,7 @@ async fn stages(
     let mut committed = dispatched?;
     record.provider = Some(committed.upstream.name.clone());
     record.upstream_model = Some(committed.model.clone());
+    record.price = limits::pricing::lookup(&snapshot.pricing, &committed.model);
     record.notes = std::mem::take(&mut committed.notes);
     Ok((committed, permit))
 }

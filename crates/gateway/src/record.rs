@@ -3,7 +3,8 @@
 //! exactly once, when the request is over: response complete, stream ended, or the
 //! client gone (then the outcome is `Cancelled`).
 //!
-//! Must never hold request or response bodies, keys or upstream addresses.
+//! Must never hold a key's secret or an upstream address; bodies only when the journal
+//! keeps them (`journal.bodies`).
 
 use crate::error::StreamFailure;
 use sluice_protocol::canonical::Usage;
@@ -80,6 +81,17 @@ pub struct Interaction {
     pub trace: Option<crate::trace_context::TraceContext>,
     /// Wall-clock start, for the journal.
     pub started_at: SystemTime,
+    /// The virtual key's name and team, when the request presented one.
+    pub key: Option<String>,
+    pub team: Option<String>,
+    /// The committed target's price, for the cost.
+    pub price: Option<crate::config::Price>,
+    /// What the interaction cost (set by the limits' end stage from usage and price).
+    pub cost_usd: Option<f64>,
+    /// What the limits stage reserved, settled by the end stage.
+    pub reservation: Option<Box<crate::limits::Reservation>>,
+    /// The rate-limit headers of the response.
+    pub rate: crate::limits::RateHeaders,
     started: Instant,
     outcome: Option<Outcome>,
 }
@@ -106,6 +118,12 @@ impl Interaction {
             request_body: None,
             response_body: None,
             started_at: SystemTime::now(),
+            key: None,
+            team: None,
+            price: None,
+            cost_usd: None,
+            reservation: None,
+            rate: crate::limits::RateHeaders::default(),
             started,
             outcome: None,
         }

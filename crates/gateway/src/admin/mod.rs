@@ -15,7 +15,6 @@ use crate::error::GatewayError;
 use crate::state::Gateway;
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::HeaderMap;
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::Response;
 use axum::routing::get;
@@ -39,21 +38,11 @@ async fn authorize(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> 
         }
         .respond(Ingress::OpenAiChat);
     };
-    match presented(req.headers()) {
+    match crate::auth::presented(req.headers()) {
         Some(key) if bool::from(key.as_bytes().ct_eq(master.expose().as_bytes())) => {
             next.run(req).await
         }
         Some(_) => GatewayError::Unauthorized.respond(Ingress::OpenAiChat),
         None => GatewayError::Unauthorized.respond(Ingress::OpenAiChat),
     }
-}
-
-/// The key a client sent, in either of the two headers the SDKs use.
-fn presented(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .or_else(|| headers.get("x-api-key").and_then(|v| v.to_str().ok()))
-        .map(str::trim)
 }

@@ -7,6 +7,7 @@
 
 mod ctx;
 mod interpolate;
+mod limits;
 mod load;
 mod model;
 mod provider;
@@ -17,6 +18,9 @@ mod store;
 mod telemetry;
 mod validate;
 
+pub use limits::{
+    Backend, KeyConfig, Limits, LimitsConfig, OnBackendError, Period, Price,
+};
 pub use load::{Problem, Problems, load_file, parse};
 pub use resilience::{BreakerConfig, HedgeAfter, ResumeConfig, RetryConfig};
 pub use secret::Secret;
@@ -38,6 +42,11 @@ pub struct Config {
     pub admin: AdminConfig,
     pub telemetry: TelemetryConfig,
     pub breaker: BreakerConfig,
+    /// `[[keys]]`: the virtual keys written in the config (more live in the store).
+    pub keys: Vec<KeyConfig>,
+    pub limits: LimitsConfig,
+    /// `[pricing]`: prices that replace or add to the built-in table, per model name.
+    pub pricing: std::collections::BTreeMap<String, Price>,
 }
 
 #[derive(Debug, Clone)]
@@ -304,6 +313,9 @@ impl Config {
             admin: AdminConfig::default(),
             telemetry: TelemetryConfig::default(),
             breaker: BreakerConfig::default(),
+            keys: Vec::new(),
+            limits: LimitsConfig::default(),
+            pricing: std::collections::BTreeMap::new(),
         }
     }
 }

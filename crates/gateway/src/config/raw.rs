@@ -21,6 +21,11 @@ pub struct RawConfig {
     pub telemetry: Option<super::telemetry::RawTelemetry>,
     pub retry: Option<super::resilience::RawRetry>,
     pub breaker: Option<super::resilience::RawBreaker>,
+    #[serde(default)]
+    pub keys: Vec<super::limits::RawKey>,
+    pub limits: Option<super::limits::RawLimits>,
+    #[serde(default)]
+    pub pricing: BTreeMap<String, super::limits::RawPrice>,
 }
 
 #[derive(Debug, Default, Deserialize)]

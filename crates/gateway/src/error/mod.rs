@@ -55,6 +55,19 @@ pub enum GatewayError {
     },
     #[error("Invalid or missing API key.")]
     Unauthorized,
+    #[error("{}", match .0 {
+        crate::auth::Refused::Revoked => "This API key has been revoked.",
+        crate::auth::Refused::Expired => "This API key has expired.",
+    })]
+    KeyRefused(crate::auth::Refused),
+    #[error("This key may not use the model `{model}`.")]
+    ModelNotAllowed { model: String },
+    /// A limit refused the request before any provider was called.
+    #[error("{}", limit_message(.0))]
+    RateLimited(Box<crate::limits::Refusal>),
+    /// Redis is unreachable and `[limits] on_backend_error = "deny"`.
+    #[error("The rate limiter is unavailable; retry shortly.")]
+    LimiterUnavailable,
     #[error("The store is unavailable; retry shortly.")]
     StoreUnavailable,
     /// The request cannot be translated for any target of its model.
@@ -93,10 +106,13 @@ impl GatewayError {
             Self::ModelNotFound { .. } | Self::UnknownRoute { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Overloaded | Self::ShuttingDown | Self::StoreUnavailable => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Overloaded
+            | Self::ShuttingDown
+            | Self::StoreUnavailable
+            | Self::LimiterUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unauthorized | Self::KeyRefused(_) => StatusCode::UNAUTHORIZED,
+            Self::ModelNotAllowed { .. } => StatusCode::FORBIDDEN,
+            Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Translate(
                 TranslateError::Invalid { .. } | TranslateError::Unsupported { .. },
             ) => StatusCode::BAD_REQUEST,
@@ -119,6 +135,12 @@ impl GatewayError {
             Self::UnknownRoute { .. } => "unknown_route",
             Self::MethodNotAllowed { .. } => "method_not_allowed",
             Self::Unauthorized => "unauthorized",
+            Self::KeyRefused(crate::auth::Refused::Revoked) => "key_revoked",
+            Self::KeyRefused(crate::auth::Refused::Expired) => "key_expired",
+            Self::ModelNotAllowed { .. } => "model_not_allowed",
+            Self::RateLimited(r) if r.limit == crate::limits::Limit::Budget => "budget_exceeded",
+            Self::RateLimited(_) => "rate_limited",
+            Self::LimiterUnavailable => "limiter_unavailable",
             Self::StoreUnavailable => "store_unavailable",
             Self::Translate(TranslateError::Invalid { .. }) => "bad_request",
             Self::Translate(TranslateError::Unsupported { .. }) => "unsupported_feature",
@@ -168,6 +190,27 @@ impl GatewayError {
             Self::Overloaded => error("server_error", Some("overloaded"), None),
             Self::ShuttingDown => error("server_error", Some("shutting_down"), None),
             Self::Unauthorized => error("invalid_request_error", Some("invalid_api_key"), None),
+            Self::KeyRefused(crate::auth::Refused::Revoked) => {
+                error("invalid_request_error", Some("key_revoked"), None)
+            }
+            Self::KeyRefused(crate::auth::Refused::Expired) => {
+                error("invalid_request_error", Some("key_expired"), None)
+            }
+            Self::ModelNotAllowed { .. } => error(
+                "invalid_request_error",
+                Some("model_not_allowed"),
+                Some("model".into()),
+            ),
+            // OpenAI's own shapes: `insufficient_quota` for money, `requests` or
+            // `tokens` with `rate_limit_exceeded` for rates; SDKs raise RateLimitError.
+            Self::RateLimited(r) => match r.limit {
+                crate::limits::Limit::Budget => {
+                    error("insufficient_quota", Some("insufficient_quota"), None)
+                }
+                crate::limits::Limit::Tpm => error("tokens", Some("rate_limit_exceeded"), None),
+                _ => error("requests", Some("rate_limit_exceeded"), None),
+            },
+            Self::LimiterUnavailable => error("server_error", Some("limiter_unavailable"), None),
             Self::StoreUnavailable => error("server_error", Some("store_unavailable"), None),
             Self::Upstream(UpstreamError::Status {
                 error: Some(upstream),
@@ -214,7 +257,10 @@ impl GatewayError {
                 retry_after_ms: Some(ms),
                 ..
             } => Some(HeaderValue::from(ms.div_ceil(1000).max(1))),
-            Self::Overloaded | Self::ShuttingDown => Some(HeaderValue::from_static("1")),
+            Self::Overloaded | Self::ShuttingDown | Self::LimiterUnavailable => {
+                Some(HeaderValue::from_static("1"))
+            }
+            Self::RateLimited(r) => Some(HeaderValue::from(r.retry_after_ms.div_ceil(1000).max(1))),
             _ => None,
         }
     }
@@ -234,11 +280,39 @@ impl GatewayError {
         if let Some(value) = self.retry_after() {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
+        if let Self::RateLimited(r) = self {
+            let headers = response.headers_mut();
+            headers.insert(
+                "x-ratelimit-scope",
+                HeaderValue::from_static(r.limit.as_str()),
+            );
+            headers.insert("retry-after-ms", HeaderValue::from(r.retry_after_ms.max(1)));
+        }
         if let Self::MethodNotAllowed { allow, .. } = self {
             response
                 .headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static(allow));
         }
         response
+    }
+}
+
+/// The 429's message: which limit of whose, and when to come back.
+fn limit_message(r: &crate::limits::Refusal) -> String {
+    let whose = match r.scope {
+        crate::limits::Scope::Global => "the gateway".to_owned(),
+        scope => format!("{} `{}`", scope.as_str(), r.owner),
+    };
+    let wait = r.retry_after_ms.div_ceil(1000).max(1);
+    match r.limit {
+        crate::limits::Limit::Budget => format!(
+            "Budget exhausted for {whose}: {} is spent or reserved by requests in flight. Retry after {wait} s.",
+            r.value
+        ),
+        limit => format!(
+            "Rate limit reached for {whose} on {} ({}). Retry after {wait} s.",
+            limit.as_str(),
+            r.value
+        ),
     }
 }

@@ -26,6 +26,9 @@ pub enum StreamFailure {
     /// The provider reported an error in the stream; its own event told the client.
     #[error("upstream reported an error in the stream")]
     ErrorEvent,
+    /// The answer's running cost reached what the budget could still pay.
+    #[error("the budget is exhausted; the answer was ended here")]
+    Budget,
 }
 
 impl StreamFailure {
@@ -37,12 +40,22 @@ impl StreamFailure {
             Self::TooLarge => "upstream_too_large",
             Self::OversizedEvent | Self::Malformed => "upstream_protocol",
             Self::ErrorEvent => "upstream_error_event",
+            Self::Budget => "budget_exceeded",
         }
     }
 
     /// The error event a client is sent (the provider's own event already went out for
     /// `ErrorEvent`; this is what Sluice would say in its place).
     pub fn to_provider_error(self) -> ProviderError {
+        if self == Self::Budget {
+            return ProviderError {
+                status: 429,
+                kind: "insufficient_quota".to_owned(),
+                message: self.to_string(),
+                param: None,
+                code: Some(self.code().to_owned()),
+            };
+        }
         ProviderError {
             status: 502,
             kind: "upstream_error".to_owned(),

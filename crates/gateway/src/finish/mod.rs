@@ -6,7 +6,7 @@
 //! body ended or was dropped, or the error response was built) closes the record and
 //! queues it, without waiting, to one task that runs the end stages in order:
 //!
-//! 1. limits settle (actual tokens and cost; the limits issue plugs in here),
+//! 1. limits settle (the real cost from usage and price; the reservation settled),
 //! 2. metrics (the telemetry issue),
 //! 3. journal (the journal issue: its writer queue is a sink of this task),
 //! 4. the configured [`Sink`]s: the access line, and channels for embedders and tests.
@@ -34,6 +34,8 @@ const QUEUE: usize = 8192;
 /// Where finished records go after the end stages.
 #[derive(Debug, Clone)]
 pub enum Sink {
+    /// The limits' settle: cost from usage, the reservation turned into it.
+    Limits(Arc<crate::limits::Limiter>),
     /// The request's and its attempts' spans, to the OTLP exporter.
     Traces(Arc<Tracer>),
     /// The Prometheus registry's per-interaction series.
@@ -146,10 +148,11 @@ impl Finisher {
 }
 
 /// The end stages for one record, in order.
-fn end(record: Interaction, sinks: &[Sink]) {
+fn end(mut record: Interaction, sinks: &[Sink]) {
     let mut shared: Option<Arc<Interaction>> = None;
     for sink in sinks {
         match sink {
+            Sink::Limits(limiter) => crate::limits::settle(limiter, &mut record),
             Sink::Traces(tracer) => tracer.record(&record),
             Sink::Metrics(metrics) => metrics.record(&record),
             Sink::Journal(journal) => journal.submit(Entry::from_record(&record)),

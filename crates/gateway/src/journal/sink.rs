@@ -29,11 +29,11 @@ pub enum SinkError {
     File(#[from] std::io::Error),
 }
 
-const COLUMNS: &str = "INSERT INTO journal (writer, seq, id, at_ms, key_name, team, model, provider, status, entry, prev_mac, mac) VALUES ";
-const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+const COLUMNS: &str = "INSERT INTO journal (writer, seq, id, at_ms, key_name, team, model, provider, status, entry, prev_mac, mac, cost_micros, tokens_in, tokens_out) VALUES ";
+const ROW: &str = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 /// SQLite has had `ON CONFLICT ... DO NOTHING` since 3.24, so one statement serves both.
 const ON_CONFLICT: &str = " ON CONFLICT (writer, seq) DO NOTHING";
-/// Rows per statement: 12 parameters each stays far below SQLite's 32,766 and
+/// Rows per statement: 15 parameters each stays far below SQLite's 32,766 and
 /// PostgreSQL's 65,535 parameter limits. One statement per batch instead of one per row
 /// cut the journal's CPU per request (measured in BENCHMARKS.md).
 const ROWS_PER_STATEMENT: usize = 256;
@@ -83,7 +83,10 @@ impl Sink {
                                 .bind(i64::from(row.entry.status))
                                 .bind(&sealed.json)
                                 .bind(&sealed.prev_mac)
-                                .bind(&sealed.mac);
+                                .bind(&sealed.mac)
+                                .bind(row.entry.cost_usd.map(|usd| (usd * 1e6).round() as i64))
+                                .bind(i64::try_from(row.entry.input_tokens).unwrap_or(i64::MAX))
+                                .bind(i64::try_from(row.entry.output_tokens).unwrap_or(i64::MAX));
                         }
                         q.execute(&mut *tx).await?;
                     }

@@ -136,7 +136,8 @@ impl Relay {
             },
             StreamFailure::OversizedEvent
             | StreamFailure::Malformed
-            | StreamFailure::ErrorEvent => {
+            | StreamFailure::ErrorEvent
+            | StreamFailure::Budget => {
                 tracing::warn!(provider = %self.provider, error = %failure, "invalid stream before any content");
                 UpstreamError::Protocol { provider }
             }

@@ -2,14 +2,15 @@
 //! later stage that must read or rewrite an answer adds one variant here: the output
 //! guard (redact with a bounded hold-back), the cache recorder (assemble the answer),
 //! the budget cut-off (end a stream that spends past its budget). Today: the answer
-//! assembler, on when the journal keeps bodies; without it every answer whose formats
-//! allow it passes through as bytes.
+//! assembler, on when the journal keeps bodies, and the budget cut-off, on when a budget
+//! applies; without them every answer whose formats allow it passes through as bytes.
 //!
 //! Must never be skipped on the translate path and never run on the pass-through path:
 //! `Transforms::needs` is what makes `path::choose` pick translate when one is present.
 
 use super::assemble::Assembler;
 use crate::error::StreamFailure;
+use crate::limits::BudgetCut;
 use sluice_protocol::canonical::{ChatResponse, StreamEvent};
 
 /// What the stages after dispatch need of an answer.
@@ -25,12 +26,42 @@ pub struct Needs {
 pub enum Transform {
     /// Keeps the whole answer for the journal (`journal.bodies`).
     Assemble(Box<Assembler>),
+    /// Ends a stream whose running cost passes what its budget can pay.
+    BudgetCut(BudgetMeter),
+}
+
+/// The budget cut-off's running count. Output tokens are estimated as the text's
+/// characters over four while streaming (the tokenizer per delta would cost more than
+/// the answer); the provider's usage settles the real figure afterwards.
+#[derive(Debug, Clone, Copy)]
+pub struct BudgetMeter {
+    cut: BudgetCut,
+    chars: u64,
+}
+
+impl BudgetMeter {
+    fn read(&mut self, events: &[StreamEvent]) -> Result<(), StreamFailure> {
+        for event in events {
+            let text = match event {
+                StreamEvent::TextDelta { text } | StreamEvent::ThinkingDelta { text } => text,
+                StreamEvent::ToolCallDelta { arguments, .. } => arguments,
+                _ => continue,
+            };
+            self.chars += text.chars().count() as u64;
+        }
+        let tokens = self.chars.div_ceil(4) as f64;
+        let spent = self.cut.input_micros as f64 + tokens * self.cut.output_price;
+        if spent > self.cut.allowance_micros as f64 {
+            return Err(StreamFailure::Budget);
+        }
+        Ok(())
+    }
 }
 
 impl Transform {
     fn needs(&self) -> Needs {
         match self {
-            Self::Assemble(_) => Needs { text: true },
+            Self::Assemble(_) | Self::BudgetCut(_) => Needs { text: true },
         }
     }
 
@@ -38,6 +69,10 @@ impl Transform {
     fn fresh(&self) -> Self {
         match self {
             Self::Assemble(_) => Self::Assemble(Box::default()),
+            Self::BudgetCut(meter) => Self::BudgetCut(BudgetMeter {
+                cut: meter.cut,
+                chars: 0,
+            }),
         }
     }
 
@@ -48,6 +83,7 @@ impl Transform {
     fn on_events(&mut self, events: &mut Vec<StreamEvent>) -> Result<(), StreamFailure> {
         match self {
             Self::Assemble(a) => a.read(events),
+            Self::BudgetCut(meter) => meter.read(events)?,
         }
         Ok(())
     }
@@ -56,6 +92,8 @@ impl Transform {
         match self {
             // A whole answer is journaled as the client received it (egress).
             Self::Assemble(_) => {}
+            // A whole answer is already complete: the settle charges it as it is.
+            Self::BudgetCut(_) => {}
         }
     }
 }
@@ -65,23 +103,24 @@ impl Transform {
 pub struct Transforms(Vec<Transform>);
 
 impl Transforms {
-    /// The transforms a request runs: the assembler when the journal keeps bodies.
-    pub fn for_request(keep_bodies: bool) -> Self {
+    /// The transforms a request runs: the assembler when the journal keeps bodies, the
+    /// budget cut-off when a budget applies.
+    pub fn for_request(keep_bodies: bool, budget: Option<BudgetCut>) -> Self {
         let mut chain = Vec::new();
         if keep_bodies {
             chain.push(Transform::Assemble(Box::default()));
+        }
+        if let Some(cut) = budget {
+            chain.push(Transform::BudgetCut(BudgetMeter { cut, chars: 0 }));
         }
         Self(chain)
     }
 
     /// The assembled answer, when an assembler ran.
-    #[allow(
-        clippy::unnecessary_find_map,
-        reason = "one variant today; the guard and the cache add more"
-    )]
     pub fn answer(&self) -> Option<String> {
         self.0.iter().find_map(|t| match t {
             Transform::Assemble(a) => Some(a.answer()),
+            Transform::BudgetCut(_) => None,
         })
     }
 

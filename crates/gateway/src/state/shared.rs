@@ -2,16 +2,18 @@
 //! config reloads: in-flight permits, the draining flag, provider health, the
 //! end-of-interaction queue and the in-process mock provider.
 //!
-//! Where coming capabilities live: the limiter store (memory or Redis), the journal
-//! queue and the metrics registry each become a field here, built at start-up and
-//! reached by the stage that needs it, never through a global.
+//! The limiter store (memory or Redis), the store's key ring, the journal queue and the
+//! metrics registry are fields here, built at start-up and reached by the stage that
+//! needs it, never through a global.
 //!
 //! Must never hold anything a config reload should replace (that is `Snapshot`'s).
 
 use super::{BuildError, Health};
 use crate::config::{Config, ProviderKind};
 use crate::finish::{Finisher, Sink};
+use crate::auth::KeyRing;
 use crate::journal::{self, Journal};
+use crate::limits::Limiter;
 use crate::store::Store;
 use crate::telemetry::metrics::Metrics;
 use crate::telemetry::traces::Tracer;
@@ -34,6 +36,10 @@ pub struct Shared {
     pub metrics: Arc<Metrics>,
     /// The span exporter, when `[telemetry] otlp_endpoint` is set.
     pub tracer: Option<Arc<Tracer>>,
+    /// The virtual keys of the store (the config's are in the snapshot).
+    pub keys: Arc<KeyRing>,
+    /// The limit counters (memory or Redis), kept across reloads.
+    pub limiter: Arc<Limiter>,
     draining: AtomicBool,
     /// Keeps the in-process mock provider alive while any provider may point at it.
     mock: Option<sluice_mock::MockHandle>,
@@ -71,7 +77,26 @@ impl Shared {
         }
         let metrics = Arc::new(Metrics::default());
         sinks.insert(0, Sink::Metrics(Arc::clone(&metrics)));
+        let limiter = Arc::new(Limiter::new(&config.limits)?);
+        // First: the settle writes the cost every later stage reads.
+        sinks.insert(0, Sink::Limits(Arc::clone(&limiter)));
+        let keys = Arc::new(KeyRing::default());
+        if let Some(store) = &store {
+            if let Err(e) = keys.refresh(store).await {
+                tracing::warn!(error = %e, "cannot read keys from the store at start-up");
+            }
+            KeyRing::spawn_refresh(Arc::downgrade(&keys), store.clone(), config.limits.keys_refresh);
+            if !limiter.is_shared() {
+                crate::limits::seed::budgets(&limiter, store, config, &keys).await;
+            }
+        }
+        if uses_tokenizer(config) {
+            // About 100 ms of vocabulary loading, off the request path.
+            tokio::task::spawn_blocking(crate::limits::estimate::warm);
+        }
         Ok(Self {
+            keys,
+            limiter,
             tracer,
             metrics,
             store,
@@ -141,4 +166,12 @@ async fn start_journal(
         .await
         .map_err(BuildError::Spool)?;
     Ok(Some(Arc::new(journal)))
+}
+
+/// Whether any limit counts tokens, so the tokenizer will be needed.
+fn uses_tokenizer(config: &Config) -> bool {
+    config.keys.iter().any(|k| k.limits.counts_tokens())
+        || config.limits.global.counts_tokens()
+        || config.limits.teams.values().any(|l| l.counts_tokens())
+        || config.limits.models.values().any(|l| l.counts_tokens())
 }

@@ -24,6 +24,11 @@ pub struct Snapshot {
     /// Some provider forwards client headers (`forward_headers`), so a request keeps
     /// its headers for the attempts.
     pub forwards_client_headers: bool,
+    /// The `[[keys]]` of this config, by the hash of their secret.
+    pub keys: crate::auth::ring::Keys,
+    pub limits: crate::config::LimitsConfig,
+    /// `[pricing]` overrides of the shipped price table.
+    pub pricing: std::collections::BTreeMap<String, crate::config::Price>,
 }
 
 impl Snapshot {
@@ -50,6 +55,9 @@ impl Snapshot {
                 .providers
                 .iter()
                 .any(|p| !p.forward_headers.is_empty()),
+            keys: crate::auth::ring::config_keys(&config.keys),
+            limits: config.limits.clone(),
+            pricing: config.pricing.clone(),
         })
     }
 }
@@ -98,4 +106,6 @@ pub enum BuildError {
     Store(#[from] crate::store::StoreError),
     #[error("journal spool: {0}")]
     Spool(std::io::Error),
+    #[error(transparent)]
+    Limits(#[from] crate::limits::counters::BackendError),
 }

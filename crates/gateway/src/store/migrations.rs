@@ -19,6 +19,11 @@ pub fn sqlite() -> Migrator {
             "journal pruned",
             include_str!("../../migrations/sqlite/0002_pruned.sql"),
         ),
+        migration(
+            3,
+            "keys and spend",
+            include_str!("../../migrations/sqlite/0003_keys.sql"),
+        ),
     ])
 }
 
@@ -33,6 +38,11 @@ pub fn postgres() -> Migrator {
             2,
             "journal pruned",
             include_str!("../../migrations/postgres/0002_pruned.sql"),
+        ),
+        migration(
+            3,
+            "keys and spend",
+            include_str!("../../migrations/postgres/0003_keys.sql"),
         ),
     ])
 }

@@ -1,11 +1,16 @@
-//! The durable store behind the journal (and, when they land, keys and budgets): one
+//! The durable store behind the journal, virtual keys and spend: one
 //! database, SQLite (embedded, the default) or PostgreSQL (for many replicas), chosen by
 //! `[store] url`. Each dialect has its own embedded migrations, run at start-up.
 //!
-//! Must never be awaited on the request path: only background writers, the admin API
-//! and the CLI talk to it.
+//! - [`keys`]: virtual keys (hashes, never secrets).
+//! - [`spend`]: spend, requests and tokens summed from the journal.
+//!
+//! Must never be awaited on the request path: only background writers, the key ring's
+//! refresh, the admin API and the CLI talk to it.
 
+pub mod keys;
 mod migrations;
+pub mod spend;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -29,6 +34,10 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error("store migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("store: no randomness from the OS: {0}")]
+    Random(String),
+    #[error("store: a stored value does not parse: {0}")]
+    Corrupt(String),
 }
 
 impl Store {

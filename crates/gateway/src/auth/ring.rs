@@ -1,0 +1,147 @@
+//! The key ring: every virtual key this replica accepts, by the SHA-256 of its secret.
+//! Config keys come with each snapshot; store keys live here, in `Shared`, refreshed
+//! from the store in the background (every `[limits] keys_refresh`) and at once after
+//! an admin change on this replica.
+//!
+//! Must never keep a secret: only hashes, compared in constant time.
+
+use super::glob;
+use crate::config::{KeyConfig, Limits};
+use crate::store::Store;
+use crate::store::keys::StoredKey;
+use arc_swap::ArcSwap;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+/// Who a request is, once its key is accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    /// Stable id: the store's id, or `config:NAME` for a `[[keys]]` entry.
+    pub id: String,
+    pub name: String,
+    pub team: Option<String>,
+    /// Model globs; empty allows all.
+    pub models: Vec<String>,
+    pub limits: Limits,
+    pub expires_at_ms: Option<i64>,
+    pub revoked: bool,
+    pub hash: [u8; 32],
+}
+
+impl Principal {
+    pub fn from_config(key: &KeyConfig) -> Self {
+        Self {
+            id: format!("config:{}", key.name),
+            name: key.name.clone(),
+            team: key.team.clone(),
+            models: key.models.clone(),
+            limits: key.limits,
+            expires_at_ms: key.expires_at_ms,
+            revoked: false,
+            hash: digest(key.secret.expose()),
+        }
+    }
+
+    fn from_store(key: &StoredKey) -> Option<Self> {
+        let mut hash = [0u8; 32];
+        hex::decode_to_slice(&key.hash, &mut hash).ok()?;
+        Some(Self {
+            id: key.id.clone(),
+            name: key.name.clone(),
+            team: key.team.clone(),
+            models: key.models.clone(),
+            limits: key.limits,
+            expires_at_ms: key.expires_at_ms,
+            revoked: key.revoked_at_ms.is_some(),
+            hash,
+        })
+    }
+
+    /// Whether this key may use `model` (its allow-list's globs).
+    pub fn allows(&self, model: &str) -> bool {
+        self.models.is_empty() || self.models.iter().any(|g| glob::matches(g, model))
+    }
+}
+
+pub fn digest(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+/// Keys by the hash of their secret.
+pub type Keys = HashMap<[u8; 32], Arc<Principal>>;
+
+/// The config's keys, for a snapshot.
+pub fn config_keys(keys: &[KeyConfig]) -> Keys {
+    keys.iter()
+        .map(|k| {
+            let p = Principal::from_config(k);
+            (p.hash, Arc::new(p))
+        })
+        .collect()
+}
+
+/// The store's keys, shared by every snapshot.
+#[derive(Debug, Default)]
+pub struct KeyRing {
+    keys: ArcSwap<Keys>,
+    version: std::sync::Mutex<Option<(i64, i64)>>,
+}
+
+impl KeyRing {
+    pub fn get(&self, hash: &[u8; 32]) -> Option<Arc<Principal>> {
+        self.keys.load().get(hash).cloned()
+    }
+
+    /// Every store key.
+    pub fn all(&self) -> Vec<Arc<Principal>> {
+        self.keys.load().values().cloned().collect()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.load().is_empty()
+    }
+
+    /// Reloads the keys from the store if the table changed since the last look.
+    pub async fn refresh(&self, store: &Store) -> Result<(), crate::store::StoreError> {
+        let version = store.keys_version().await?;
+        if self.version.lock().is_ok_and(|v| *v == Some(version)) {
+            return Ok(());
+        }
+        let rows = store.keys().await?;
+        let keys: Keys = rows
+            .iter()
+            .filter_map(Principal::from_store)
+            .map(|p| (p.hash, Arc::new(p)))
+            .collect();
+        self.keys.store(Arc::new(keys));
+        if let Ok(mut v) = self.version.lock() {
+            *v = Some(version);
+        }
+        Ok(())
+    }
+
+    /// Refreshes every `every` for as long as `ring` is alive.
+    pub fn spawn_refresh(ring: Weak<Self>, store: Store, every: Duration) {
+        tokio::spawn(async move {
+            let mut failing = false;
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(ring) = ring.upgrade() else { return };
+                match ring.refresh(&store).await {
+                    Ok(()) if failing => {
+                        failing = false;
+                        tracing::info!("key ring: the store answers again");
+                    }
+                    Ok(()) => {}
+                    Err(e) if !failing => {
+                        failing = true;
+                        tracing::warn!(error = %e, "key ring: cannot read keys from the store; serving the last ones read");
+                    }
+                    Err(_) => {}
+                }
+            }
+        });
+    }
+}

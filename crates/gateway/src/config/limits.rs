@@ -1,0 +1,407 @@
+//! The `[[keys]]`, `[limits]` and `[pricing]` sections: who may call, what each key,
+//! team and model may spend, where the counters live, and what tokens cost. Validated
+//! with the rest of the config, every problem at its key path.
+//!
+//! Must never print a key's secret: it is a `Secret` from here on.
+
+use super::Secret;
+use super::ctx::Ctx;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawKey {
+    pub name: String,
+    pub key: String,
+    pub team: Option<String>,
+    pub models: Option<Vec<String>>,
+    pub expires: Option<String>,
+    #[serde(default)]
+    pub metadata: BTreeMap<String, toml::Value>,
+    pub rpm: Option<u64>,
+    pub tpm: Option<u64>,
+    pub max_concurrent: Option<u64>,
+    pub budget_usd: Option<f64>,
+    pub budget_period: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct RawLimit {
+    pub rpm: Option<u64>,
+    pub tpm: Option<u64>,
+    pub max_concurrent: Option<u64>,
+    pub budget_usd: Option<f64>,
+    pub budget_period: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawLimits {
+    pub backend: Option<String>,
+    pub redis_url: Option<String>,
+    pub on_backend_error: Option<String>,
+    pub redis_timeout: Option<String>,
+    pub default_max_tokens: Option<u64>,
+    pub lease_ttl: Option<String>,
+    pub keys_refresh: Option<String>,
+    pub global: Option<RawLimit>,
+    #[serde(default)]
+    pub teams: BTreeMap<String, RawLimit>,
+    #[serde(default)]
+    pub models: BTreeMap<String, RawLimit>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RawPrice {
+    pub input: f64,
+    pub output: f64,
+    pub cached_input: Option<f64>,
+}
+
+/// How long a budget counts before it starts again at zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    Daily,
+    #[default]
+    Monthly,
+    Total,
+}
+
+impl Period {
+    pub const ALL: [(&'static str, Self); 3] = [
+        ("daily", Self::Daily),
+        ("monthly", Self::Monthly),
+        ("total", Self::Total),
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Daily => "daily",
+            Self::Monthly => "monthly",
+            Self::Total => "total",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, p)| *p)
+    }
+}
+
+/// The limits of one scope (a key, a team, a model, everything); `None` is unlimited.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Limits {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rpm: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tpm: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_concurrent: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget_usd: Option<f64>,
+    #[serde(default)]
+    pub budget_period: Period,
+}
+
+impl Limits {
+    pub fn is_empty(&self) -> bool {
+        self.rpm.is_none()
+            && self.tpm.is_none()
+            && self.max_concurrent.is_none()
+            && self.budget_usd.is_none()
+    }
+
+    /// Whether a request under these limits needs its tokens or cost estimated.
+    pub fn counts_tokens(&self) -> bool {
+        self.tpm.is_some() || self.budget_usd.is_some()
+    }
+
+    /// Problems with the values themselves (zero limits, negative budgets), as messages
+    /// relative to `path`; used by the config and by the admin API alike.
+    pub fn problems(&self) -> Vec<(&'static str, &'static str)> {
+        let mut out = Vec::new();
+        for (name, value) in [
+            ("rpm", self.rpm),
+            ("tpm", self.tpm),
+            ("max_concurrent", self.max_concurrent),
+        ] {
+            if value == Some(0) {
+                out.push((name, "must be a positive integer (leave it out for no limit)"));
+            }
+        }
+        if self.budget_usd.is_some_and(|b| !b.is_finite() || b < 0.0) {
+            out.push(("budget_usd", "must be a non-negative number of US dollars"));
+        }
+        out
+    }
+}
+
+/// A `[[keys]]` entry.
+#[derive(Debug, Clone)]
+pub struct KeyConfig {
+    pub name: String,
+    pub secret: Secret,
+    pub team: Option<String>,
+    /// Globs of the model names this key may use; empty allows every model.
+    pub models: Vec<String>,
+    /// Milliseconds since the Unix epoch after which the key is refused.
+    pub expires_at_ms: Option<i64>,
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    pub limits: Limits,
+}
+
+/// Where the limit counters live.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    /// In this process: exact for one replica.
+    Memory,
+    /// In Redis, shared by every replica: one atomic script per check.
+    Redis { url: Secret },
+}
+
+/// What a Redis backend does while Redis cannot be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnBackendError {
+    /// Go on with this replica's own counters (each replica enforces the limits alone).
+    Local,
+    /// Refuse with 503 until Redis answers again.
+    Deny,
+}
+
+/// `[limits]`.
+#[derive(Debug, Clone)]
+pub struct LimitsConfig {
+    pub backend: Backend,
+    pub on_backend_error: OnBackendError,
+    /// The longest a check waits on Redis before the backend counts as down.
+    pub redis_timeout: Duration,
+    /// Output tokens reserved for a request that names no `max_tokens`.
+    pub default_max_tokens: u64,
+    /// A concurrency slot held longer than this (a replica died holding it) is freed.
+    pub lease_ttl: Duration,
+    /// How often keys created, changed or revoked in the store are picked up.
+    pub keys_refresh: Duration,
+    pub global: Limits,
+    pub teams: BTreeMap<String, Limits>,
+    /// Per requested model name.
+    pub models: BTreeMap<String, Limits>,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            backend: Backend::Memory,
+            on_backend_error: OnBackendError::Local,
+            redis_timeout: Duration::from_millis(250),
+            default_max_tokens: 4096,
+            lease_ttl: Duration::from_secs(15 * 60),
+            keys_refresh: Duration::from_secs(1),
+            global: Limits::default(),
+            teams: BTreeMap::new(),
+            models: BTreeMap::new(),
+        }
+    }
+}
+
+/// A model's price in US dollars per million tokens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Price {
+    pub input: f64,
+    pub output: f64,
+    /// Cached input tokens; the input price when the provider has no discount.
+    pub cached_input: f64,
+}
+
+fn limit(cx: &mut Ctx<'_>, path: &str, raw: &RawLimit) -> Limits {
+    let budget_period = match raw.budget_period.as_deref() {
+        None => Period::default(),
+        Some(name) => Period::parse(name).unwrap_or_else(|| {
+            cx.problem(
+                format!("{path}.budget_period"),
+                format!("unknown period {name:?} (one of daily, monthly, total)"),
+            );
+            Period::default()
+        }),
+    };
+    let limits = Limits {
+        rpm: raw.rpm,
+        tpm: raw.tpm,
+        max_concurrent: raw.max_concurrent,
+        budget_usd: raw.budget_usd,
+        budget_period,
+    };
+    for (field, message) in limits.problems() {
+        cx.problem(format!("{path}.{field}"), message);
+    }
+    limits
+}
+
+pub fn keys(cx: &mut Ctx<'_>, raw: &[RawKey]) -> Vec<KeyConfig> {
+    let mut out: Vec<KeyConfig> = Vec::with_capacity(raw.len());
+    for (i, k) in raw.iter().enumerate() {
+        let path = format!("keys[{i}]");
+        if k.name.trim().is_empty() {
+            cx.problem(format!("{path}.name"), "must not be empty");
+        } else if out.iter().any(|seen| seen.name == k.name) {
+            cx.problem(
+                format!("{path}.name"),
+                format!("duplicate key name {:?}", k.name),
+            );
+        }
+        let secret = cx.string(&format!("{path}.key"), &k.key).unwrap_or_default();
+        if secret.len() < 16 {
+            cx.problem(
+                format!("{path}.key"),
+                "must be at least 16 characters (a long random string)",
+            );
+        } else if out.iter().any(|seen| seen.secret.expose() == secret) {
+            cx.problem(format!("{path}.key"), "the same key is given twice");
+        }
+        let expires_at_ms = k.expires.as_ref().and_then(|text| {
+            let text = cx.string(&format!("{path}.expires"), text)?;
+            match humantime::parse_rfc3339_weak(&text) {
+                Ok(at) => at
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .ok()
+                    .and_then(|d| i64::try_from(d.as_millis()).ok()),
+                Err(_) => {
+                    cx.problem(
+                        format!("{path}.expires"),
+                        format!("invalid time {text:?} (want RFC 3339, e.g. \"2027-01-31T00:00:00Z\")"),
+                    );
+                    None
+                }
+            }
+        });
+        let models = k.models.clone().unwrap_or_default();
+        for (j, glob) in models.iter().enumerate() {
+            if glob.is_empty() {
+                cx.problem(format!("{path}.models[{j}]"), "must not be empty");
+            }
+        }
+        let metadata = k
+            .metadata
+            .iter()
+            .filter_map(|(name, v)| Some((name.clone(), serde_json::to_value(v).ok()?)))
+            .collect();
+        let raw_limit = RawLimit {
+            rpm: k.rpm,
+            tpm: k.tpm,
+            max_concurrent: k.max_concurrent,
+            budget_usd: k.budget_usd,
+            budget_period: k.budget_period.clone(),
+        };
+        out.push(KeyConfig {
+            name: k.name.clone(),
+            secret: Secret::new(secret),
+            team: k.team.clone(),
+            models,
+            expires_at_ms,
+            metadata,
+            limits: limit(cx, &path, &raw_limit),
+        });
+    }
+    out
+}
+
+pub fn limits(cx: &mut Ctx<'_>, raw: Option<&RawLimits>) -> LimitsConfig {
+    let defaults = LimitsConfig::default();
+    let Some(raw) = raw else { return defaults };
+    let backend = match raw.backend.as_deref() {
+        None | Some("memory") => Backend::Memory,
+        Some("redis") => {
+            let url = raw
+                .redis_url
+                .as_ref()
+                .and_then(|u| cx.string("limits.redis_url", u))
+                .unwrap_or_else(|| "redis://127.0.0.1:6379".to_owned());
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                cx.problem("limits.redis_url", "must start with redis:// or rediss://");
+            }
+            Backend::Redis {
+                url: Secret::new(url),
+            }
+        }
+        Some(other) => {
+            cx.problem(
+                "limits.backend",
+                format!("unknown backend {other:?} (memory or redis)"),
+            );
+            Backend::Memory
+        }
+    };
+    let on_backend_error = match raw.on_backend_error.as_deref() {
+        None | Some("local") => OnBackendError::Local,
+        Some("deny") => OnBackendError::Deny,
+        Some(other) => {
+            cx.problem(
+                "limits.on_backend_error",
+                format!("unknown policy {other:?} (local or deny)"),
+            );
+            OnBackendError::Local
+        }
+    };
+    let global = raw
+        .global
+        .as_ref()
+        .map(|g| limit(cx, "limits.global", g))
+        .unwrap_or_default();
+    let teams = raw
+        .teams
+        .iter()
+        .map(|(name, l)| (name.clone(), limit(cx, &format!("limits.teams.{name}"), l)))
+        .collect();
+    let models = raw
+        .models
+        .iter()
+        .map(|(name, l)| {
+            (
+                name.clone(),
+                limit(cx, &format!("limits.models.{name}"), l),
+            )
+        })
+        .collect();
+    LimitsConfig {
+        backend,
+        on_backend_error,
+        redis_timeout: cx.duration(
+            "limits.redis_timeout",
+            raw.redis_timeout.as_ref(),
+            defaults.redis_timeout,
+        ),
+        default_max_tokens: cx.positive(
+            "limits.default_max_tokens",
+            raw.default_max_tokens,
+            defaults.default_max_tokens as usize,
+        ) as u64,
+        lease_ttl: cx.duration("limits.lease_ttl", raw.lease_ttl.as_ref(), defaults.lease_ttl),
+        keys_refresh: cx.duration(
+            "limits.keys_refresh",
+            raw.keys_refresh.as_ref(),
+            defaults.keys_refresh,
+        ),
+        global,
+        teams,
+        models,
+    }
+}
+
+pub fn pricing(cx: &mut Ctx<'_>, raw: &BTreeMap<String, RawPrice>) -> BTreeMap<String, Price> {
+    raw.iter()
+        .map(|(model, p)| {
+            let valid = |v: f64| v.is_finite() && v >= 0.0;
+            if !valid(p.input) || !valid(p.output) || p.cached_input.is_some_and(|c| !valid(c)) {
+                cx.problem(
+                    format!("pricing.{model}"),
+                    "prices are non-negative US dollars per million tokens",
+                );
+            }
+            let price = Price {
+                input: p.input,
+                output: p.output,
+                cached_input: p.cached_input.unwrap_or(p.input),
+            };
+            (model.clone(), price)
+        })
+        .collect()
+}

@@ -1,0 +1,157 @@
+//! Token estimates before the call: the prompt's tokens counted with a real tokenizer
+//! (o200k, the GPT-4o family's, shipped inside the binary and used for every provider as
+//! an estimate), and the output the request may produce (its `max_tokens`, or the
+//! configured default). The provider's reported usage settles the difference afterwards.
+//!
+//! Must never run on a request no token-counting limit applies to (the vocabulary costs
+//! memory and the count costs CPU), and never count more than `MAX_TEXT` bytes exactly:
+//! past it the count is extrapolated, so a huge body cannot buy unbounded CPU.
+
+use serde_json::Value;
+
+/// Text counted exactly; the rest of a longer prompt is extrapolated from it.
+const MAX_TEXT: usize = 256 * 1024;
+
+/// Tokens a chat format adds per message (role markers), as OpenAI documents.
+const PER_MESSAGE: u64 = 4;
+
+/// Fields whose strings are not text a model reads as tokens (names of things, media).
+const SKIP: [&str; 10] = [
+    "model",
+    "role",
+    "type",
+    "id",
+    "tool_call_id",
+    "url",
+    "data",
+    "image_url",
+    "media_type",
+    "mime_type",
+];
+
+/// The prompt's estimated tokens in any ingress format's body.
+pub fn prompt_tokens(body: &[u8]) -> u64 {
+    let Ok(value) = serde_json::from_slice::<Value>(body) else {
+        return (body.len() / 4) as u64;
+    };
+    let mut text = String::new();
+    let mut messages = 0u64;
+    collect(&value, None, &mut text, &mut messages);
+    count(&text) + messages * PER_MESSAGE
+}
+
+/// Counts the tokens of `text` with the shipped tokenizer.
+pub fn count(text: &str) -> u64 {
+    if text.is_empty() {
+        return 0;
+    }
+    let bpe = tiktoken_rs::o200k_base_singleton();
+    if text.len() <= MAX_TEXT {
+        return bpe.count_ordinary(text) as u64;
+    }
+    let mut cut = MAX_TEXT;
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let head = bpe.count_ordinary(&text[..cut]) as u64;
+    head.saturating_mul(text.len() as u64) / cut.max(1) as u64
+}
+
+/// Loads the tokenizer now (about 100 ms), so the first request does not pay for it.
+pub fn warm() {
+    let _ = tiktoken_rs::o200k_base_singleton();
+}
+
+fn collect(value: &Value, field: Option<&str>, text: &mut String, messages: &mut u64) {
+    match value {
+        Value::String(s) => {
+            if !field.is_some_and(|f| SKIP.contains(&f)) {
+                text.push_str(s);
+                text.push('\n');
+            }
+        }
+        Value::Array(items) => {
+            if matches!(field, Some("messages" | "contents" | "input")) {
+                *messages += items.len() as u64;
+            }
+            for item in items {
+                collect(item, field, text, messages);
+            }
+        }
+        Value::Object(map) => {
+            for (name, item) in map {
+                collect(item, Some(name), text, messages);
+            }
+        }
+        Value::Number(_) | Value::Bool(_) | Value::Null => {}
+    }
+}
+
+/// The most output tokens the request asks for, in whichever format's name it uses.
+pub fn max_output(body: &[u8]) -> Option<u64> {
+    #[derive(serde::Deserialize)]
+    struct Head {
+        max_tokens: Option<u64>,
+        max_completion_tokens: Option<u64>,
+        max_output_tokens: Option<u64>,
+        #[serde(rename = "generationConfig")]
+        generation_config: Option<Generation>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Generation {
+        #[serde(rename = "maxOutputTokens")]
+        max_output_tokens: Option<u64>,
+    }
+    let head: Head = serde_json::from_slice(body).ok()?;
+    head.max_completion_tokens
+        .or(head.max_tokens)
+        .or(head.max_output_tokens)
+        .or(head.generation_config.and_then(|g| g.max_output_tokens))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_prompt_is_counted_with_the_tokenizer_not_by_length() {
+        let body = br#"{"model":"gpt-4o","messages":[{"role":"user","content":"Hello, world!"}]}"#;
+        // "Hello, world!\n" is 5 tokens in o200k, plus one message's overhead.
+        assert_eq!(prompt_tokens(body), 5 + PER_MESSAGE);
+    }
+
+    #[test]
+    fn media_and_names_are_not_counted_as_text() {
+        let image = "A".repeat(10_000);
+        let body = serde_json::json!({
+            "model": "gpt-4o",
+            "messages": [{"role": "user", "content": [
+                {"type": "text", "text": "hi"},
+                {"type": "image_url", "image_url": {"url": format!("data:image/png;base64,{image}")}}
+            ]}]
+        });
+        let tokens = prompt_tokens(body.to_string().as_bytes());
+        assert!(tokens < 10, "{tokens}");
+    }
+
+    #[test]
+    fn a_huge_text_is_extrapolated_in_bounded_time() {
+        let text = "word ".repeat(400_000);
+        let exact_per_word = count("word word word word ") as f64 / 4.0;
+        let estimate = count(&text) as f64;
+        let expected = exact_per_word * 400_000.0;
+        assert!((estimate - expected).abs() / expected < 0.05, "{estimate} vs {expected}");
+    }
+
+    #[test]
+    fn max_output_reads_every_formats_name() {
+        assert_eq!(max_output(br#"{"max_tokens":7}"#), Some(7));
+        assert_eq!(max_output(br#"{"max_completion_tokens":9,"max_tokens":7}"#), Some(9));
+        assert_eq!(max_output(br#"{"max_output_tokens":5}"#), Some(5));
+        assert_eq!(
+            max_output(br#"{"generationConfig":{"maxOutputTokens":3}}"#),
+            Some(3)
+        );
+        assert_eq!(max_output(br#"{"messages":[]}"#), None);
+    }
+}

@@ -1,0 +1,87 @@
+//! Budget periods in UTC: a day, a calendar month, or all time. Each period has an id
+//! (part of the counter's key, so a new period starts at zero by itself) and an end.
+//!
+//! Must never depend on the local time zone: every replica must agree on the period.
+
+use crate::config::Period;
+
+const DAY_MS: u64 = 86_400_000;
+
+/// The period containing `now_ms`: its id and when it ends (`None`: never).
+pub fn window(period: Period, now_ms: u64) -> (String, Option<u64>) {
+    let day = now_ms / DAY_MS;
+    match period {
+        Period::Daily => (format!("d{day}"), Some((day + 1) * DAY_MS)),
+        Period::Monthly => {
+            let (y, m, _) = civil(day as i64);
+            let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
+            let next = days_from_civil(ny, nm, 1).max(0) as u64;
+            (format!("m{y:04}{m:02}"), Some(next * DAY_MS))
+        }
+        Period::Total => ("total".to_owned(), None),
+    }
+}
+
+/// When the period containing `now_ms` began.
+pub fn start(period: Period, now_ms: u64) -> u64 {
+    let day = now_ms / DAY_MS;
+    match period {
+        Period::Daily => day * DAY_MS,
+        Period::Monthly => {
+            let (y, m, _) = civil(day as i64);
+            days_from_civil(y, m, 1).max(0) as u64 * DAY_MS
+        }
+        Period::Total => 0,
+    }
+}
+
+pub fn describe(period: Period) -> &'static str {
+    match period {
+        Period::Daily => "per day",
+        Period::Monthly => "per month",
+        Period::Total => "in total",
+    }
+}
+
+// Howard Hinnant's days <-> civil date algorithms (proleptic Gregorian).
+fn civil(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months_and_days_end_at_utc_midnight() {
+        // 2026-12-02T07:00:00Z.
+        let now = 1_796_194_800_000;
+        let (id, ends) = window(Period::Monthly, now);
+        assert_eq!(id, "m202612");
+        // 2027-01-01T00:00:00Z.
+        assert_eq!(ends, Some(1_798_761_600_000));
+        assert_eq!(start(Period::Monthly, now), 1_796_083_200_000);
+        let (_, day_end) = window(Period::Daily, now);
+        assert_eq!(day_end, Some(1_796_256_000_000));
+        assert_eq!(window(Period::Total, now), ("total".to_owned(), None));
+    }
+}

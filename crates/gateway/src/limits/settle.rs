@@ -1,0 +1,70 @@
+//! The limits' end stage: what the interaction really cost, from the provider's usage
+//! at the committed target's price, written into the record (the journal and spend read
+//! it there), and the reservation turned into that.
+//!
+//! Must never charge a request that reached no provider, and never give back a
+//! reservation whose usage is unknown (a stream cut before its usage): that is counted
+//! as spent in full, so a budget can only be over-counted, never overspent.
+
+use super::counters::Settle;
+use super::pricing;
+use super::{Limiter, Reservation};
+use crate::record::Interaction;
+use std::sync::Arc;
+
+/// Sets `record.cost_usd` and settles its reservation, if any.
+pub fn settle(limiter: &Arc<Limiter>, record: &mut Interaction) {
+    let reached_provider = record.attempts > 0;
+    let actual = record.usage.map(|u| {
+        let cost = record.price.map(|p| {
+            pricing::cost_micros(
+                &p,
+                u.input_tokens,
+                u.cached_input_tokens.min(u.input_tokens),
+                u.output_tokens,
+            )
+        });
+        (u.input_tokens.saturating_add(u.output_tokens), cost)
+    });
+    if let Some((_, Some(micros))) = actual {
+        record.cost_usd = Some(micros as f64 / 1e6);
+    }
+    let Some(reservation) = record.reservation.take() else {
+        return;
+    };
+    let Reservation {
+        placed,
+        lease,
+        tokens,
+        token_buckets,
+        slots,
+        budgets,
+    } = *reservation;
+    let (used_tokens, spent) = match actual {
+        Some((used, cost)) => (used, cost),
+        None if !reached_provider => (0, Some(0)),
+        // Unknown usage: the reservation stands as spent.
+        None => (tokens, None),
+    };
+    let delta = i64::try_from(used_tokens).unwrap_or(i64::MAX) - i64::try_from(tokens).unwrap_or(i64::MAX);
+    let mut adjustments = Vec::with_capacity(token_buckets.len() + slots.len() + budgets.len());
+    for (key, capacity) in token_buckets {
+        adjustments.push(Settle::Rate {
+            key,
+            capacity,
+            delta,
+        });
+    }
+    for key in slots {
+        adjustments.push(Settle::Release { key });
+    }
+    for (key, reserved, expires_ms) in budgets {
+        adjustments.push(Settle::Budget {
+            key,
+            reserved_micros: reserved,
+            spent_micros: spent.unwrap_or(reserved),
+            expires_ms,
+        });
+    }
+    limiter.settle(placed, lease, adjustments);
+}

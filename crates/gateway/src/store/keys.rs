@@ -1,0 +1,172 @@
+//! Virtual keys in the store: created, listed, changed, rotated and revoked by the admin
+//! API and `sluice keys`, read by every replica's key ring. The secret exists only at
+//! creation and rotation (returned once); the table keeps its SHA-256.
+//!
+//! Must never store or return a secret after the call that made it.
+
+use super::{Store, StoreError};
+use crate::config::Limits;
+use crate::on_pool;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::{AssertSqlSafe, Row};
+
+/// A key as stored (and as the admin API shows it): everything but the secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredKey {
+    pub id: String,
+    pub name: String,
+    pub team: Option<String>,
+    /// The secret's first characters, to recognise it in a list.
+    pub prefix: String,
+    /// SHA-256 of the secret, hex.
+    #[serde(skip)]
+    pub hash: String,
+    pub models: Vec<String>,
+    pub metadata: serde_json::Map<String, serde_json::Value>,
+    pub limits: Limits,
+    pub expires_at_ms: Option<i64>,
+    pub revoked_at_ms: Option<i64>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// Prefix of every secret Sluice makes, so leaked keys are recognisable by scanners.
+pub const SECRET_PREFIX: &str = "sk-sluice-";
+
+/// A new random secret (256 bits from the OS) and its hash.
+pub fn new_secret() -> Result<(String, String), StoreError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| StoreError::Random(e.to_string()))?;
+    let secret = format!("{SECRET_PREFIX}{}", hex::encode(bytes));
+    let hash = hash_hex(&secret);
+    Ok((secret, hash))
+}
+
+/// A new key id (random, not secret).
+pub fn new_id() -> Result<String, StoreError> {
+    let mut bytes = [0u8; 8];
+    getrandom::fill(&mut bytes).map_err(|e| StoreError::Random(e.to_string()))?;
+    Ok(format!("key_{}", hex::encode(bytes)))
+}
+
+pub fn hash_hex(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// What is shown of a secret in lists.
+pub fn prefix_of(secret: &str) -> String {
+    secret.chars().take(SECRET_PREFIX.len() + 6).collect()
+}
+
+const SELECT: &str = "SELECT id, name, team, prefix, hash, models, metadata, limits, expires_at_ms, revoked_at_ms, created_at_ms, updated_at_ms FROM keys";
+
+fn json_text<T: Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+impl Store {
+    pub async fn insert_key(&self, key: &StoredKey) -> Result<(), StoreError> {
+        let sql = self.sql("INSERT INTO keys (id, name, team, prefix, hash, models, metadata, limits, expires_at_ms, revoked_at_ms, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+        on_pool!(self, pool => {
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(&key.id)
+                .bind(&key.name)
+                .bind(&key.team)
+                .bind(&key.prefix)
+                .bind(&key.hash)
+                .bind(json_text(&key.models))
+                .bind(json_text(&key.metadata))
+                .bind(json_text(&key.limits))
+                .bind(key.expires_at_ms)
+                .bind(key.revoked_at_ms)
+                .bind(key.created_at_ms)
+                .bind(key.updated_at_ms)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Writes every field of an existing key; `false` when there is no such key.
+    pub async fn update_key(&self, key: &StoredKey) -> Result<bool, StoreError> {
+        let sql = self.sql("UPDATE keys SET name = ?, team = ?, prefix = ?, hash = ?, models = ?, metadata = ?, limits = ?, expires_at_ms = ?, revoked_at_ms = ?, updated_at_ms = ? WHERE id = ?");
+        let done = on_pool!(self, pool => {
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(&key.name)
+                .bind(&key.team)
+                .bind(&key.prefix)
+                .bind(&key.hash)
+                .bind(json_text(&key.models))
+                .bind(json_text(&key.metadata))
+                .bind(json_text(&key.limits))
+                .bind(key.expires_at_ms)
+                .bind(key.revoked_at_ms)
+                .bind(key.updated_at_ms)
+                .bind(&key.id)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(done > 0)
+    }
+
+    /// The key with `id`, or one whose name is `id`.
+    pub async fn key(&self, id: &str) -> Result<Option<StoredKey>, StoreError> {
+        let sql = self.sql(&format!(
+            "{SELECT} WHERE id = ? OR name = ? ORDER BY created_at_ms DESC LIMIT 1"
+        ));
+        let rows = on_pool!(self, pool => {
+            let rows = sqlx::query(AssertSqlSafe(sql)).bind(id).bind(id).fetch_all(pool).await?;
+            rows.iter().map(|r| stored(r)).collect::<Result<Vec<_>, StoreError>>()?
+        });
+        Ok(rows.into_iter().next())
+    }
+
+    /// Every key, oldest first.
+    pub async fn keys(&self) -> Result<Vec<StoredKey>, StoreError> {
+        let sql = format!("{SELECT} ORDER BY created_at_ms, id");
+        on_pool!(self, pool => {
+            let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(pool).await?;
+            rows.iter().map(|r| stored(r)).collect()
+        })
+    }
+
+    /// A cheap fingerprint of the keys table (count, latest change): the key ring
+    /// reloads the keys only when it moves.
+    pub async fn keys_version(&self) -> Result<(i64, i64), StoreError> {
+        let sql = "SELECT COUNT(*), COALESCE(MAX(updated_at_ms), 0) FROM keys";
+        on_pool!(self, pool => {
+            let row = sqlx::query(sql).fetch_one(pool).await?;
+            Ok((row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?))
+        })
+    }
+}
+
+fn stored<R>(row: &R) -> Result<StoredKey, StoreError>
+where
+    R: Row,
+    for<'c> &'c str: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database>,
+{
+    fn parse<T: serde::de::DeserializeOwned>(text: String) -> Result<T, StoreError> {
+        serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(e.to_string()))
+    }
+    Ok(StoredKey {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        team: row.try_get("team")?,
+        prefix: row.try_get("prefix")?,
+        hash: row.try_get("hash")?,
+        models: parse(row.try_get("models")?)?,
+        metadata: parse(row.try_get("metadata")?)?,
+        limits: parse(row.try_get("limits")?)?,
+        expires_at_ms: row.try_get("expires_at_ms")?,
+        revoked_at_ms: row.try_get("revoked_at_ms")?,
+        created_at_ms: row.try_get("created_at_ms")?,
+        updated_at_ms: row.try_get("updated_at_ms")?,
+    })
+}
