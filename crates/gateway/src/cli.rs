@@ -1,4 +1,4 @@
-//! The `sluice` command line: `serve`, `check`, `mock`.
+//! The `sluice` command line: `serve`, `check`, `journal`, `keys`, `mock`.
 //!
 //! Must never start serving with a config that has problems: `serve` and `check` print
 //! the same located messages and exit 1.
@@ -43,6 +43,11 @@ pub enum Command {
     Journal {
         #[command(subcommand)]
         command: JournalCommand,
+    },
+    /// Manage virtual keys in the store the config names (the demo store without one).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
     },
     /// Run the mock LLM provider: OpenAI Chat Completions, legacy Completions, Embeddings
     /// and Models (`/v1`), Anthropic Messages (`/v1/messages`), Google Gemini
@@ -96,6 +101,53 @@ pub enum JournalCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a key and print it with its secret (shown this once) as JSON.
+    Create {
+        #[arg(long, env = "SLUICE_CONFIG")]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        team: Option<String>,
+        /// A model glob this key may use (repeat it; none allows every model).
+        #[arg(long = "model")]
+        models: Vec<String>,
+        #[arg(long)]
+        rpm: Option<u64>,
+        #[arg(long)]
+        tpm: Option<u64>,
+        #[arg(long)]
+        max_concurrent: Option<u64>,
+        #[arg(long)]
+        budget_usd: Option<f64>,
+        /// daily, monthly (the default) or total.
+        #[arg(long)]
+        budget_period: Option<String>,
+        /// RFC 3339, e.g. 2027-01-31T00:00:00Z.
+        #[arg(long)]
+        expires_at: Option<String>,
+    },
+    /// Print every key (never a secret) as JSON Lines.
+    List {
+        #[arg(long, env = "SLUICE_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Refuse a key from now on (by id or name).
+    Revoke {
+        #[arg(long, env = "SLUICE_CONFIG")]
+        config: Option<PathBuf>,
+        id: String,
+    },
+    /// Give a key a new secret; the old one stops working (by id or name).
+    Rotate {
+        #[arg(long, env = "SLUICE_CONFIG")]
+        config: Option<PathBuf>,
+        id: String,
+    },
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ExportFormat {
     Jsonl,
@@ -136,6 +188,7 @@ pub enum Plan {
         config: sluice_mock::MockConfig,
     },
     Journal(JournalCommand, Box<Config>),
+    Keys(KeysCommand, Box<Config>),
     Exit(ExitCode),
 }
 
@@ -180,6 +233,18 @@ pub fn plan(cli: Cli) -> Plan {
                 return Plan::Exit(ExitCode::FAILURE);
             };
             Plan::Journal(command, Box::new(loaded))
+        }
+        Command::Keys { command } => {
+            let path = match &command {
+                KeysCommand::Create { config, .. }
+                | KeysCommand::List { config }
+                | KeysCommand::Revoke { config, .. }
+                | KeysCommand::Rotate { config, .. } => config.clone(),
+            };
+            let Some(loaded) = load_or_demo(path.as_deref()) else {
+                return Plan::Exit(ExitCode::FAILURE);
+            };
+            Plan::Keys(command, Box::new(loaded))
         }
         Command::Mock {
             listen,

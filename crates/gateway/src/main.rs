@@ -19,6 +19,7 @@ fn main() -> ExitCode {
         ),
         Plan::Mock { listen, config } => (None, Task::Mock(listen, config)),
         Plan::Journal(command, config) => (Some(1), Task::Journal(command, config)),
+        Plan::Keys(command, config) => (Some(1), Task::Keys(command, config)),
     };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.enable_all();
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
                 .map_err(|e| e.to_string()),
             Task::Mock(listen, config) => run_mock(listen, config).await,
             Task::Journal(command, config) => sluice::journal::command::run(command, &config).await,
+            Task::Keys(command, config) => sluice::store::command::run(command, &config).await,
         }
     });
     match result {
@@ -58,6 +60,7 @@ enum Task {
     ),
     Mock(std::net::SocketAddr, sluice_mock::MockConfig),
     Journal(sluice::cli::JournalCommand, Box<sluice::config::Config>),
+    Keys(sluice::cli::KeysCommand, Box<sluice::config::Config>),
 }
 
 /// `SLUICE_WORKER_THREADS` overrides the config (the benchmark pins one core).

@@ -4,12 +4,16 @@
 //!
 //! - [`journal`]: `GET /admin/journal`, filtered and paged.
 //! - [`providers`]: `GET /admin/providers`, health and breaker state.
+//! - [`keys`]: `/admin/keys`, virtual keys: create, list, get, change, rotate, revoke.
+//! - [`spend`]: `GET /admin/spend`, spend per key or team from the journal.
 //!
 //! Must never answer an `/admin` request before `authorize` accepted it: every route of
 //! this module goes through `routes()`, which applies it once.
 
 pub mod journal;
+pub mod keys;
 pub mod providers;
+pub mod spend;
 
 use crate::error::GatewayError;
 use crate::state::Gateway;
@@ -17,7 +21,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{get, post};
 use sluice_protocol::translate::Ingress;
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
@@ -27,6 +31,14 @@ pub fn routes(gw: Arc<Gateway>) -> Router<Arc<Gateway>> {
     Router::new()
         .route("/admin/journal", get(journal::list))
         .route("/admin/providers", get(providers::list))
+        .route("/admin/keys", get(keys::list).post(keys::create))
+        .route(
+            "/admin/keys/{id}",
+            get(keys::get).patch(keys::update).delete(keys::revoke),
+        )
+        .route("/admin/keys/{id}/rotate", post(keys::rotate))
+        .route("/admin/keys/{id}/revoke", post(keys::revoke))
+        .route("/admin/spend", get(spend::report))
         .layer(from_fn_with_state(gw, authorize))
 }
 

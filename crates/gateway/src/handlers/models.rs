@@ -1,9 +1,11 @@
-//! `GET /v1/models` and `GET /v1/models/{id}`: the client-visible model names (patterns
-//! such as `gpt-*` are routes, not models, and are not listed).
+//! `GET /v1/models` and `GET /v1/models/{id}`: the client-visible model names this key
+//! may use (patterns such as `gpt-*` are routes, not models, and are not listed).
 //!
 //! Must never reveal provider names, upstream model names or URLs.
 
 use crate::admission;
+use crate::auth;
+use axum::http::HeaderMap;
 use crate::error::GatewayError;
 use crate::routing::find;
 use crate::state::Gateway;
@@ -37,16 +39,21 @@ fn model(id: &str) -> Model<'_> {
     }
 }
 
-pub async fn list(State(gw): State<Arc<Gateway>>) -> Response {
+pub async fn list(State(gw): State<Arc<Gateway>>, headers: HeaderMap) -> Response {
+    let snapshot = gw.snapshot();
+    let principal = match auth::authenticate(&snapshot, &gw.shared.keys, &headers) {
+        Ok(p) => p,
+        Err(e) => return e.respond(Ingress::OpenAiChat),
+    };
     let _permit = match admission::admit(&gw.shared) {
         Ok(permit) => permit,
         Err(e) => return e.respond(Ingress::OpenAiChat),
     };
-    let snapshot = gw.snapshot();
     let data = snapshot
         .models
         .iter()
         .filter(|m| !m.is_pattern())
+        .filter(|m| principal.as_ref().is_none_or(|p| p.allows(&m.name)))
         .map(|m| model(&m.name))
         .collect();
     Json(List {
@@ -56,11 +63,22 @@ pub async fn list(State(gw): State<Arc<Gateway>>) -> Response {
     .into_response()
 }
 
-pub async fn retrieve(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Response {
+pub async fn retrieve(
+    State(gw): State<Arc<Gateway>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    let snapshot = gw.snapshot();
+    let principal = match auth::authenticate(&snapshot, &gw.shared.keys, &headers) {
+        Ok(p) => p,
+        Err(e) => return e.respond(Ingress::OpenAiChat),
+    };
     if let Err(e) = admission::admit(&gw.shared) {
         return e.respond(Ingress::OpenAiChat);
     }
-    match find(&gw.snapshot().models, &id) {
+    // A model the key may not use is as absent as one that does not exist.
+    let allowed = principal.as_ref().is_none_or(|p| p.allows(&id));
+    match find(&snapshot.models, &id).filter(|_| allowed) {
         Some(_) => Json(model(&id)).into_response(),
         None => GatewayError::ModelNotFound { model: id }.respond(Ingress::OpenAiChat),
     }

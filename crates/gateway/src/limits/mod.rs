@@ -22,7 +22,7 @@ pub mod estimate;
 mod memory;
 pub mod period;
 pub mod pricing;
-mod redis;
+pub mod redis;
 pub mod seed;
 mod settle;
 
@@ -34,6 +34,14 @@ use crate::config::{Limits, LimitsConfig, Price};
 use crate::error::GatewayError;
 use axum::http::{HeaderMap, HeaderValue};
 use counters::{Ask, Check, Verdict};
+
+/// A Redis limiter store on its own (for `sluice keys revoke`).
+pub fn redis_store(
+    url: &str,
+    timeout: std::time::Duration,
+) -> Result<redis::Redis, counters::BackendError> {
+    redis::Redis::new(url, timeout)
+}
 
 /// Whose limit it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

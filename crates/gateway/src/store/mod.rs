@@ -9,6 +9,8 @@
 //! refresh, the admin API and the CLI talk to it.
 
 pub mod keys;
+pub mod keyspec;
+pub mod command;
 mod migrations;
 pub mod spend;
 

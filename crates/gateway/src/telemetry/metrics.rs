@@ -120,6 +120,7 @@ impl Metrics {
         let snapshot = gw.snapshot();
         metrics::with_local_recorder(&self.recorder, || {
             metrics::gauge!("sluice_requests_in_flight").set(shared.requests_in_flight() as f64);
+            limiter_gauges(&shared.limiter);
             for upstream in &snapshot.upstreams {
                 let counts = upstream.health.counts();
                 let name = upstream.name.clone();
@@ -181,4 +182,23 @@ pub async fn scrape(State(gw): State<Arc<Gateway>>) -> Response {
         body,
     )
         .into_response()
+}
+
+/// The limiter's counts, read at scrape time.
+fn limiter_gauges(limiter: &crate::limits::Limiter) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let stats = &limiter.stats;
+    for (i, limit) in ["rpm", "tpm", "concurrency", "budget"].iter().enumerate() {
+        metrics::counter!("sluice_limit_rejections_total", "limit" => *limit)
+            .absolute(stats.refused[i].load(Relaxed));
+    }
+    if limiter.is_shared() {
+        metrics::gauge!("sluice_limits_backend_up").set(if limiter.backend_up() { 1.0 } else { 0.0 });
+        metrics::counter!("sluice_limits_backend_errors_total")
+            .absolute(stats.backend_errors.load(Relaxed));
+        metrics::counter!("sluice_limits_local_fallback_total")
+            .absolute(stats.local_fallbacks.load(Relaxed));
+        metrics::counter!("sluice_limits_backend_denied_total")
+            .absolute(stats.denied_backend_down.load(Relaxed));
+    }
 }
