@@ -18,7 +18,7 @@ pub mod ring;
 pub use ring::{KeyRing, Principal};
 
 use crate::error::GatewayError;
-use crate::resilience::now_ms;
+use crate::limits::wall_ms as now_ms;
 use crate::state::Snapshot;
 use axum::http::HeaderMap;
 use std::sync::Arc;

@@ -6,7 +6,7 @@
 //! that are full again (rates) or empty (slots) are forgotten by `sweep`.
 
 use super::counters::{Ask, BackendError, Check, Counters, Settle, Verdict, refill, wait_ms};
-use crate::resilience::now_ms;
+use super::wall_ms as now_ms;
 use std::collections::HashMap;
 use std::sync::Mutex;
 

@@ -35,6 +35,14 @@ use crate::error::GatewayError;
 use axum::http::{HeaderMap, HeaderValue};
 use counters::{Ask, Check, Verdict};
 
+/// Milliseconds since the Unix epoch: budget periods and key expiry are calendar facts
+/// every replica must agree on, unlike the breakers' monotonic clock.
+pub fn wall_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
 /// A Redis limiter store on its own (for `sluice keys revoke`).
 pub fn redis_store(
     url: &str,
@@ -260,7 +268,7 @@ pub async fn reserve(
     });
     let input_micros = pricing::cost_micros(&price, prompt, 0, 0);
     let cost_micros = pricing::cost_micros(&price, prompt, 0, output);
-    let now = crate::resilience::now_ms();
+    let now = wall_ms();
     let mut checks = Vec::new();
     let mut meta: Vec<(usize, Limit, String)> = Vec::new();
     for (i, s) in scopes.iter().enumerate() {

@@ -12,7 +12,7 @@ use crate::store::Store;
 use crate::store::spend::SpendFilter;
 
 pub async fn budgets(limiter: &Limiter, store: &Store, config: &Config, ring: &KeyRing) {
-    let now = crate::resilience::now_ms();
+    let now = super::wall_ms();
     let mut scopes: Vec<(Scope, String, SpendFilter, Limits)> = Vec::new();
     let stored = ring.all();
     let keys = config

@@ -53,7 +53,7 @@ pub enum KeyError {
 }
 
 fn now() -> i64 {
-    i64::try_from(crate::resilience::now_ms()).unwrap_or(i64::MAX)
+    i64::try_from(crate::limits::wall_ms()).unwrap_or(i64::MAX)
 }
 
 fn parse_time(text: &str) -> Result<i64, KeyError> {

@@ -12,6 +12,8 @@ mod faults;
 mod fleet;
 mod ingress;
 mod journal;
+mod keys;
+mod limits;
 mod metrics;
 mod passthrough;
 mod pipeline;

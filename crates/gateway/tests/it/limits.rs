@@ -1,0 +1,228 @@
+//! Limits on one replica (memory store): rpm, tpm, concurrency and budgets per key,
+//! team, model and globally; the rate-limit headers counting down; 429s that name the
+//! limit that refused, with `retry-after`; windows recovering; reservations settled on
+//! the real usage; a stream ended when its budget runs out.
+
+use crate::keys::{MASTER, admin, gateway, send};
+use crate::support::{chat, read_sse};
+use serde_json::{Value, json};
+
+const KEY: &str = "sk-limited-0123456789abcdef";
+const OTHER: &str = "sk-limited-other-0123456789";
+
+fn key(name: &str, secret: &str, team: &str, limits: &str) -> String {
+    format!("[[keys]]\nname = \"{name}\"\nkey = \"{secret}\"\nteam = \"{team}\"\n{limits}\n")
+}
+
+fn header(r: &reqwest::Response, name: &str) -> String {
+    r.headers()
+        .get(name)
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn rpm_counts_down_in_the_headers_then_refuses_before_the_provider() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = gateway(&dir, &key("k", KEY, "a", "rpm = 3")).await;
+    for left in ["2", "1", "0"] {
+        let r = send(&h, "/v1/chat/completions", Some(KEY), &chat("gpt-4o", "hi")).await;
+        assert_eq!(r.status(), 200);
+        assert_eq!(header(&r, "x-ratelimit-limit-requests"), "3");
+        assert_eq!(header(&r, "x-ratelimit-remaining-requests"), left);
+    }
+    let r = send(&h, "/v1/chat/completions", Some(KEY), &chat("gpt-4o", "hi")).await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(header(&r, "x-ratelimit-scope"), "rpm");
+    assert_eq!(header(&r, "x-ratelimit-remaining-requests"), "");
+    let wait: u64 = header(&r, "retry-after").parse().unwrap();
+    assert!((1..=20).contains(&wait), "{wait}");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limit_exceeded");
+    assert_eq!(body["error"]["type"], "requests");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("key `k`") && message.contains("3 requests per minute"), "{message}");
+    assert_eq!(h.mock.stats().requests(), 3);
+    // Anthropic's shape for the same refusal.
+    let r = h
+        .client
+        .post(h.url("/v1/messages"))
+        .header("anthropic-version", "2023-06-01")
+        .header("x-api-key", KEY)
+        .json(&json!({"model": "gpt-4o", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(!header(&r, "retry-after").is_empty());
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["type"], "rate_limit_error");
+    // The journal has the refusal too.
+    h.flush().await;
+    let (_, page) = admin(&h, reqwest::Method::GET, "/admin/journal?status=429", None).await;
+    assert_eq!(page["data"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_spent_window_comes_back_continuously() {
+    let dir = tempfile::tempdir().unwrap();
+    // 600 per minute: ten come back every second.
+    let h = gateway(&dir, &key("k", KEY, "a", "rpm = 600")).await;
+    let mut refused = false;
+    for _ in 0..700 {
+        let r = send(&h, "/v1/embeddings", Some(KEY), &json!({"model": "text-embedding-3-small", "input": "x"})).await;
+        if r.status() == 429 {
+            refused = true;
+            break;
+        }
+    }
+    assert!(refused, "600 rpm never refused");
+    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    let r = send(&h, "/v1/embeddings", Some(KEY), &json!({"model": "text-embedding-3-small", "input": "x"})).await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn tpm_reserves_the_estimate_and_settles_on_the_real_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = gateway(&dir, &key("k", KEY, "a", "tpm = 100")).await;
+    // Reserves the prompt estimate plus max_tokens 80; the mock uses a handful.
+    let body = json!({"model": "gpt-4o", "max_tokens": 80, "messages": [{"role": "user", "content": "hi"}]});
+    let r = send(&h, "/v1/chat/completions", Some(KEY), &body).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(header(&r, "x-ratelimit-limit-tokens"), "100");
+    let remaining: i64 = header(&r, "x-ratelimit-remaining-tokens").parse().unwrap();
+    assert!(remaining < 20, "{remaining}");
+    // Settled on the usage, so a second one fits although 2 x 80 would not.
+    h.flush().await;
+    let r = send(&h, "/v1/chat/completions", Some(KEY), &body).await;
+    assert_eq!(r.status(), 200);
+    // Too big for what is left: refused as tpm, naming tokens.
+    let big = json!({"model": "gpt-4o", "max_tokens": 99, "messages": [{"role": "user", "content": "hi"}]});
+    h.flush().await;
+    let r = send(&h, "/v1/chat/completions", Some(KEY), &big).await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(header(&r, "x-ratelimit-scope"), "tpm");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["type"], "tokens");
+}
+
+#[tokio::test]
+async fn concurrency_refuses_while_a_stream_is_open_with_a_retry_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = gateway(&dir, &key("k", KEY, "a", "max_concurrent = 1")).await;
+    let slow = json!({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "a b c d e"}], "mock": {"chunk_delay_ms": 150}});
+    let open = send(&h, "/v1/chat/completions", Some(KEY), &slow).await;
+    assert_eq!(open.status(), 200);
+    let r = send(&h, "/v1/chat/completions", Some(KEY), &chat("gpt-4o", "hi")).await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(header(&r, "x-ratelimit-scope"), "concurrency");
+    assert_eq!(header(&r, "retry-after"), "1");
+    let seen = read_sse(open).await;
+    assert!(seen.ends_with_done());
+    h.flush().await;
+    let r = send(&h, "/v1/chat/completions", Some(KEY), &chat("gpt-4o", "hi")).await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn a_team_limit_is_shared_by_its_keys_and_named_as_the_team() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "{}{}[limits.teams.a]\nrpm = 2\n",
+        key("one", KEY, "a", ""),
+        key("two", OTHER, "a", "")
+    );
+    let h = gateway(&dir, &extra).await;
+    assert_eq!(send(&h, "/v1/chat/completions", Some(KEY), &chat("gpt-4o", "hi")).await.status(), 200);
+    assert_eq!(send(&h, "/v1/chat/completions", Some(OTHER), &chat("gpt-4o", "hi")).await.status(), 200);
+    let r = send(&h, "/v1/chat/completions", Some(KEY), &chat("gpt-4o", "hi")).await;
+    assert_eq!(r.status(), 429);
+    let body: Value = r.json().await.unwrap();
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("team `a`"), "{message}");
+}
+
+#[tokio::test]
+async fn model_and_global_limits_apply_without_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = gateway(&dir, "[limits.models.alias]\nrpm = 1\n[limits.global]\nrpm = 3\n").await;
+    assert_eq!(h.post("/v1/chat/completions", &chat("alias", "hi")).await.status(), 200);
+    let r = h.post("/v1/chat/completions", &chat("alias", "hi")).await;
+    assert_eq!(r.status(), 429);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("model `alias`"));
+    assert_eq!(h.post("/v1/chat/completions", &chat("gpt-4o", "hi")).await.status(), 200);
+    // The model's refusal took nothing from the global limit: one more fits.
+    assert_eq!(h.post("/v1/chat/completions", &chat("gpt-4o", "hi")).await.status(), 200);
+    let r = h.post("/v1/chat/completions", &chat("gpt-4o", "hi")).await;
+    assert_eq!(r.status(), 429);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("the gateway"));
+}
+
+/// $1 per token in and out, so costs are easy to follow in micro-dollars.
+const PRICED: &str = "[pricing.gpt-4o]\ninput = 1.0\noutput = 1.0\n";
+
+#[tokio::test]
+async fn a_budget_is_exhausted_stays_exhausted_and_spend_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // 60 micro-dollars; each request reserves its prompt plus 10 output tokens.
+    let extra = format!("{}{PRICED}", key("k", KEY, "a", "budget_usd = 0.00006\nbudget_period = \"daily\""));
+    let h = gateway(&dir, &extra).await;
+    let body = json!({"model": "gpt-4o", "max_tokens": 10, "messages": [{"role": "user", "content": "hello there friend"}]});
+    let mut ok = 0;
+    let mut refused = None;
+    for _ in 0..20 {
+        let r = send(&h, "/v1/chat/completions", Some(KEY), &body).await;
+        h.flush().await;
+        if r.status() == 200 {
+            ok += 1;
+        } else {
+            refused = Some(r);
+            break;
+        }
+    }
+    let r = refused.expect("the budget refused at some point");
+    assert!(ok >= 2, "{ok}");
+    assert_eq!(r.status(), 429);
+    assert_eq!(header(&r, "x-ratelimit-scope"), "budget");
+    let wait: u64 = header(&r, "retry-after").parse().unwrap();
+    assert!(wait <= 86_400, "until the day ends: {wait}");
+    let body_json: Value = r.json().await.unwrap();
+    assert_eq!(body_json["error"]["type"], "insufficient_quota");
+    // Still exhausted.
+    let again = send(&h, "/v1/chat/completions", Some(KEY), &body).await;
+    assert_eq!(again.status(), 429);
+    let (status, spend) = admin(&h, reqwest::Method::GET, "/admin/spend?key=k", None).await;
+    assert_eq!(status, 200);
+    let spent = spend["cost_usd"].as_f64().unwrap();
+    assert!(spent > 0.0 && spent <= 0.00006 + 1e-9, "{spend}");
+    assert_eq!(spend["requests"].as_i64().unwrap(), ok + 2);
+    let (status, _) = admin(&h, reqwest::Method::GET, "/admin/spend?since=yesterday", None).await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn a_stream_that_would_overspend_ends_with_an_error_event() {
+    let dir = tempfile::tempdir().unwrap();
+    // No max_tokens: the reservation uses default_max_tokens (5), but the answer is long.
+    let h = gateway_with_default_max(&dir, &format!("{}{PRICED}", key("k", KEY, "a", "budget_usd = 0.00004"))).await;
+    let long = json!({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "go"}], "mock": {"chunks": 400}});
+    let r = send(&h, "/v1/chat/completions", Some(KEY), &long).await;
+    assert_eq!(r.status(), 200);
+    let seen = read_sse(r).await;
+    assert_eq!(seen.error_code().as_deref(), Some("budget_exceeded"));
+    assert!(!seen.content().is_empty());
+    assert!(!seen.ends_with_done());
+}
+
+async fn gateway_with_default_max(dir: &tempfile::TempDir, extra: &str) -> crate::support::Harness {
+    let store = dir.path().join("cut.db");
+    let text = format!(
+        "{}\n[store]\nurl = \"sqlite://{}\"\n[admin]\nmaster_key = \"{MASTER}\"\n[limits]\ndefault_max_tokens = 5\n{extra}",
+        crate::support::DEFAULT_CONFIG,
+        store.display()
+    );
+    crate::support::start_with(&text).await
+}
