@@ -81,13 +81,13 @@ async fn serve_refuses_a_bad_config_with_the_same_messages() {
 }
 
 /// A running `sluice serve` and the address it listens on.
-struct Served {
-    child: Child,
-    base: String,
+pub struct Served {
+    pub child: Child,
+    pub base: String,
     /// The working directory the process runs in (demo mode journals there).
-    dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
     /// Every stderr line after the listening line, as the process wrote it.
-    log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    pub log: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
     /// The start-up line.
     listening: String,
 }
@@ -97,7 +97,7 @@ async fn serve(args: &[&str]) -> Served {
 }
 
 /// `serve` with extra environment variables for the child only.
-async fn serve_with_env(args: &[&str], env: &[(&str, &str)]) -> Served {
+pub async fn serve_with_env(args: &[&str], env: &[(&str, &str)]) -> Served {
     sluice::install_tls_provider();
     let dir = tempfile::tempdir().expect("temp dir");
     let mut child = Command::new(BIN)

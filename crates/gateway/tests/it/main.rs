@@ -17,6 +17,7 @@ mod limits;
 mod metrics;
 mod passthrough;
 mod pipeline;
+mod replicas;
 mod resilience;
 mod resume;
 mod services;
