@@ -24,12 +24,12 @@
 
 use crate::admission::{self, Permit};
 use crate::auth;
-use crate::limits;
 use crate::dispatch::{Call, Canonical, Committed, ResumePlan, dispatch};
 use crate::egress;
 use crate::error::GatewayError;
 use crate::finish::Open;
 use crate::ingress::Ingest;
+use crate::limits;
 use crate::record::Interaction;
 use crate::relay::Transforms;
 use crate::request_id::RequestId;

@@ -43,16 +43,22 @@ struct List {
     data: Vec<StoredKey>,
 }
 
-fn store(gw: &Gateway) -> Result<&Store, Response> {
+fn store(gw: &Gateway) -> Result<&Store, Box<Response>> {
     gw.shared.store.as_ref().ok_or_else(|| {
-        GatewayError::bad_request("no [store] is configured: keys from the admin API live there")
-            .respond(Ingress::OpenAiChat)
+        Box::new(
+            GatewayError::bad_request(
+                "no [store] is configured: keys from the admin API live there",
+            )
+            .respond(Ingress::OpenAiChat),
+        )
     })
 }
 
 fn failed(e: KeyError) -> Response {
     match e {
-        KeyError::Invalid(message) => GatewayError::bad_request(message).respond(Ingress::OpenAiChat),
+        KeyError::Invalid(message) => {
+            GatewayError::bad_request(message).respond(Ingress::OpenAiChat)
+        }
         KeyError::NotFound(id) => GatewayError::UnknownRoute {
             path: format!("/admin/keys/{id}"),
         }
@@ -69,15 +75,15 @@ fn failed(e: KeyError) -> Response {
     }
 }
 
-fn spec(body: &Bytes) -> Result<KeySpec, Response> {
+fn spec(body: &Bytes) -> Result<KeySpec, Box<Response>> {
     if body.is_empty() {
         return Ok(KeySpec::default());
     }
     serde_json::from_slice(body).map_err(|e| {
-        GatewayError::bad_request(format!(
+        Box::new(GatewayError::bad_request(format!(
             "key fields: name, team, models, metadata, rpm, tpm, max_concurrent, budget_usd, budget_period (daily, monthly, total), expires_at (RFC 3339): {e}"
         ))
-        .respond(Ingress::OpenAiChat)
+        .respond(Ingress::OpenAiChat))
     })
 }
 
@@ -91,11 +97,11 @@ async fn refreshed(gw: &Gateway, store: &Store) {
 pub async fn create(State(gw): State<Arc<Gateway>>, body: Bytes) -> Response {
     let store = match store(&gw) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let spec = match spec(&body) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match store.create_key(spec).await {
         Ok((key, secret)) => {
@@ -109,7 +115,7 @@ pub async fn create(State(gw): State<Arc<Gateway>>, body: Bytes) -> Response {
 pub async fn list(State(gw): State<Arc<Gateway>>) -> Response {
     let store = match store(&gw) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match store.keys().await {
         Ok(data) => Json(List {
@@ -124,7 +130,7 @@ pub async fn list(State(gw): State<Arc<Gateway>>) -> Response {
 pub async fn get(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Response {
     let store = match store(&gw) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match store.key(&id).await {
         Ok(Some(key)) => Json(key).into_response(),
@@ -140,11 +146,11 @@ pub async fn update(
 ) -> Response {
     let store = match store(&gw) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let spec = match spec(&body) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match store.change_key(&id, spec).await {
         Ok(key) => {
@@ -158,7 +164,7 @@ pub async fn update(
 pub async fn rotate(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Response {
     let store = match store(&gw) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match store.rotate_key(&id).await {
         Ok((key, secret)) => {
@@ -172,7 +178,7 @@ pub async fn rotate(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> R
 pub async fn revoke(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Response {
     let store = match store(&gw) {
         Ok(s) => s,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     match store.revoke_key(&id).await {
         Ok(key) => {

@@ -47,8 +47,10 @@ pub async fn report(
     params: Result<Query<Params>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(params)) = params else {
-        return GatewayError::bad_request("spend filters: key, team, since (RFC 3339 or ms since the epoch)")
-            .respond(Ingress::OpenAiChat);
+        return GatewayError::bad_request(
+            "spend filters: key, team, since (RFC 3339 or ms since the epoch)",
+        )
+        .respond(Ingress::OpenAiChat);
     };
     let Some(store) = &gw.shared.store else {
         return GatewayError::bad_request("no [store] is configured, so no spend is journaled")

@@ -126,7 +126,10 @@ impl Limits {
             ("max_concurrent", self.max_concurrent),
         ] {
             if value == Some(0) {
-                out.push((name, "must be a positive integer (leave it out for no limit)"));
+                out.push((
+                    name,
+                    "must be a positive integer (leave it out for no limit)",
+                ));
             }
         }
         if self.budget_usd.is_some_and(|b| !b.is_finite() || b < 0.0) {
@@ -248,7 +251,9 @@ pub fn keys(cx: &mut Ctx<'_>, raw: &[RawKey]) -> Vec<KeyConfig> {
                 format!("duplicate key name {:?}", k.name),
             );
         }
-        let secret = cx.string(&format!("{path}.key"), &k.key).unwrap_or_default();
+        let secret = cx
+            .string(&format!("{path}.key"), &k.key)
+            .unwrap_or_default();
         if secret.len() < 16 {
             cx.problem(
                 format!("{path}.key"),
@@ -267,7 +272,9 @@ pub fn keys(cx: &mut Ctx<'_>, raw: &[RawKey]) -> Vec<KeyConfig> {
                 Err(_) => {
                     cx.problem(
                         format!("{path}.expires"),
-                        format!("invalid time {text:?} (want RFC 3339, e.g. \"2027-01-31T00:00:00Z\")"),
+                        format!(
+                            "invalid time {text:?} (want RFC 3339, e.g. \"2027-01-31T00:00:00Z\")"
+                        ),
                     );
                     None
                 }
@@ -354,12 +361,7 @@ pub fn limits(cx: &mut Ctx<'_>, raw: Option<&RawLimits>) -> LimitsConfig {
     let models = raw
         .models
         .iter()
-        .map(|(name, l)| {
-            (
-                name.clone(),
-                limit(cx, &format!("limits.models.{name}"), l),
-            )
-        })
+        .map(|(name, l)| (name.clone(), limit(cx, &format!("limits.models.{name}"), l)))
         .collect();
     LimitsConfig {
         backend,
@@ -374,7 +376,11 @@ pub fn limits(cx: &mut Ctx<'_>, raw: Option<&RawLimits>) -> LimitsConfig {
             raw.default_max_tokens,
             defaults.default_max_tokens as usize,
         ) as u64,
-        lease_ttl: cx.duration("limits.lease_ttl", raw.lease_ttl.as_ref(), defaults.lease_ttl),
+        lease_ttl: cx.duration(
+            "limits.lease_ttl",
+            raw.lease_ttl.as_ref(),
+            defaults.lease_ttl,
+        ),
         keys_refresh: cx.duration(
             "limits.keys_refresh",
             raw.keys_refresh.as_ref(),

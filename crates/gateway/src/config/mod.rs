@@ -18,9 +18,7 @@ mod store;
 mod telemetry;
 mod validate;
 
-pub use limits::{
-    Backend, KeyConfig, Limits, LimitsConfig, OnBackendError, Period, Price,
-};
+pub use limits::{Backend, KeyConfig, Limits, LimitsConfig, OnBackendError, Period, Price};
 pub use load::{Problem, Problems, load_file, parse};
 pub use resilience::{BreakerConfig, HedgeAfter, ResumeConfig, RetryConfig};
 pub use secret::Secret;

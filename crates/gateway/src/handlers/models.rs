@@ -5,12 +5,12 @@
 
 use crate::admission;
 use crate::auth;
-use axum::http::HeaderMap;
 use crate::error::GatewayError;
 use crate::routing::find;
 use crate::state::Gateway;
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sluice_protocol::translate::Ingress;

@@ -112,7 +112,9 @@ impl Limiter {
                 Reserved::Verdict(self.local.reserve_now(ask), Placed::Local)
             }
             OnBackendError::Deny => {
-                self.stats.denied_backend_down.fetch_add(1, Ordering::Relaxed);
+                self.stats
+                    .denied_backend_down
+                    .fetch_add(1, Ordering::Relaxed);
                 Reserved::Unavailable
             }
         }
@@ -156,7 +158,10 @@ impl Limiter {
                             }
                         }
                     }
-                    tracing::warn!(lease, "limits: a settle could not reach Redis and was given up");
+                    tracing::warn!(
+                        lease,
+                        "limits: a settle could not reach Redis and was given up"
+                    );
                 });
             }
         }

@@ -21,7 +21,11 @@ pub const WINDOW_MS: u64 = 60_000;
 pub enum Check {
     /// Takes `cost` from a bucket of `capacity` refilled per minute. A cost above the
     /// capacity is admitted only when the bucket is full, and leaves it in debt.
-    Rate { key: String, capacity: u64, cost: u64 },
+    Rate {
+        key: String,
+        capacity: u64,
+        cost: u64,
+    },
     /// Takes one of `max` slots, as the lease named in the `Ask`.
     Concurrency { key: String, max: u64 },
     /// Reserves `cost_micros` if spent plus reserved stays within `limit_micros`.
@@ -71,7 +75,11 @@ pub enum Verdict {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Settle {
     /// Gives back (`delta < 0`) or takes more (`delta > 0`) tokens than were reserved.
-    Rate { key: String, capacity: u64, delta: i64 },
+    Rate {
+        key: String,
+        capacity: u64,
+        delta: i64,
+    },
     /// Frees the request's slot.
     Release { key: String },
     /// Turns the reservation into what was really spent.

@@ -12,8 +12,13 @@ use std::sync::Mutex;
 
 #[derive(Debug, Clone, Copy)]
 enum Counter {
-    Bucket { tokens: f64, at_ms: u64 },
-    Slots { held: u64 },
+    Bucket {
+        tokens: f64,
+        at_ms: u64,
+    },
+    Slots {
+        held: u64,
+    },
     Budget {
         spent: i64,
         reserved: i64,
@@ -95,9 +100,8 @@ impl Memory {
                     if left <= 0 || *cost_micros > left {
                         return Verdict::Refused {
                             index,
-                            retry_after_ms: expires_ms.map_or(86_400_000, |at| {
-                                at.saturating_sub(now).max(1000)
-                            }),
+                            retry_after_ms: expires_ms
+                                .map_or(86_400_000, |at| at.saturating_sub(now).max(1000)),
                         };
                     }
                     left - cost_micros
@@ -299,9 +303,7 @@ mod tests {
         // `a` was debited once, not twice.
         assert_eq!(
             m.reserve_at(&ask(vec![rate("a", 10, 1)]), 0),
-            Verdict::Admitted {
-                remaining: vec![8]
-            }
+            Verdict::Admitted { remaining: vec![8] }
         );
     }
 
@@ -327,9 +329,15 @@ mod tests {
                 expires_ms: None,
             }])
         };
-        assert!(matches!(m.reserve_at(&budget(80), 0), Verdict::Admitted { .. }));
+        assert!(matches!(
+            m.reserve_at(&budget(80), 0),
+            Verdict::Admitted { .. }
+        ));
         // 80 reserved: 30 more does not fit while the first is in flight.
-        assert!(matches!(m.reserve_at(&budget(30), 0), Verdict::Refused { .. }));
+        assert!(matches!(
+            m.reserve_at(&budget(30), 0),
+            Verdict::Refused { .. }
+        ));
         m.settle_now(&[Settle::Budget {
             key: "b".into(),
             reserved_micros: 80,

@@ -237,7 +237,10 @@ pub fn budget_key(
     now: u64,
 ) -> (String, Option<u64>) {
     let (id, ends) = period::window(period, now);
-    (format!("sluice:{}:{counter}:budget:{id}", scope.as_str()), ends)
+    (
+        format!("sluice:{}:{counter}:budget:{id}", scope.as_str()),
+        ends,
+    )
 }
 
 /// Checks and reserves every limit that applies to `req`; a refusal is a 429 naming
@@ -262,10 +265,10 @@ pub async fn reserve(
     let tokens = prompt.saturating_add(output);
     let price = pricing::dearest(req.pricing, req.targets.iter().map(|t| t.model.as_str()))
         .unwrap_or(Price {
-        input: 0.0,
-        output: 0.0,
-        cached_input: 0.0,
-    });
+            input: 0.0,
+            output: 0.0,
+            cached_input: 0.0,
+        });
     let input_micros = pricing::cost_micros(&price, prompt, 0, 0);
     let cost_micros = pricing::cost_micros(&price, prompt, 0, output);
     let now = wall_ms();
@@ -330,13 +333,12 @@ pub async fn reserve(
             index,
             retry_after_ms,
         } => {
-            let (scope_index, limit, value) = meta
-                .get(index)
-                .cloned()
-                .unwrap_or((0, Limit::Rpm, String::new()));
+            let (scope_index, limit, value) =
+                meta.get(index)
+                    .cloned()
+                    .unwrap_or((0, Limit::Rpm, String::new()));
             let scope = &scopes[scope_index.min(scopes.len() - 1)];
-            limiter.stats.refused[limit.index()]
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            limiter.stats.refused[limit.index()].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return Err(GatewayError::RateLimited(Box::new(Refusal {
                 scope: scope.scope,
                 owner: scope.owner.to_owned(),

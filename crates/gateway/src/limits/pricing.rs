@@ -80,8 +80,9 @@ pub fn dearest<'a>(
 /// per token).
 pub fn cost_micros(price: &Price, input: u64, cached_input: u64, output: u64) -> i64 {
     let fresh = input.saturating_sub(cached_input) as f64;
-    let micros =
-        fresh * price.input + cached_input as f64 * price.cached_input + output as f64 * price.output;
+    let micros = fresh * price.input
+        + cached_input as f64 * price.cached_input
+        + output as f64 * price.output;
     micros.ceil().min(i64::MAX as f64) as i64
 }
 
@@ -92,8 +93,14 @@ mod tests {
     #[test]
     fn the_longest_prefix_wins_and_the_config_overrides() {
         let none = BTreeMap::new();
-        assert_eq!(lookup(&none, "gpt-4o-mini-2024-07-18").map(|p| p.input), Some(0.15));
-        assert_eq!(lookup(&none, "gpt-4o-2024-08-06").map(|p| p.input), Some(2.5));
+        assert_eq!(
+            lookup(&none, "gpt-4o-mini-2024-07-18").map(|p| p.input),
+            Some(0.15)
+        );
+        assert_eq!(
+            lookup(&none, "gpt-4o-2024-08-06").map(|p| p.input),
+            Some(2.5)
+        );
         assert_eq!(lookup(&none, "my-local-llama"), None);
         let mut mine = BTreeMap::new();
         mine.insert("gpt-4o".to_owned(), price(1.0, 2.0, 0.5));
@@ -104,6 +111,9 @@ mod tests {
     fn cost_counts_cached_input_at_its_own_price() {
         let p = price(2.5, 10.0, 1.25);
         // 1000 input of which 400 cached, 100 output.
-        assert_eq!(cost_micros(&p, 1000, 400, 100), 600 * 5 / 2 + 400 * 5 / 4 + 1000);
+        assert_eq!(
+            cost_micros(&p, 1000, 400, 100),
+            600 * 5 / 2 + 400 * 5 / 4 + 1000
+        );
     }
 }

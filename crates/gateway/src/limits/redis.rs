@@ -48,7 +48,9 @@ impl Redis {
         match tokio::time::timeout(self.timeout, call).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) if e.is_timeout() => Err(BackendError::Timeout),
-            Ok(Err(e)) if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() => {
+            Ok(Err(e))
+                if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() =>
+            {
                 Err(BackendError::Unreachable(e.to_string()))
             }
             Ok(Err(e)) => Err(BackendError::Protocol(e.to_string())),

@@ -46,7 +46,8 @@ pub fn settle(limiter: &Arc<Limiter>, record: &mut Interaction) {
         // Unknown usage: the reservation stands as spent.
         None => (tokens, None),
     };
-    let delta = i64::try_from(used_tokens).unwrap_or(i64::MAX) - i64::try_from(tokens).unwrap_or(i64::MAX);
+    let delta =
+        i64::try_from(used_tokens).unwrap_or(i64::MAX) - i64::try_from(tokens).unwrap_or(i64::MAX);
     let mut adjustments = Vec::with_capacity(token_buckets.len() + slots.len() + budgets.len());
     for (key, capacity) in token_buckets {
         adjustments.push(Settle::Rate {

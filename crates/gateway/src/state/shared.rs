@@ -9,9 +9,9 @@
 //! Must never hold anything a config reload should replace (that is `Snapshot`'s).
 
 use super::{BuildError, Health};
+use crate::auth::KeyRing;
 use crate::config::{Config, ProviderKind};
 use crate::finish::{Finisher, Sink};
-use crate::auth::KeyRing;
 use crate::journal::{self, Journal};
 use crate::limits::Limiter;
 use crate::store::Store;
@@ -85,7 +85,11 @@ impl Shared {
             if let Err(e) = keys.refresh(store).await {
                 tracing::warn!(error = %e, "cannot read keys from the store at start-up");
             }
-            KeyRing::spawn_refresh(Arc::downgrade(&keys), store.clone(), config.limits.keys_refresh);
+            KeyRing::spawn_refresh(
+                Arc::downgrade(&keys),
+                store.clone(),
+                config.limits.keys_refresh,
+            );
             if !limiter.is_shared() {
                 crate::limits::seed::budgets(&limiter, store, config, &keys).await;
             }

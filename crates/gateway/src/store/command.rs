@@ -63,7 +63,9 @@ pub async fn run(command: KeysCommand, config: &Config) -> Result<(), String> {
                 let redis = crate::limits::redis_store(url.expose(), config.limits.redis_timeout)
                     .map_err(|e| e.to_string())?;
                 if let Err(e) = redis.revoke(&key.id).await {
-                    eprintln!("sluice: revoked in the store; not shared through Redis ({e}): replicas refuse it within keys_refresh");
+                    eprintln!(
+                        "sluice: revoked in the store; not shared through Redis ({e}): replicas refuse it within keys_refresh"
+                    );
                 }
             }
             print(serde_json::to_value(&key).map_err(|e| e.to_string())?);

@@ -118,7 +118,7 @@ impl Store {
         ));
         let rows = on_pool!(self, pool => {
             let rows = sqlx::query(AssertSqlSafe(sql)).bind(id).bind(id).fetch_all(pool).await?;
-            rows.iter().map(|r| stored(r)).collect::<Result<Vec<_>, StoreError>>()?
+            rows.iter().map(stored).collect::<Result<Vec<_>, StoreError>>()?
         });
         Ok(rows.into_iter().next())
     }
@@ -128,7 +128,7 @@ impl Store {
         let sql = format!("{SELECT} ORDER BY created_at_ms, id");
         on_pool!(self, pool => {
             let rows = sqlx::query(AssertSqlSafe(sql)).fetch_all(pool).await?;
-            rows.iter().map(|r| stored(r)).collect()
+            rows.iter().map(stored).collect()
         })
     }
 

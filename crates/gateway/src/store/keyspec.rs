@@ -84,7 +84,9 @@ impl KeySpec {
         }
         if let Some(models) = self.models {
             if models.iter().any(String::is_empty) {
-                return Err(KeyError::Invalid("models: a glob must not be empty".to_owned()));
+                return Err(KeyError::Invalid(
+                    "models: a glob must not be empty".to_owned(),
+                ));
             }
             key.models = models;
         }

@@ -8,9 +8,9 @@
 //! Must never be awaited on the request path: only background writers, the key ring's
 //! refresh, the admin API and the CLI talk to it.
 
+pub mod command;
 pub mod keys;
 pub mod keyspec;
-pub mod command;
 mod migrations;
 pub mod spend;
 

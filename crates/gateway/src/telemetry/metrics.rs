@@ -193,7 +193,11 @@ fn limiter_gauges(limiter: &crate::limits::Limiter) {
             .absolute(stats.refused[i].load(Relaxed));
     }
     if limiter.is_shared() {
-        metrics::gauge!("sluice_limits_backend_up").set(if limiter.backend_up() { 1.0 } else { 0.0 });
+        metrics::gauge!("sluice_limits_backend_up").set(if limiter.backend_up() {
+            1.0
+        } else {
+            0.0
+        });
         metrics::counter!("sluice_limits_backend_errors_total")
             .absolute(stats.backend_errors.load(Relaxed));
         metrics::counter!("sluice_limits_local_fallback_total")

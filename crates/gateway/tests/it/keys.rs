@@ -59,7 +59,13 @@ async fn a_missing_or_unknown_key_is_401_in_each_formats_shape() {
     assert_eq!(r.status(), 401);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid_api_key");
-    let r = send(&h, "/v1/chat/completions", Some("sk-wrong-key-000000000"), &chat("gpt-4o", "hi")).await;
+    let r = send(
+        &h,
+        "/v1/chat/completions",
+        Some("sk-wrong-key-000000000"),
+        &chat("gpt-4o", "hi"),
+    )
+    .await;
     assert_eq!(r.status(), 401);
     let messages = json!({"model": "gpt-4o", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]});
     let r = h
@@ -80,7 +86,13 @@ async fn a_missing_or_unknown_key_is_401_in_each_formats_shape() {
     // Nothing reached the provider.
     assert_eq!(h.mock.stats().requests(), 0);
     // The right key in either header works.
-    let r = send(&h, "/v1/chat/completions", Some(TEAM_A), &chat("gpt-4o", "hi")).await;
+    let r = send(
+        &h,
+        "/v1/chat/completions",
+        Some(TEAM_A),
+        &chat("gpt-4o", "hi"),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let r = h
         .client
@@ -98,12 +110,29 @@ async fn a_missing_or_unknown_key_is_401_in_each_formats_shape() {
 async fn the_allow_list_decides_models_and_what_v1_models_lists() {
     let dir = tempfile::tempdir().unwrap();
     let h = gateway(&dir, TEAM_A_KEY).await;
-    let r = send(&h, "/v1/chat/completions", Some(TEAM_A), &chat("failover", "hi")).await;
+    let r = send(
+        &h,
+        "/v1/chat/completions",
+        Some(TEAM_A),
+        &chat("failover", "hi"),
+    )
+    .await;
     assert_eq!(r.status(), 403);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "model_not_allowed");
-    assert!(body["error"]["message"].as_str().unwrap().contains("failover"));
-    let r = send(&h, "/v1/chat/completions", Some(TEAM_A), &chat("alias", "hi")).await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("failover")
+    );
+    let r = send(
+        &h,
+        "/v1/chat/completions",
+        Some(TEAM_A),
+        &chat("alias", "hi"),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let listed: Value = h
         .client
@@ -143,11 +172,23 @@ key = "sk-old-key-0123456789abcdef"
 expires = "2020-01-01T00:00:00Z"
 "#;
     let h = gateway(&dir, &format!("{TEAM_A_KEY}{extra}")).await;
-    let r = send(&h, "/v1/chat/completions", Some("sk-old-key-0123456789abcdef"), &chat("gpt-4o", "hi")).await;
+    let r = send(
+        &h,
+        "/v1/chat/completions",
+        Some("sk-old-key-0123456789abcdef"),
+        &chat("gpt-4o", "hi"),
+    )
+    .await;
     assert_eq!(r.status(), 401);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "key_expired");
-    let ok = send(&h, "/v1/chat/completions", Some(TEAM_A), &chat("gpt-4o", "hi")).await;
+    let ok = send(
+        &h,
+        "/v1/chat/completions",
+        Some(TEAM_A),
+        &chat("gpt-4o", "hi"),
+    )
+    .await;
     let id = ok.headers()["x-request-id"].to_str().unwrap().to_owned();
     h.flush().await;
     let (_, page) = admin(&h, reqwest::Method::GET, "/admin/journal?key=team-a", None).await;
@@ -184,13 +225,21 @@ async fn created_keys_work_at_once_rotate_and_revoke_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let h = gateway(&dir, "").await;
     // No key anywhere yet: any key is accepted.
-    let r = send(&h, "/v1/chat/completions", Some("anything"), &chat("gpt-4o", "hi")).await;
+    let r = send(
+        &h,
+        "/v1/chat/completions",
+        Some("anything"),
+        &chat("gpt-4o", "hi"),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     let (status, created) = admin(
         &h,
         reqwest::Method::POST,
         "/admin/keys",
-        Some(json!({"name": "svc", "team": "b", "models": ["gpt-*"], "metadata": {"owner": "ops"}})),
+        Some(
+            json!({"name": "svc", "team": "b", "models": ["gpt-*"], "metadata": {"owner": "ops"}}),
+        ),
     )
     .await;
     assert_eq!(status, 201, "{created}");
@@ -198,9 +247,21 @@ async fn created_keys_work_at_once_rotate_and_revoke_at_once() {
     let id = created["id"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("sk-sluice-") && secret.len() > 60);
     // Keys exist now: an unknown key is refused, the new one works.
-    let r = send(&h, "/v1/chat/completions", Some("anything"), &chat("gpt-4o", "hi")).await;
+    let r = send(
+        &h,
+        "/v1/chat/completions",
+        Some("anything"),
+        &chat("gpt-4o", "hi"),
+    )
+    .await;
     assert_eq!(r.status(), 401);
-    let r = send(&h, "/v1/chat/completions", Some(&secret), &chat("gpt-4o", "hi")).await;
+    let r = send(
+        &h,
+        "/v1/chat/completions",
+        Some(&secret),
+        &chat("gpt-4o", "hi"),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     // Lists and gets never show the secret.
     let (_, list) = admin(&h, reqwest::Method::GET, "/admin/keys", None).await;
@@ -211,14 +272,31 @@ async fn created_keys_work_at_once_rotate_and_revoke_at_once() {
     assert_eq!(status, 200);
     assert_eq!(one["team"], "b");
     // Rotation: the old secret stops, the new one works.
-    let (status, rotated) =
-        admin(&h, reqwest::Method::POST, &format!("/admin/keys/{id}/rotate"), None).await;
+    let (status, rotated) = admin(
+        &h,
+        reqwest::Method::POST,
+        &format!("/admin/keys/{id}/rotate"),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     let fresh = rotated["secret"].as_str().unwrap().to_owned();
     assert_ne!(fresh, secret);
-    let r = send(&h, "/v1/chat/completions", Some(&secret), &chat("gpt-4o", "hi")).await;
+    let r = send(
+        &h,
+        "/v1/chat/completions",
+        Some(&secret),
+        &chat("gpt-4o", "hi"),
+    )
+    .await;
     assert_eq!(r.status(), 401);
-    let r = send(&h, "/v1/chat/completions", Some(&fresh), &chat("gpt-4o", "hi")).await;
+    let r = send(
+        &h,
+        "/v1/chat/completions",
+        Some(&fresh),
+        &chat("gpt-4o", "hi"),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     // A change takes effect at once: an rpm of 1 refuses the next request.
     let (status, changed) = admin(
@@ -230,9 +308,21 @@ async fn created_keys_work_at_once_rotate_and_revoke_at_once() {
     .await;
     assert_eq!(status, 200, "{changed}");
     assert_eq!(changed["limits"]["rpm"], 1);
-    let r = send(&h, "/v1/chat/completions", Some(&fresh), &chat("gpt-4o", "hi")).await;
+    let r = send(
+        &h,
+        "/v1/chat/completions",
+        Some(&fresh),
+        &chat("gpt-4o", "hi"),
+    )
+    .await;
     assert_eq!(r.status(), 200);
-    let r = send(&h, "/v1/chat/completions", Some(&fresh), &chat("gpt-4o", "hi")).await;
+    let r = send(
+        &h,
+        "/v1/chat/completions",
+        Some(&fresh),
+        &chat("gpt-4o", "hi"),
+    )
+    .await;
     assert_eq!(r.status(), 429);
     // A bad change is a 400 naming the field, and changes nothing.
     let (status, bad) = admin(
@@ -245,17 +335,34 @@ async fn created_keys_work_at_once_rotate_and_revoke_at_once() {
     assert_eq!(status, 400);
     assert!(bad["error"]["message"].as_str().unwrap().contains("rpm"));
     // Revocation: refused on the very next request.
-    let (status, revoked) =
-        admin(&h, reqwest::Method::POST, &format!("/admin/keys/{id}/revoke"), None).await;
+    let (status, revoked) = admin(
+        &h,
+        reqwest::Method::POST,
+        &format!("/admin/keys/{id}/revoke"),
+        None,
+    )
+    .await;
     assert_eq!(status, 200);
     assert!(revoked["revoked_at_ms"].as_i64().is_some());
-    let r = send(&h, "/v1/chat/completions", Some(&fresh), &chat("gpt-4o", "hi")).await;
+    let r = send(
+        &h,
+        "/v1/chat/completions",
+        Some(&fresh),
+        &chat("gpt-4o", "hi"),
+    )
+    .await;
     assert_eq!(r.status(), 401);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "key_revoked");
     let (status, _) = admin(&h, reqwest::Method::GET, "/admin/keys/key_nope", None).await;
     assert_eq!(status, 404);
-    let (status, _) = admin(&h, reqwest::Method::POST, "/admin/keys", Some(json!({"team": "x"}))).await;
+    let (status, _) = admin(
+        &h,
+        reqwest::Method::POST,
+        "/admin/keys",
+        Some(json!({"team": "x"})),
+    )
+    .await;
     assert_eq!(status, 400);
 }
 
@@ -281,21 +388,31 @@ async fn the_cli_manages_keys_in_the_same_store() {
             .arg(&config)
             .output()
             .expect("run sluice keys");
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     };
-    let created: Value =
-        serde_json::from_str(run(&["create", "--name", "cli-key", "--team", "ops", "--rpm", "5"]).trim())
-            .unwrap();
+    let created: Value = serde_json::from_str(
+        run(&["create", "--name", "cli-key", "--team", "ops", "--rpm", "5"]).trim(),
+    )
+    .unwrap();
     let secret = created["secret"].as_str().unwrap().to_owned();
     assert_eq!(created["limits"]["rpm"], 5);
     // The running gateway picks the key up within keys_refresh (100 ms here).
     let mut status = 0;
     for _ in 0..50 {
-        status = send(&h, "/v1/chat/completions", Some(&secret), &chat("gpt-4o", "hi"))
-            .await
-            .status()
-            .as_u16();
+        status = send(
+            &h,
+            "/v1/chat/completions",
+            Some(&secret),
+            &chat("gpt-4o", "hi"),
+        )
+        .await
+        .status()
+        .as_u16();
         if status == 200 {
             break;
         }
@@ -306,10 +423,15 @@ async fn the_cli_manages_keys_in_the_same_store() {
     assert!(listed.contains("cli-key") && !listed.contains(&secret));
     run(&["revoke", "cli-key"]);
     for _ in 0..50 {
-        status = send(&h, "/v1/chat/completions", Some(&secret), &chat("gpt-4o", "hi"))
-            .await
-            .status()
-            .as_u16();
+        status = send(
+            &h,
+            "/v1/chat/completions",
+            Some(&secret),
+            &chat("gpt-4o", "hi"),
+        )
+        .await
+        .status()
+        .as_u16();
         if status == 401 {
             break;
         }
@@ -328,11 +450,23 @@ async fn keys_and_spend_live_in_postgresql_too() {
         crate::support::DEFAULT_CONFIG
     );
     let h = start_with(&text).await;
-    let (status, created) = admin(&h, reqwest::Method::POST, "/admin/keys", Some(json!({"name": "pg", "team": "t"}))).await;
+    let (status, created) = admin(
+        &h,
+        reqwest::Method::POST,
+        "/admin/keys",
+        Some(json!({"name": "pg", "team": "t"})),
+    )
+    .await;
     assert_eq!(status, 201, "{created}");
     let secret = created["secret"].as_str().unwrap();
     for _ in 0..3 {
-        let r = send(&h, "/v1/chat/completions", Some(secret), &chat("gpt-4o", "hello there")).await;
+        let r = send(
+            &h,
+            "/v1/chat/completions",
+            Some(secret),
+            &chat("gpt-4o", "hello there"),
+        )
+        .await;
         assert_eq!(r.status(), 200);
     }
     let (status, spend) = admin(&h, reqwest::Method::GET, "/admin/spend?team=t", None).await;

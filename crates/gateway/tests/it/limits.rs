@@ -41,7 +41,10 @@ async fn rpm_counts_down_in_the_headers_then_refuses_before_the_provider() {
     assert_eq!(body["error"]["code"], "rate_limit_exceeded");
     assert_eq!(body["error"]["type"], "requests");
     let message = body["error"]["message"].as_str().unwrap();
-    assert!(message.contains("key `k`") && message.contains("3 requests per minute"), "{message}");
+    assert!(
+        message.contains("key `k`") && message.contains("3 requests per minute"),
+        "{message}"
+    );
     assert_eq!(h.mock.stats().requests(), 3);
     // Anthropic's shape for the same refusal.
     let r = h
@@ -70,7 +73,13 @@ async fn a_spent_window_comes_back_continuously() {
     let h = gateway(&dir, &key("k", KEY, "a", "rpm = 600")).await;
     let mut refused = false;
     for _ in 0..700 {
-        let r = send(&h, "/v1/embeddings", Some(KEY), &json!({"model": "text-embedding-3-small", "input": "x"})).await;
+        let r = send(
+            &h,
+            "/v1/embeddings",
+            Some(KEY),
+            &json!({"model": "text-embedding-3-small", "input": "x"}),
+        )
+        .await;
         if r.status() == 429 {
             refused = true;
             break;
@@ -78,7 +87,13 @@ async fn a_spent_window_comes_back_continuously() {
     }
     assert!(refused, "600 rpm never refused");
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-    let r = send(&h, "/v1/embeddings", Some(KEY), &json!({"model": "text-embedding-3-small", "input": "x"})).await;
+    let r = send(
+        &h,
+        "/v1/embeddings",
+        Some(KEY),
+        &json!({"model": "text-embedding-3-small", "input": "x"}),
+    )
+    .await;
     assert_eq!(r.status(), 200);
 }
 
@@ -134,8 +149,23 @@ async fn a_team_limit_is_shared_by_its_keys_and_named_as_the_team() {
         key("two", OTHER, "a", "")
     );
     let h = gateway(&dir, &extra).await;
-    assert_eq!(send(&h, "/v1/chat/completions", Some(KEY), &chat("gpt-4o", "hi")).await.status(), 200);
-    assert_eq!(send(&h, "/v1/chat/completions", Some(OTHER), &chat("gpt-4o", "hi")).await.status(), 200);
+    assert_eq!(
+        send(&h, "/v1/chat/completions", Some(KEY), &chat("gpt-4o", "hi"))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        send(
+            &h,
+            "/v1/chat/completions",
+            Some(OTHER),
+            &chat("gpt-4o", "hi")
+        )
+        .await
+        .status(),
+        200
+    );
     let r = send(&h, "/v1/chat/completions", Some(KEY), &chat("gpt-4o", "hi")).await;
     assert_eq!(r.status(), 429);
     let body: Value = r.json().await.unwrap();
@@ -146,19 +176,48 @@ async fn a_team_limit_is_shared_by_its_keys_and_named_as_the_team() {
 #[tokio::test]
 async fn model_and_global_limits_apply_without_keys() {
     let dir = tempfile::tempdir().unwrap();
-    let h = gateway(&dir, "[limits.models.alias]\nrpm = 1\n[limits.global]\nrpm = 3\n").await;
-    assert_eq!(h.post("/v1/chat/completions", &chat("alias", "hi")).await.status(), 200);
+    let h = gateway(
+        &dir,
+        "[limits.models.alias]\nrpm = 1\n[limits.global]\nrpm = 3\n",
+    )
+    .await;
+    assert_eq!(
+        h.post("/v1/chat/completions", &chat("alias", "hi"))
+            .await
+            .status(),
+        200
+    );
     let r = h.post("/v1/chat/completions", &chat("alias", "hi")).await;
     assert_eq!(r.status(), 429);
     let body: Value = r.json().await.unwrap();
-    assert!(body["error"]["message"].as_str().unwrap().contains("model `alias`"));
-    assert_eq!(h.post("/v1/chat/completions", &chat("gpt-4o", "hi")).await.status(), 200);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("model `alias`")
+    );
+    assert_eq!(
+        h.post("/v1/chat/completions", &chat("gpt-4o", "hi"))
+            .await
+            .status(),
+        200
+    );
     // The model's refusal took nothing from the global limit: one more fits.
-    assert_eq!(h.post("/v1/chat/completions", &chat("gpt-4o", "hi")).await.status(), 200);
+    assert_eq!(
+        h.post("/v1/chat/completions", &chat("gpt-4o", "hi"))
+            .await
+            .status(),
+        200
+    );
     let r = h.post("/v1/chat/completions", &chat("gpt-4o", "hi")).await;
     assert_eq!(r.status(), 429);
     let body: Value = r.json().await.unwrap();
-    assert!(body["error"]["message"].as_str().unwrap().contains("the gateway"));
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("the gateway")
+    );
 }
 
 /// $1 per token in and out, so costs are easy to follow in micro-dollars.
@@ -168,7 +227,15 @@ const PRICED: &str = "[pricing.gpt-4o]\ninput = 1.0\noutput = 1.0\n";
 async fn a_budget_is_exhausted_stays_exhausted_and_spend_reports_it() {
     let dir = tempfile::tempdir().unwrap();
     // 60 micro-dollars; each request reserves its prompt plus 10 output tokens.
-    let extra = format!("{}{PRICED}", key("k", KEY, "a", "budget_usd = 0.00006\nbudget_period = \"daily\""));
+    let extra = format!(
+        "{}{PRICED}",
+        key(
+            "k",
+            KEY,
+            "a",
+            "budget_usd = 0.00006\nbudget_period = \"daily\""
+        )
+    );
     let h = gateway(&dir, &extra).await;
     let body = json!({"model": "gpt-4o", "max_tokens": 10, "messages": [{"role": "user", "content": "hello there friend"}]});
     let mut ok = 0;
@@ -199,7 +266,13 @@ async fn a_budget_is_exhausted_stays_exhausted_and_spend_reports_it() {
     let spent = spend["cost_usd"].as_f64().unwrap();
     assert!(spent > 0.0 && spent <= 0.00006 + 1e-9, "{spend}");
     assert_eq!(spend["requests"].as_i64().unwrap(), ok + 2);
-    let (status, _) = admin(&h, reqwest::Method::GET, "/admin/spend?since=yesterday", None).await;
+    let (status, _) = admin(
+        &h,
+        reqwest::Method::GET,
+        "/admin/spend?since=yesterday",
+        None,
+    )
+    .await;
     assert_eq!(status, 400);
 }
 
@@ -207,7 +280,11 @@ async fn a_budget_is_exhausted_stays_exhausted_and_spend_reports_it() {
 async fn a_stream_that_would_overspend_ends_with_an_error_event() {
     let dir = tempfile::tempdir().unwrap();
     // No max_tokens: the reservation uses default_max_tokens (5), but the answer is long.
-    let h = gateway_with_default_max(&dir, &format!("{}{PRICED}", key("k", KEY, "a", "budget_usd = 0.00004"))).await;
+    let h = gateway_with_default_max(
+        &dir,
+        &format!("{}{PRICED}", key("k", KEY, "a", "budget_usd = 0.00004")),
+    )
+    .await;
     let long = json!({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "go"}], "mock": {"chunks": 400}});
     let r = send(&h, "/v1/chat/completions", Some(KEY), &long).await;
     assert_eq!(r.status(), 200);

@@ -40,7 +40,16 @@ pub async fn redis() -> Option<RedisServer> {
         .expect("free port")
         .port();
     let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
         .stdout(std::process::Stdio::null())
         .kill_on_drop(true)
         .spawn();
@@ -163,7 +172,13 @@ async fn three_replicas_admit_exactly_rpm_requests_between_them() {
     let Some(redis) = redis().await else { return };
     let mock = mock().await;
     let secret = unique("sk-rpm-0123456789");
-    let text = config(&mock.base_url(), &redis.url, "local", &key(&unique("rpm"), &secret, "rpm = 10"), "");
+    let text = config(
+        &mock.base_url(),
+        &redis.url,
+        "local",
+        &key(&unique("rpm"), &secret, "rpm = 10"),
+        "",
+    );
     let (served, _file) = replicas(3, &text).await;
     let statuses = burst(&served, &secret, 45, chat("gpt-4o", "hi")).await;
     assert_eq!(count(&statuses, 200), 10, "{statuses:?}");
@@ -176,7 +191,13 @@ async fn max_concurrent_holds_across_replicas_and_frees_its_slots() {
     let Some(redis) = redis().await else { return };
     let mock = mock().await;
     let secret = unique("sk-conc-0123456789");
-    let text = config(&mock.base_url(), &redis.url, "local", &key(&unique("conc"), &secret, "max_concurrent = 2"), "");
+    let text = config(
+        &mock.base_url(),
+        &redis.url,
+        "local",
+        &key(&unique("conc"), &secret, "max_concurrent = 2"),
+        "",
+    );
     let (served, _file) = replicas(3, &text).await;
     let slow = json!({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "a b c d e"}], "mock": {"chunk_delay_ms": 200}});
     let statuses = burst(&served, &secret, 9, slow).await;
@@ -203,7 +224,13 @@ async fn a_budget_is_never_overspent_by_concurrent_requests_on_many_replicas() {
     // 300 micro-dollars; each request reserves about 30 (prompt and max_tokens at $1
     // per token) and spends about 12.
     let limits = "budget_usd = 0.0003\nbudget_period = \"total\"";
-    let text = config(&mock.base_url(), &redis.url, "local", &key(&name, &secret, limits), "");
+    let text = config(
+        &mock.base_url(),
+        &redis.url,
+        "local",
+        &key(&name, &secret, limits),
+        "",
+    );
     let (served, _file) = replicas(3, &text).await;
     let body = json!({"model": "gpt-4o", "max_tokens": 20, "messages": [{"role": "user", "content": "tell me"}]});
     let mut ok = 0;
@@ -235,7 +262,10 @@ async fn a_budget_is_never_overspent_by_concurrent_requests_on_many_replicas() {
         .await
         .unwrap();
     let spent = spent.unwrap_or(0);
-    assert!(spent > 0 && spent <= 300, "spent {spent} micro-dollars of 300");
+    assert!(
+        spent > 0 && spent <= 300,
+        "spent {spent} micro-dollars of 300"
+    );
     assert_eq!(reserved.unwrap_or(0), 0, "every reservation was settled");
     // The mock's own usage agrees with what was counted: 1 micro-dollar per token.
     assert_eq!(mock.stats().requests() as usize, ok);
@@ -249,23 +279,42 @@ async fn a_revocation_reaches_every_replica_on_its_next_request() {
     let store = format!("sqlite://{}", dir.path().join("keys.db").display());
     let master = "sk-master-replicas-0123456789";
     // Replicas re-read the store only hourly: only Redis can tell them in time.
-    let extra = format!("keys_refresh = \"1h\"\n[store]\nurl = \"{store}\"\n[admin]\nmaster_key = \"{master}\"");
+    let extra = format!(
+        "keys_refresh = \"1h\"\n[store]\nurl = \"{store}\"\n[admin]\nmaster_key = \"{master}\""
+    );
     let text = config(&mock.base_url(), &redis.url, "local", "", &extra);
     let mut file = tempfile::NamedTempFile::new().unwrap();
     std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .args(["keys", "create", "--name", &unique("rev"), "--rpm", "1000", "--config"])
+        .args([
+            "keys",
+            "create",
+            "--name",
+            &unique("rev"),
+            "--rpm",
+            "1000",
+            "--config",
+        ])
         .arg(file.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let created: Value = serde_json::from_slice(&out.stdout).unwrap();
     let secret = created["secret"].as_str().unwrap().to_owned();
     let id = created["id"].as_str().unwrap().to_owned();
     let (served, _file) = replicas(2, &text).await;
     let client = reqwest::Client::new();
     for s in &served {
-        assert_eq!(post(&client, &s.base, &secret, &chat("gpt-4o", "hi")).await.status(), 200);
+        assert_eq!(
+            post(&client, &s.base, &secret, &chat("gpt-4o", "hi"))
+                .await
+                .status(),
+            200
+        );
     }
     let r = client
         .post(format!("{}/admin/keys/{id}/revoke", served[0].base))
@@ -283,8 +332,17 @@ async fn a_revocation_reaches_every_replica_on_its_next_request() {
 }
 
 async fn backend_up(client: &reqwest::Client, base: &str) -> Option<bool> {
-    let text = client.get(format!("{base}/metrics")).send().await.ok()?.text().await.ok()?;
-    let line = text.lines().find(|l| l.starts_with("sluice_limits_backend_up"))?;
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("sluice_limits_backend_up"))?;
     Some(line.trim_end().ends_with(" 1"))
 }
 
@@ -299,10 +357,19 @@ async fn redis_going_away_mid_load_falls_back_locally_then_limits_are_shared_aga
         key(&unique("busy"), &busy, "rpm = 1000"),
         key(&unique("fresh"), &fresh, "rpm = 3")
     );
-    let text = config(&mock.base_url(), &format!("redis://{}", outage.addr), "local", &keys, "");
+    let text = config(
+        &mock.base_url(),
+        &format!("redis://{}", outage.addr),
+        "local",
+        &keys,
+        "",
+    );
     let (served, _file) = replicas(2, &text).await;
     let client = reqwest::Client::new();
-    assert_eq!(count(&burst(&served, &busy, 10, chat("gpt-4o", "hi")).await, 200), 10);
+    assert_eq!(
+        count(&burst(&served, &busy, 10, chat("gpt-4o", "hi")).await, 200),
+        10
+    );
     outage.down();
     // Every request still answers, from each replica's own counters.
     let statuses = burst(&served, &busy, 20, chat("gpt-4o", "hi")).await;
@@ -334,7 +401,13 @@ async fn with_deny_a_dead_redis_is_a_fast_503_not_a_hang() {
     outage.down();
     let mock = mock().await;
     let secret = unique("sk-deny-0123456789");
-    let text = config(&mock.base_url(), &format!("redis://{}", outage.addr), "deny", &key(&unique("deny"), &secret, "rpm = 5"), "");
+    let text = config(
+        &mock.base_url(),
+        &format!("redis://{}", outage.addr),
+        "deny",
+        &key(&unique("deny"), &secret, "rpm = 5"),
+        "",
+    );
     let (served, _file) = replicas(1, &text).await;
     let client = reqwest::Client::new();
     for _ in 0..3 {
@@ -345,6 +418,16 @@ async fn with_deny_a_dead_redis_is_a_fast_503_not_a_hang() {
         assert_eq!(body["error"]["code"], "limiter_unavailable");
     }
     assert_eq!(mock.stats().requests(), 0);
-    let metrics = client.get(format!("{}/metrics", served[0].base)).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("sluice_limits_backend_denied_total 3"), "{metrics}");
+    let metrics = client
+        .get(format!("{}/metrics", served[0].base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("sluice_limits_backend_denied_total 3"),
+        "{metrics}"
+    );
 }
