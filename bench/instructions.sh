@@ -13,6 +13,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 LOADGEN=$ROOT/target/release/sluice-loadgen
 SHORT=${BENCH_INSN_SHORT:-4s}
 LONG=${BENCH_INSN_LONG:-12s}
+# The config under test (default: routing only) and a header every request carries
+# (e.g. the virtual key of bench/sluice-bench-limits.toml).
+CONFIG=${BENCH_INSN_CONFIG:-$ROOT/bench/sluice-bench.toml}
+HEADER=${BENCH_INSN_HEADER:-}
 command -v valgrind >/dev/null || { echo "valgrind missing (apt-get install valgrind)" >&2; exit 1; }
 [[ -x $LOADGEN ]] || { echo "$LOADGEN missing" >&2; exit 1; }
 WORK=$(mktemp -d)
@@ -26,11 +30,12 @@ run() {
     mock=$!
     "$LOADGEN" wait-ready --url "http://127.0.0.1:$mock_port/v1/models" --timeout 10s >/dev/null
     BENCH_MOCK_PORT=$mock_port valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" \
-        "$bin" serve --config "$ROOT/bench/sluice-bench.toml" --listen "127.0.0.1:$gw_port" \
+        BENCH_WORK="$WORK" "$bin" serve --config "$CONFIG" --listen "127.0.0.1:$gw_port" \
         >"$WORK/sluice.log" 2>&1 &
     vg=$!
     "$LOADGEN" wait-ready --url "http://127.0.0.1:$gw_port/healthz" --timeout 60s >/dev/null
     "$LOADGEN" seq --url "http://127.0.0.1:$gw_port/v1/chat/completions" --duration "$dur" \
+        ${HEADER:+--header "$HEADER"} \
         --out "$WORK/seq.json" >/dev/null
     kill -TERM "$vg"
     wait "$vg" || true

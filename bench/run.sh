@@ -38,6 +38,9 @@ SLUICE=${BENCH_SLUICE_BIN:-$ROOT/target/release/sluice}
 # Sluice config (default: routing only). bench/sluice-bench-journal.toml adds the journal
 # (SQLite in the run's work dir), bench/sluice-bench-journal-bodies.toml with bodies.
 SLUICE_CONFIG=${BENCH_SLUICE_CONFIG:-$ROOT/bench/sluice-bench.toml}
+# A header every request to Sluice carries, e.g. the virtual key of
+# bench/sluice-bench-limits.toml: "Authorization: Bearer sk-bench-limits-0123456789".
+SLUICE_HEADER=${BENCH_SLUICE_HEADER:-}
 
 
 LOADGEN=$ROOT/target/release/sluice-loadgen
@@ -202,6 +205,7 @@ run() { # TARGET WORKLOAD SUBCOMMAND [ARGS...]
     sluice | sluice-tr)
         url=http://127.0.0.1:$SLUICE_PORT$PATH_CC
         gw=(--gateway-pid "$SLUICE_PID")
+        [ -n "$SLUICE_HEADER" ] && gw+=(--header "$SLUICE_HEADER")
         # sluice-tr: the same Sluice, a model whose provider speaks Anthropic's format.
         # The mock's `mock` body field does not survive translation: streams carry their
         # script in the model name instead (`bench-anthropic@chunks=30,...`).
@@ -259,6 +263,7 @@ if has_target sluice && ((HOLD_STREAMS > 0)); then
     loadgen hold --url "http://127.0.0.1:$SLUICE_PORT$PATH_CC" --streams "$HOLD_STREAMS" \
         --chunks "$HOLD_CHUNKS" --chunk-delay-ms "$HOLD_DELAY_MS" --hold "$HOLD_TIME" --timeout 30s \
         --gateway-pid "$SLUICE_PID" --tested-pid "$MOCK_PID" --clk-tck "$CLK_TCK" --label "sluice hold" \
+        ${SLUICE_HEADER:+--header "$SLUICE_HEADER"} \
         --out "$RES/sluice-hold.json" >"$WORK/hold.out" &
     HOLD_PID=$!
     PIDS+=("$HOLD_PID")
