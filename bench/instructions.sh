@@ -29,8 +29,8 @@ run() {
     "$bin" mock --listen "127.0.0.1:$mock_port" >"$WORK/mock.log" 2>&1 &
     mock=$!
     "$LOADGEN" wait-ready --url "http://127.0.0.1:$mock_port/v1/models" --timeout 10s >/dev/null
-    BENCH_MOCK_PORT=$mock_port valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" \
-        BENCH_WORK="$WORK" "$bin" serve --config "$CONFIG" --listen "127.0.0.1:$gw_port" \
+    BENCH_MOCK_PORT=$mock_port BENCH_WORK="$WORK" valgrind --tool=callgrind --callgrind-out-file="$WORK/cg.out" \
+        "$bin" serve --config "$CONFIG" --listen "127.0.0.1:$gw_port" \
         >"$WORK/sluice.log" 2>&1 &
     vg=$!
     "$LOADGEN" wait-ready --url "http://127.0.0.1:$gw_port/healthz" --timeout 60s >/dev/null

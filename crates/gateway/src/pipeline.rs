@@ -116,7 +116,8 @@ async fn stages(
     .await?;
     record.rate = admitted.headers;
     record.reservation = admitted.reservation.map(Box::new);
-    let transforms = Transforms::for_request(keep_bodies, admitted.cut);
+    // A whole answer is settled as it is; only a stream can be cut short.
+    let transforms = Transforms::for_request(keep_bodies, admitted.cut.filter(|_| head.stream));
     let call = Call {
         ingress: ingest.ingress,
         endpoint: ingest.endpoint,

@@ -8,7 +8,8 @@
 //!
 //! Must never swap in a config that did not validate, and never touch what only a
 //! restart can change: the listen address (bound once) is kept; a changed `[store]`,
-//! journal sinks or `max_in_flight` is reported and left as it is.
+//! journal sinks, limits backend or `max_in_flight` is reported and left as it is (the
+//! limits themselves, keys and prices reload).
 
 use crate::config::{self, Config};
 use crate::state::{Gateway, Snapshot};
@@ -147,6 +148,10 @@ pub fn reload(gw: &Gateway, path: &Path, current: &Config) -> Option<Config> {
                 != current.store.as_ref().map(|s| s.url.expose().to_owned()),
         ),
         (
+            "limits.backend, redis_url, on_backend_error, redis_timeout, keys_refresh",
+            limits_store(&next) != limits_store(current),
+        ),
+        (
             "journal sinks",
             next.journal.to_store != current.journal.to_store
                 || next.journal.jsonl != current.journal.jsonl,
@@ -166,4 +171,17 @@ pub fn reload(gw: &Gateway, path: &Path, current: &Config) -> Option<Config> {
         "config reloaded"
     );
     Some(next)
+}
+
+/// What the long-lived limiter and key ring were built from.
+fn limits_store(config: &Config) -> String {
+    let l = &config.limits;
+    let backend = match &l.backend {
+        config::Backend::Memory => "memory".to_owned(),
+        config::Backend::Redis { url } => url.expose().to_owned(),
+    };
+    format!(
+        "{backend} {:?} {:?} {:?}",
+        l.on_backend_error, l.redis_timeout, l.keys_refresh
+    )
 }

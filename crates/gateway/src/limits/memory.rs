@@ -150,7 +150,12 @@ impl Memory {
                     },
                 },
             };
-            counters.insert(check.key().to_owned(), next);
+            match counters.get_mut(check.key()) {
+                Some(counter) => *counter = next,
+                None => {
+                    counters.insert(check.key().to_owned(), next);
+                }
+            }
         }
         Verdict::Admitted { remaining }
     }

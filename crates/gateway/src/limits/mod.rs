@@ -273,7 +273,8 @@ pub async fn reserve(
     let cost_micros = pricing::cost_micros(&price, prompt, 0, output);
     let now = wall_ms();
     let mut checks = Vec::new();
-    let mut meta: Vec<(usize, Limit, String)> = Vec::new();
+    // Which scope and limit each check is; the words for a 429 are made only on refusal.
+    let mut meta: Vec<(usize, Limit)> = Vec::new();
     for (i, s) in scopes.iter().enumerate() {
         let base = format!("sluice:{}:{}", s.scope.as_str(), s.counter);
         if let Some(rpm) = s.limits.rpm {
@@ -282,7 +283,7 @@ pub async fn reserve(
                 capacity: rpm,
                 cost: 1,
             });
-            meta.push((i, Limit::Rpm, format!("{rpm} requests per minute")));
+            meta.push((i, Limit::Rpm));
         }
         if let Some(tpm) = s.limits.tpm {
             checks.push(Check::Rate {
@@ -290,14 +291,14 @@ pub async fn reserve(
                 capacity: tpm,
                 cost: tokens,
             });
-            meta.push((i, Limit::Tpm, format!("{tpm} tokens per minute")));
+            meta.push((i, Limit::Tpm));
         }
         if let Some(max) = s.limits.max_concurrent {
             checks.push(Check::Concurrency {
                 key: format!("{base}:concurrency"),
                 max,
             });
-            meta.push((i, Limit::Concurrency, format!("{max} requests at once")));
+            meta.push((i, Limit::Concurrency));
         }
         if let Some(usd) = s.limits.budget_usd {
             let (key, ends) = budget_key(s.scope, s.counter, s.limits.budget_period, now);
@@ -307,11 +308,7 @@ pub async fn reserve(
                 cost_micros,
                 expires_ms: ends,
             });
-            meta.push((
-                i,
-                Limit::Budget,
-                format!("${usd:.2} {}", period::describe(s.limits.budget_period)),
-            ));
+            meta.push((i, Limit::Budget));
         }
     }
     let ask = Ask {
@@ -333,11 +330,21 @@ pub async fn reserve(
             index,
             retry_after_ms,
         } => {
-            let (scope_index, limit, value) =
-                meta.get(index)
-                    .cloned()
-                    .unwrap_or((0, Limit::Rpm, String::new()));
+            let (scope_index, limit) = meta.get(index).copied().unwrap_or((0, Limit::Rpm));
             let scope = &scopes[scope_index.min(scopes.len() - 1)];
+            let l = scope.limits;
+            let value = match limit {
+                Limit::Rpm => format!("{} requests per minute", l.rpm.unwrap_or(0)),
+                Limit::Tpm => format!("{} tokens per minute", l.tpm.unwrap_or(0)),
+                Limit::Concurrency => {
+                    format!("{} requests at once", l.max_concurrent.unwrap_or(0))
+                }
+                Limit::Budget => format!(
+                    "${:.2} {}",
+                    l.budget_usd.unwrap_or(0.0),
+                    period::describe(l.budget_period)
+                ),
+            };
             limiter.stats.refused[limit.index()].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return Err(GatewayError::RateLimited(Box::new(Refusal {
                 scope: scope.scope,
@@ -358,7 +365,7 @@ pub async fn reserve(
         budgets: Vec::new(),
     };
     let mut allowance: Option<i64> = None;
-    for ((check, (_, limit, _)), left) in ask.checks.into_iter().zip(&meta).zip(remaining) {
+    for ((check, (_, limit)), left) in ask.checks.into_iter().zip(&meta).zip(remaining) {
         match check {
             Check::Rate { key, capacity, .. } => {
                 let slot = if *limit == Limit::Rpm {

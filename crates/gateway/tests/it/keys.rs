@@ -475,3 +475,52 @@ async fn keys_and_spend_live_in_postgresql_too() {
     assert!(spend["cost_usd"].as_f64().unwrap() > 0.0, "{spend}");
     assert!(spend["input_tokens"].as_i64().unwrap() >= 3);
 }
+
+#[tokio::test]
+async fn a_reload_swaps_the_keys_and_keeps_the_counters() {
+    sluice::install_tls_provider();
+    let mock = sluice_mock::spawn(
+        crate::support::loopback(),
+        sluice_mock::MockConfig::default(),
+    )
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sluice.toml");
+    let text = |keys: &str| {
+        format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[providers.mock]\nkind = \"openai-compatible\"\nbase_url = \"{}\"\n[[models]]\nname = \"gpt-4o\"\ntargets = [{{ provider = \"mock\" }}]\n{keys}",
+            mock.base_url()
+        )
+    };
+    let a = "[[keys]]\nname = \"a\"\nkey = \"sk-reload-a-0123456789\"\nrpm = 3\n";
+    let b = "[[keys]]\nname = \"b\"\nkey = \"sk-reload-b-0123456789\"\n";
+    std::fs::write(&path, text(a)).unwrap();
+    let config = sluice::config::load_file(&path).unwrap();
+    let server = sluice::server::start(&config).await.unwrap();
+    let base = format!("http://{}", server.addr());
+    let client = reqwest::Client::new();
+    let call = |key: &'static str| {
+        let (client, url) = (client.clone(), format!("{base}/v1/chat/completions"));
+        async move {
+            client
+                .post(url)
+                .bearer_auth(key)
+                .json(&chat("gpt-4o", "hi"))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(call("sk-reload-a-0123456789").await, 200);
+    assert_eq!(call("sk-reload-a-0123456789").await, 200);
+    assert_eq!(call("sk-reload-b-0123456789").await, 401);
+    std::fs::write(&path, text(&format!("{a}{b}"))).unwrap();
+    assert!(sluice::reload::reload(server.gateway(), &path, &config).is_some());
+    assert_eq!(call("sk-reload-b-0123456789").await, 200);
+    // Key a's counter survived the reload: one request left of its three.
+    assert_eq!(call("sk-reload-a-0123456789").await, 200);
+    assert_eq!(call("sk-reload-a-0123456789").await, 429);
+}

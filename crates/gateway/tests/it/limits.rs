@@ -342,6 +342,9 @@ async fn every_limit_refuses_anthropic_clients_in_anthropics_shape() {
         assert_eq!(error["type"], "error", "{scope}");
         assert_eq!(error["error"]["type"], "rate_limit_error", "{scope}");
         let seen = read_sse(first).await;
-        assert!(seen.data().iter().any(|d| d.contains("message_stop")), "{scope}");
+        assert!(
+            seen.data().iter().any(|d| d.contains("message_stop")),
+            "{scope}"
+        );
     }
 }
