@@ -5,6 +5,9 @@
 //!
 //!   cargo run --release -p sluice --example limiter_cost [-- redis://127.0.0.1:6379]
 
+// A benchmark program: a failed expectation is its report.
+#![allow(clippy::expect_used)]
+
 use sluice::auth::Principal;
 use sluice::config::{Backend, Limits, LimitsConfig, Secret};
 use sluice::limits::{self, Limiter, Request};
