@@ -28,6 +28,10 @@ pub fn router(gw: Arc<Gateway>) -> Router {
             openai(post(handlers::chat_completions), "POST"),
         )
         .route("/v1/messages", anthropic(post(handlers::messages)))
+        .route(
+            "/v1/messages/count_tokens",
+            anthropic(post(handlers::count_tokens::count_tokens)),
+        )
         .route("/v1/responses", openai(post(handlers::responses), "POST"))
         .route("/v1/embeddings", openai(post(handlers::embeddings), "POST"))
         .route(

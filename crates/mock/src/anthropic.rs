@@ -34,6 +34,18 @@ pub(crate) fn reply(app: &App, parsed: &Parsed) -> Response {
     errors::json_response(200, message(&id, model, &reply).to_string())
 }
 
+/// `POST /v1/messages/count_tokens`: the prompt's tokens as the mock counts them for
+/// usage (a quarter of the characters), so a count and a reply's usage agree.
+pub(crate) fn count_tokens(parsed: &Parsed) -> Response {
+    match conversation(&parsed.body) {
+        Ok(conv) => errors::json_response(
+            200,
+            json!({ "input_tokens": conv.prompt_tokens() }).to_string(),
+        ),
+        Err(message) => errors::bad_request(Dialect::Anthropic, message),
+    }
+}
+
 pub(crate) fn stop_reason(finish: &Finish) -> &'static str {
     match finish {
         Finish::Stop => "end_turn",

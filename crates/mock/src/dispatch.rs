@@ -24,6 +24,8 @@ pub(crate) enum Endpoint {
     ChatCompletions,
     Completions,
     Messages,
+    /// Anthropic's token counting: `{"input_tokens"}` for a Messages body.
+    CountTokens,
     Embeddings,
     GenerateContent,
     StreamGenerateContent(Framing),
@@ -32,7 +34,7 @@ pub(crate) enum Endpoint {
 impl Endpoint {
     fn dialect(self) -> Dialect {
         match self {
-            Self::Messages => Dialect::Anthropic,
+            Self::Messages | Self::CountTokens => Dialect::Anthropic,
             Self::ChatCompletions | Self::Completions | Self::Embeddings => Dialect::OpenAi,
             Self::GenerateContent | Self::StreamGenerateContent(_) => Dialect::Gemini,
         }
@@ -96,7 +98,7 @@ fn parse(route: &Route, headers: &HeaderMap, body: &[u8], script: &str) -> Resul
     let options = faults::parse(body.get("mock"), headers, suffix, script)?;
     let model = model.to_owned();
     let stream = match route.endpoint {
-        Endpoint::Embeddings | Endpoint::GenerateContent => false,
+        Endpoint::Embeddings | Endpoint::GenerateContent | Endpoint::CountTokens => false,
         Endpoint::StreamGenerateContent(_) => true,
         Endpoint::ChatCompletions | Endpoint::Completions | Endpoint::Messages => {
             body.get("stream").and_then(Value::as_bool) == Some(true)
@@ -158,6 +160,7 @@ async fn respond(app: &App, endpoint: Endpoint, parsed: Parsed) -> Response {
         Endpoint::ChatCompletions => openai::reply(app, &parsed),
         Endpoint::Completions => crate::completions::reply(app, &parsed),
         Endpoint::Messages => anthropic::reply(app, &parsed),
+        Endpoint::CountTokens => anthropic::count_tokens(&parsed),
         Endpoint::Embeddings => embeddings::reply(&parsed),
         Endpoint::GenerateContent => gemini::reply(app, &parsed, None),
         Endpoint::StreamGenerateContent(framing) => gemini::reply(app, &parsed, Some(framing)),

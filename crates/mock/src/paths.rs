@@ -48,6 +48,7 @@ pub(crate) fn resolve(method: &Method, path: &str, query: Option<&str>) -> Targe
         "/chat/completions" => Endpoint::ChatCompletions,
         "/completions" => Endpoint::Completions,
         "/messages" => Endpoint::Messages,
+        "/messages/count_tokens" => Endpoint::CountTokens,
         "/embeddings" => Endpoint::Embeddings,
         "/models" if method == Method::GET => return Target::Respond(catalog::openai_models()),
         // Gemini's stable API shares the `/v1` prefix.

@@ -33,6 +33,7 @@ pub(super) fn prepare(
             Endpoint::Embeddings => "embeddings",
             Endpoint::Completions => "completions (legacy text completions)",
             Endpoint::ChatCompletions => "chat",
+            Endpoint::CountTokens => "token counting",
         };
         return Err(TranslateError::unsupported(
             what,

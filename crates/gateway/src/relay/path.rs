@@ -16,7 +16,10 @@ use std::sync::Arc;
 pub fn choose(ingress: Ingress, endpoint: Endpoint, provider: Provider, needs: Needs) -> Choice {
     // Embeddings and legacy completions have no canonical form: they only go to
     // OpenAI-format providers, as they are.
-    if matches!(endpoint, Endpoint::Embeddings | Endpoint::Completions) {
+    if matches!(
+        endpoint,
+        Endpoint::Embeddings | Endpoint::Completions | Endpoint::CountTokens
+    ) {
         return Choice::PassThrough;
     }
     if ingress.same_as() == Some(provider) && !needs.text {

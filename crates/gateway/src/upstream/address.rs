@@ -13,6 +13,7 @@ pub fn fixed_url(kind: ProviderKind, base: &str, endpoint: Endpoint) -> Option<r
     let path = match (kind, endpoint) {
         (ProviderKind::OpenAi | ProviderKind::OpenAiCompatible | ProviderKind::Mock, e) => e.path(),
         (ProviderKind::Anthropic, Endpoint::ChatCompletions) => "/messages",
+        (ProviderKind::Anthropic, Endpoint::CountTokens) => "/messages/count_tokens",
         _ => return None,
     };
     reqwest::Url::parse(&format!("{}{path}", base.trim_end_matches('/'))).ok()
@@ -25,6 +26,7 @@ impl Upstream {
             Endpoint::ChatCompletions => 0,
             Endpoint::Embeddings => 1,
             Endpoint::Completions => 2,
+            Endpoint::CountTokens => 3,
         };
         if let Some(url) = &self.fixed_urls[index] {
             return Some(url.clone());

@@ -38,7 +38,7 @@ pub struct Upstream {
     base_url: reqwest::Url,
     /// URLs that do not depend on the model, parsed once: `[chat, embeddings,
     /// completions]`.
-    fixed_urls: [Option<reqwest::Url>; 3],
+    fixed_urls: [Option<reqwest::Url>; 4],
     api_version: Option<String>,
     client: reqwest::Client,
     /// Auth, version and extra headers, values marked sensitive so they never print.
@@ -87,6 +87,7 @@ impl Upstream {
             address::fixed_url(config.kind, &base, Endpoint::ChatCompletions),
             address::fixed_url(config.kind, &base, Endpoint::Embeddings),
             address::fixed_url(config.kind, &base, Endpoint::Completions),
+            address::fixed_url(config.kind, &base, Endpoint::CountTokens),
         ];
         let client = client::build(config).map_err(|e| BuildError::Client(name(), e))?;
         Ok(Self {
@@ -128,6 +129,7 @@ impl Upstream {
         match endpoint {
             Endpoint::ChatCompletions => true,
             Endpoint::Embeddings | Endpoint::Completions => self.format() == Provider::OpenAiChat,
+            Endpoint::CountTokens => self.format() == Provider::Anthropic,
         }
     }
 }

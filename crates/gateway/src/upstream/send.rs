@@ -24,6 +24,8 @@ pub enum Endpoint {
     Embeddings,
     /// OpenAI's legacy text completions.
     Completions,
+    /// Anthropic's `POST /v1/messages/count_tokens`.
+    CountTokens,
 }
 
 impl Endpoint {
@@ -33,6 +35,7 @@ impl Endpoint {
             Self::ChatCompletions => "/chat/completions",
             Self::Embeddings => "/embeddings",
             Self::Completions => "/completions",
+            Self::CountTokens => "/messages/count_tokens",
         }
     }
 }

@@ -7,6 +7,7 @@
 mod binary;
 mod chat;
 mod conformance;
+mod count_tokens;
 mod errors;
 mod faults;
 mod fleet;
