@@ -44,6 +44,12 @@ impl StreamFailure {
         }
     }
 
+    /// Whether the provider is to blame (its breaker counts it); not for a stream
+    /// Sluice itself ended.
+    pub fn blames_upstream(self) -> bool {
+        self != Self::Budget
+    }
+
     /// The error event a client is sent (the provider's own event already went out for
     /// `ErrorEvent`; this is what Sluice would say in its place).
     pub fn to_provider_error(self) -> ProviderError {

@@ -14,7 +14,8 @@
 //! - [`access`]: the access line, one per interaction.
 //!
 //! Must never block the request path: the queue is bounded and a full queue drops the
-//! record and counts it (`dropped()`), never waits.
+//! record and counts it (`dropped()`), never waits; a dropped record's limits are
+//! still settled, so nothing it reserved stays taken.
 
 pub mod access;
 
@@ -52,6 +53,8 @@ pub enum Sink {
 #[derive(Debug)]
 pub struct Finisher {
     queue: mpsc::Sender<Interaction>,
+    /// The limits' settle, also run for a record the full queue drops.
+    limiter: Option<Arc<crate::limits::Limiter>>,
     progress: Arc<Progress>,
     dropped: AtomicU64,
 }
@@ -72,6 +75,10 @@ impl Finisher {
     /// Starts the end task on the current tokio runtime. It runs until every
     /// `Finisher` handle is gone and the queue is empty.
     pub fn start(sinks: Vec<Sink>) -> Arc<Self> {
+        let limiter = sinks.iter().find_map(|s| match s {
+            Sink::Limits(l) => Some(Arc::clone(l)),
+            _ => None,
+        });
         let (queue, mut records) = mpsc::channel::<Interaction>(QUEUE);
         let progress = Arc::new(Progress::default());
         let task_progress = Arc::clone(&progress);
@@ -91,6 +98,7 @@ impl Finisher {
         });
         Arc::new(Self {
             queue,
+            limiter,
             progress,
             dropped: AtomicU64::new(0),
         })
@@ -109,16 +117,26 @@ impl Finisher {
             Ok(()) => {
                 self.progress.queued.fetch_add(1, Ordering::Release);
             }
-            Err(mpsc::error::TrySendError::Full(record)) => {
+            Err(mpsc::error::TrySendError::Full(mut record)) => {
+                // A dropped record must still give back its limits (a concurrency slot
+                // would otherwise stay taken): the settle runs here, without waiting.
+                self.settle_dropped(&mut record);
                 let n = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
                 // A warning per power of two: visible, but never a storm under overload.
                 if n.is_power_of_two() {
                     tracing::warn!(dropped = n, id = %record.request_id, "end-of-interaction queue full; records dropped");
                 }
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
+            Err(mpsc::error::TrySendError::Closed(mut record)) => {
+                self.settle_dropped(&mut record);
                 self.dropped.fetch_add(1, Ordering::Relaxed);
             }
+        }
+    }
+
+    fn settle_dropped(&self, record: &mut Interaction) {
+        if let Some(limiter) = &self.limiter {
+            crate::limits::settle(limiter, record);
         }
     }
 

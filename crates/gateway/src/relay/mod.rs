@@ -259,7 +259,8 @@ impl Relay {
         self.done = true;
         if !record.has_ended() {
             tracing::warn!(provider = %self.provider, error = %failure, "stream failed after the commit point");
-            self.settle(false);
+            // A stream Sluice ended (budget) was no fault of the provider's.
+            self.settle(!failure.blames_upstream());
         }
         record.usage = self.usage;
         record.end(200, Outcome::StreamError(failure));
