@@ -43,47 +43,64 @@ struct List {
     data: Vec<StoredKey>,
 }
 
-fn store(gw: &Gateway) -> Result<&Store, Box<Response>> {
-    gw.shared.store.as_ref().ok_or_else(|| {
-        Box::new(
-            GatewayError::bad_request(
-                "no [store] is configured: keys from the admin API live there",
-            )
-            .respond(Ingress::OpenAiChat),
-        )
-    })
-}
+/// A refused admin call, as the response to send (boxed: a `Response` is large).
+pub struct Failed(Box<Response>);
 
-fn failed(e: KeyError) -> Response {
-    match e {
-        KeyError::Invalid(message) => {
-            GatewayError::bad_request(message).respond(Ingress::OpenAiChat)
-        }
-        KeyError::NotFound(id) => GatewayError::UnknownRoute {
-            path: format!("/admin/keys/{id}"),
-        }
-        .respond(Ingress::OpenAiChat),
-        KeyError::Conflict(message) => {
-            let mut r = GatewayError::bad_request(message).respond(Ingress::OpenAiChat);
-            *r.status_mut() = StatusCode::CONFLICT;
-            r
-        }
-        KeyError::Store(e) => {
-            tracing::warn!(error = %e, "admin keys: store failed");
-            GatewayError::StoreUnavailable.respond(Ingress::OpenAiChat)
-        }
+impl IntoResponse for Failed {
+    fn into_response(self) -> Response {
+        *self.0
     }
 }
 
-fn spec(body: &Bytes) -> Result<KeySpec, Box<Response>> {
+impl From<GatewayError> for Failed {
+    fn from(e: GatewayError) -> Self {
+        Self(Box::new(e.respond(Ingress::OpenAiChat)))
+    }
+}
+
+impl From<KeyError> for Failed {
+    fn from(e: KeyError) -> Self {
+        let error = match e {
+            KeyError::Invalid(message) => GatewayError::bad_request(message),
+            KeyError::NotFound(id) => GatewayError::UnknownRoute {
+                path: format!("/admin/keys/{id}"),
+            },
+            KeyError::Conflict(message) => {
+                let mut r = GatewayError::bad_request(message).respond(Ingress::OpenAiChat);
+                *r.status_mut() = StatusCode::CONFLICT;
+                return Self(Box::new(r));
+            }
+            KeyError::Store(e) => {
+                tracing::warn!(error = %e, "admin keys: store failed");
+                GatewayError::StoreUnavailable
+            }
+        };
+        error.into()
+    }
+}
+
+impl From<crate::store::StoreError> for Failed {
+    fn from(e: crate::store::StoreError) -> Self {
+        KeyError::Store(e).into()
+    }
+}
+
+fn store(gw: &Gateway) -> Result<&Store, Failed> {
+    gw.shared.store.as_ref().ok_or_else(|| {
+        GatewayError::bad_request("no [store] is configured: keys from the admin API live there")
+            .into()
+    })
+}
+
+fn spec(body: &Bytes) -> Result<KeySpec, Failed> {
     if body.is_empty() {
         return Ok(KeySpec::default());
     }
     serde_json::from_slice(body).map_err(|e| {
-        Box::new(GatewayError::bad_request(format!(
+        GatewayError::bad_request(format!(
             "key fields: name, team, models, metadata, rpm, tpm, max_concurrent, budget_usd, budget_period (daily, monthly, total), expires_at (RFC 3339): {e}"
         ))
-        .respond(Ingress::OpenAiChat))
+        .into()
     })
 }
 
@@ -94,102 +111,53 @@ async fn refreshed(gw: &Gateway, store: &Store) {
     }
 }
 
-pub async fn create(State(gw): State<Arc<Gateway>>, body: Bytes) -> Response {
-    let store = match store(&gw) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    let spec = match spec(&body) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    match store.create_key(spec).await {
-        Ok((key, secret)) => {
-            refreshed(&gw, store).await;
-            (StatusCode::CREATED, Json(WithSecret { key, secret })).into_response()
-        }
-        Err(e) => failed(e),
+type Answer = Result<Response, Failed>;
+
+pub async fn create(State(gw): State<Arc<Gateway>>, body: Bytes) -> Answer {
+    let store = store(&gw)?;
+    let (key, secret) = store.create_key(spec(&body)?).await?;
+    refreshed(&gw, store).await;
+    Ok((StatusCode::CREATED, Json(WithSecret { key, secret })).into_response())
+}
+
+pub async fn list(State(gw): State<Arc<Gateway>>) -> Answer {
+    let data = store(&gw)?.keys().await?;
+    Ok(Json(List {
+        object: "list",
+        data,
+    })
+    .into_response())
+}
+
+pub async fn get(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Answer {
+    match store(&gw)?.key(&id).await? {
+        Some(key) => Ok(Json(key).into_response()),
+        None => Err(KeyError::NotFound(id).into()),
     }
 }
 
-pub async fn list(State(gw): State<Arc<Gateway>>) -> Response {
-    let store = match store(&gw) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    match store.keys().await {
-        Ok(data) => Json(List {
-            object: "list",
-            data,
-        })
-        .into_response(),
-        Err(e) => failed(e.into()),
-    }
+pub async fn update(State(gw): State<Arc<Gateway>>, Path(id): Path<String>, body: Bytes) -> Answer {
+    let store = store(&gw)?;
+    let key = store.change_key(&id, spec(&body)?).await?;
+    refreshed(&gw, store).await;
+    Ok(Json(key).into_response())
 }
 
-pub async fn get(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Response {
-    let store = match store(&gw) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    match store.key(&id).await {
-        Ok(Some(key)) => Json(key).into_response(),
-        Ok(None) => failed(KeyError::NotFound(id)),
-        Err(e) => failed(e.into()),
-    }
+pub async fn rotate(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Answer {
+    let store = store(&gw)?;
+    let (key, secret) = store.rotate_key(&id).await?;
+    refreshed(&gw, store).await;
+    Ok(Json(WithSecret { key, secret }).into_response())
 }
 
-pub async fn update(
-    State(gw): State<Arc<Gateway>>,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let store = match store(&gw) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    let spec = match spec(&body) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    match store.change_key(&id, spec).await {
-        Ok(key) => {
-            refreshed(&gw, store).await;
-            Json(key).into_response()
-        }
-        Err(e) => failed(e),
+pub async fn revoke(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Answer {
+    let store = store(&gw)?;
+    let key = store.revoke_key(&id).await?;
+    if let Some(redis) = gw.shared.limiter.redis()
+        && let Err(e) = redis.revoke(&key.id).await
+    {
+        tracing::warn!(error = %e, key = %key.name, "revocation not shared through Redis; other replicas refuse the key within keys_refresh");
     }
-}
-
-pub async fn rotate(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Response {
-    let store = match store(&gw) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    match store.rotate_key(&id).await {
-        Ok((key, secret)) => {
-            refreshed(&gw, store).await;
-            Json(WithSecret { key, secret }).into_response()
-        }
-        Err(e) => failed(e),
-    }
-}
-
-pub async fn revoke(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Response {
-    let store = match store(&gw) {
-        Ok(s) => s,
-        Err(r) => return *r,
-    };
-    match store.revoke_key(&id).await {
-        Ok(key) => {
-            if let Some(redis) = gw.shared.limiter.redis()
-                && let Err(e) = redis.revoke(&key.id).await
-            {
-                tracing::warn!(error = %e, key = %key.name, "revocation not shared through Redis; other replicas refuse the key within keys_refresh");
-            }
-            refreshed(&gw, store).await;
-            Json(key).into_response()
-        }
-        Err(e) => failed(e),
-    }
+    refreshed(&gw, store).await;
+    Ok(Json(key).into_response())
 }

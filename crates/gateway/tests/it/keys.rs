@@ -402,42 +402,33 @@ async fn the_cli_manages_keys_in_the_same_store() {
     let secret = created["secret"].as_str().unwrap().to_owned();
     assert_eq!(created["limits"]["rpm"], 5);
     // The running gateway picks the key up within keys_refresh (100 ms here).
-    let mut status = 0;
-    for _ in 0..50 {
-        status = send(
-            &h,
-            "/v1/chat/completions",
-            Some(&secret),
-            &chat("gpt-4o", "hi"),
-        )
-        .await
-        .status()
-        .as_u16();
-        if status == 200 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(status, 200);
+    assert_eq!(status_becomes(&h, &secret, 200).await, 200);
     let listed = run(&["list"]);
     assert!(listed.contains("cli-key") && !listed.contains(&secret));
     run(&["revoke", "cli-key"]);
+    assert_eq!(status_becomes(&h, &secret, 401).await, 401);
+}
+
+/// The status a chat request with `secret` gets once it is `want` (at most 2.5 s of
+/// retries), or the last one seen.
+async fn status_becomes(h: &Harness, secret: &str, want: u16) -> u16 {
+    let mut status = 0;
     for _ in 0..50 {
         status = send(
-            &h,
+            h,
             "/v1/chat/completions",
-            Some(&secret),
+            Some(secret),
             &chat("gpt-4o", "hi"),
         )
         .await
         .status()
         .as_u16();
-        if status == 401 {
+        if status == want {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(status, 401);
+    status
 }
 
 #[tokio::test]
