@@ -1,4 +1,4 @@
-//! The `sluice` command line: `serve`, `check`, `journal`, `keys`, `mock`.
+//! The `sluice` command line: `serve`, `check`, `journal`, `keys`, `healthcheck`, `mock`.
 //!
 //! Must never start serving with a config that has problems: `serve` and `check` print
 //! the same located messages and exit 1.
@@ -43,6 +43,12 @@ pub enum Command {
     Journal {
         #[command(subcommand)]
         command: JournalCommand,
+    },
+    /// Exit 0 if a running Sluice answers its health endpoint with 2xx, else 1 (for the
+    /// container image's HEALTHCHECK, which has no shell or curl).
+    Healthcheck {
+        #[arg(long, default_value = "http://127.0.0.1:4000/healthz")]
+        url: String,
     },
     /// Manage virtual keys in the store the config names (the demo store without one).
     Keys {
@@ -189,6 +195,7 @@ pub enum Plan {
     },
     Journal(JournalCommand, Box<Config>),
     Keys(KeysCommand, Box<Config>),
+    Healthcheck(String),
     Exit(ExitCode),
 }
 
@@ -234,6 +241,7 @@ pub fn plan(cli: Cli) -> Plan {
             };
             Plan::Journal(command, Box::new(loaded))
         }
+        Command::Healthcheck { url } => Plan::Healthcheck(url),
         Command::Keys { command } => {
             let path = match &command {
                 KeysCommand::Create { config, .. }

@@ -20,6 +20,7 @@ fn main() -> ExitCode {
         Plan::Mock { listen, config } => (None, Task::Mock(listen, config)),
         Plan::Journal(command, config) => (Some(1), Task::Journal(command, config)),
         Plan::Keys(command, config) => (Some(1), Task::Keys(command, config)),
+        Plan::Healthcheck(url) => (Some(1), Task::Healthcheck(url)),
     };
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.enable_all();
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
             Task::Mock(listen, config) => run_mock(listen, config).await,
             Task::Journal(command, config) => sluice::journal::command::run(command, &config).await,
             Task::Keys(command, config) => sluice::store::command::run(command, &config).await,
+            Task::Healthcheck(url) => healthcheck(&url).await,
         }
     });
     match result {
@@ -61,6 +63,26 @@ enum Task {
     Mock(std::net::SocketAddr, sluice_mock::MockConfig),
     Journal(sluice::cli::JournalCommand, Box<sluice::config::Config>),
     Keys(sluice::cli::KeysCommand, Box<sluice::config::Config>),
+    Healthcheck(String),
+}
+
+/// One GET with a short deadline: 2xx is healthy.
+async fn healthcheck(url: &str) -> Result<(), String> {
+    sluice::install_tls_provider();
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let response = client
+        .get(url)
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(format!("{url}: {}", response.status()))
+    }
 }
 
 /// `SLUICE_WORKER_THREADS` overrides the config (the benchmark pins one core).

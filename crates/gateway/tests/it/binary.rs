@@ -816,3 +816,26 @@ async fn no_watch_leaves_file_edits_to_sighup() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn healthcheck_exits_0_for_a_live_sluice_and_1_otherwise() {
+    let served = serve(&["--listen", "127.0.0.1:0"]).await;
+    let run = |url: String| async move {
+        Command::new(BIN)
+            .args(["healthcheck", "--url", &url])
+            .output()
+            .await
+            .expect("run sluice healthcheck")
+    };
+    let ok = run(format!("{}/healthz", served.base)).await;
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let dead = run(format!("http://{}/healthz", crate::support::dead_addr())).await;
+    assert_eq!(dead.status.code(), Some(1));
+    let missing = run(format!("{}/nope", served.base)).await;
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("404"));
+}
