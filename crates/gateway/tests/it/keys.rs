@@ -28,6 +28,11 @@ pub async fn send(h: &Harness, path: &str, key: Option<&str>, body: &Value) -> r
     req.send().await.expect("request sent")
 }
 
+/// A chat request for `model` saying "hi", with `key`.
+pub async fn hi(h: &Harness, key: Option<&str>, model: &str) -> reqwest::Response {
+    send(h, "/v1/chat/completions", key, &chat(model, "hi")).await
+}
+
 pub async fn admin(
     h: &Harness,
     method: reqwest::Method,
@@ -55,17 +60,11 @@ models = ["gpt-4o*", "alias"]
 async fn a_missing_or_unknown_key_is_401_in_each_formats_shape() {
     let dir = tempfile::tempdir().unwrap();
     let h = gateway(&dir, TEAM_A_KEY).await;
-    let r = send(&h, "/v1/chat/completions", None, &chat("gpt-4o", "hi")).await;
+    let r = hi(&h, None, "gpt-4o").await;
     assert_eq!(r.status(), 401);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid_api_key");
-    let r = send(
-        &h,
-        "/v1/chat/completions",
-        Some("sk-wrong-key-000000000"),
-        &chat("gpt-4o", "hi"),
-    )
-    .await;
+    let r = hi(&h, Some("sk-wrong-key-000000000"), "gpt-4o").await;
     assert_eq!(r.status(), 401);
     let messages = json!({"model": "gpt-4o", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]});
     let r = h
@@ -86,13 +85,7 @@ async fn a_missing_or_unknown_key_is_401_in_each_formats_shape() {
     // Nothing reached the provider.
     assert_eq!(h.mock.stats().requests(), 0);
     // The right key in either header works.
-    let r = send(
-        &h,
-        "/v1/chat/completions",
-        Some(TEAM_A),
-        &chat("gpt-4o", "hi"),
-    )
-    .await;
+    let r = hi(&h, Some(TEAM_A), "gpt-4o").await;
     assert_eq!(r.status(), 200);
     let r = h
         .client
@@ -110,13 +103,7 @@ async fn a_missing_or_unknown_key_is_401_in_each_formats_shape() {
 async fn the_allow_list_decides_models_and_what_v1_models_lists() {
     let dir = tempfile::tempdir().unwrap();
     let h = gateway(&dir, TEAM_A_KEY).await;
-    let r = send(
-        &h,
-        "/v1/chat/completions",
-        Some(TEAM_A),
-        &chat("failover", "hi"),
-    )
-    .await;
+    let r = hi(&h, Some(TEAM_A), "failover").await;
     assert_eq!(r.status(), 403);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "model_not_allowed");
@@ -126,13 +113,7 @@ async fn the_allow_list_decides_models_and_what_v1_models_lists() {
             .unwrap()
             .contains("failover")
     );
-    let r = send(
-        &h,
-        "/v1/chat/completions",
-        Some(TEAM_A),
-        &chat("alias", "hi"),
-    )
-    .await;
+    let r = hi(&h, Some(TEAM_A), "alias").await;
     assert_eq!(r.status(), 200);
     let listed: Value = h
         .client
@@ -172,23 +153,11 @@ key = "sk-old-key-0123456789abcdef"
 expires = "2020-01-01T00:00:00Z"
 "#;
     let h = gateway(&dir, &format!("{TEAM_A_KEY}{extra}")).await;
-    let r = send(
-        &h,
-        "/v1/chat/completions",
-        Some("sk-old-key-0123456789abcdef"),
-        &chat("gpt-4o", "hi"),
-    )
-    .await;
+    let r = hi(&h, Some("sk-old-key-0123456789abcdef"), "gpt-4o").await;
     assert_eq!(r.status(), 401);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "key_expired");
-    let ok = send(
-        &h,
-        "/v1/chat/completions",
-        Some(TEAM_A),
-        &chat("gpt-4o", "hi"),
-    )
-    .await;
+    let ok = hi(&h, Some(TEAM_A), "gpt-4o").await;
     let id = ok.headers()["x-request-id"].to_str().unwrap().to_owned();
     h.flush().await;
     let (_, page) = admin(&h, reqwest::Method::GET, "/admin/journal?key=team-a", None).await;
@@ -225,13 +194,7 @@ async fn created_keys_work_at_once_rotate_and_revoke_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let h = gateway(&dir, "").await;
     // No key anywhere yet: any key is accepted.
-    let r = send(
-        &h,
-        "/v1/chat/completions",
-        Some("anything"),
-        &chat("gpt-4o", "hi"),
-    )
-    .await;
+    let r = hi(&h, Some("anything"), "gpt-4o").await;
     assert_eq!(r.status(), 200);
     let (status, created) = admin(
         &h,
@@ -247,21 +210,9 @@ async fn created_keys_work_at_once_rotate_and_revoke_at_once() {
     let id = created["id"].as_str().unwrap().to_owned();
     assert!(secret.starts_with("sk-sluice-") && secret.len() > 60);
     // Keys exist now: an unknown key is refused, the new one works.
-    let r = send(
-        &h,
-        "/v1/chat/completions",
-        Some("anything"),
-        &chat("gpt-4o", "hi"),
-    )
-    .await;
+    let r = hi(&h, Some("anything"), "gpt-4o").await;
     assert_eq!(r.status(), 401);
-    let r = send(
-        &h,
-        "/v1/chat/completions",
-        Some(&secret),
-        &chat("gpt-4o", "hi"),
-    )
-    .await;
+    let r = hi(&h, Some(&secret), "gpt-4o").await;
     assert_eq!(r.status(), 200);
     // Lists and gets never show the secret.
     let (_, list) = admin(&h, reqwest::Method::GET, "/admin/keys", None).await;
@@ -282,21 +233,9 @@ async fn created_keys_work_at_once_rotate_and_revoke_at_once() {
     assert_eq!(status, 200);
     let fresh = rotated["secret"].as_str().unwrap().to_owned();
     assert_ne!(fresh, secret);
-    let r = send(
-        &h,
-        "/v1/chat/completions",
-        Some(&secret),
-        &chat("gpt-4o", "hi"),
-    )
-    .await;
+    let r = hi(&h, Some(&secret), "gpt-4o").await;
     assert_eq!(r.status(), 401);
-    let r = send(
-        &h,
-        "/v1/chat/completions",
-        Some(&fresh),
-        &chat("gpt-4o", "hi"),
-    )
-    .await;
+    let r = hi(&h, Some(&fresh), "gpt-4o").await;
     assert_eq!(r.status(), 200);
     // A change takes effect at once: an rpm of 1 refuses the next request.
     let (status, changed) = admin(
@@ -308,21 +247,9 @@ async fn created_keys_work_at_once_rotate_and_revoke_at_once() {
     .await;
     assert_eq!(status, 200, "{changed}");
     assert_eq!(changed["limits"]["rpm"], 1);
-    let r = send(
-        &h,
-        "/v1/chat/completions",
-        Some(&fresh),
-        &chat("gpt-4o", "hi"),
-    )
-    .await;
+    let r = hi(&h, Some(&fresh), "gpt-4o").await;
     assert_eq!(r.status(), 200);
-    let r = send(
-        &h,
-        "/v1/chat/completions",
-        Some(&fresh),
-        &chat("gpt-4o", "hi"),
-    )
-    .await;
+    let r = hi(&h, Some(&fresh), "gpt-4o").await;
     assert_eq!(r.status(), 429);
     // A bad change is a 400 naming the field, and changes nothing.
     let (status, bad) = admin(
@@ -344,13 +271,7 @@ async fn created_keys_work_at_once_rotate_and_revoke_at_once() {
     .await;
     assert_eq!(status, 200);
     assert!(revoked["revoked_at_ms"].as_i64().is_some());
-    let r = send(
-        &h,
-        "/v1/chat/completions",
-        Some(&fresh),
-        &chat("gpt-4o", "hi"),
-    )
-    .await;
+    let r = hi(&h, Some(&fresh), "gpt-4o").await;
     assert_eq!(r.status(), 401);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "key_revoked");
@@ -414,15 +335,7 @@ async fn the_cli_manages_keys_in_the_same_store() {
 async fn status_becomes(h: &Harness, secret: &str, want: u16) -> u16 {
     let mut status = 0;
     for _ in 0..50 {
-        status = send(
-            h,
-            "/v1/chat/completions",
-            Some(secret),
-            &chat("gpt-4o", "hi"),
-        )
-        .await
-        .status()
-        .as_u16();
+        status = hi(h, Some(secret), "gpt-4o").await.status().as_u16();
         if status == want {
             break;
         }

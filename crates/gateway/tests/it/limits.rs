@@ -3,7 +3,7 @@
 //! limit that refused, with `retry-after`; windows recovering; reservations settled on
 //! the real usage; a stream ended when its budget runs out.
 
-use crate::keys::{MASTER, admin, gateway, send};
+use crate::keys::{MASTER, admin, gateway, hi, send};
 use crate::support::{chat, read_sse};
 use serde_json::{Value, json};
 
@@ -26,12 +26,12 @@ async fn rpm_counts_down_in_the_headers_then_refuses_before_the_provider() {
     let dir = tempfile::tempdir().unwrap();
     let h = gateway(&dir, &key("k", KEY, "a", "rpm = 3")).await;
     for left in ["2", "1", "0"] {
-        let r = send(&h, "/v1/chat/completions", Some(KEY), &chat("gpt-4o", "hi")).await;
+        let r = hi(&h, Some(KEY), "gpt-4o").await;
         assert_eq!(r.status(), 200);
         assert_eq!(header(&r, "x-ratelimit-limit-requests"), "3");
         assert_eq!(header(&r, "x-ratelimit-remaining-requests"), left);
     }
-    let r = send(&h, "/v1/chat/completions", Some(KEY), &chat("gpt-4o", "hi")).await;
+    let r = hi(&h, Some(KEY), "gpt-4o").await;
     assert_eq!(r.status(), 429);
     assert_eq!(header(&r, "x-ratelimit-scope"), "rpm");
     assert_eq!(header(&r, "x-ratelimit-remaining-requests"), "");
@@ -129,14 +129,14 @@ async fn concurrency_refuses_while_a_stream_is_open_with_a_retry_after() {
     let slow = json!({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "a b c d e"}], "mock": {"chunk_delay_ms": 150}});
     let open = send(&h, "/v1/chat/completions", Some(KEY), &slow).await;
     assert_eq!(open.status(), 200);
-    let r = send(&h, "/v1/chat/completions", Some(KEY), &chat("gpt-4o", "hi")).await;
+    let r = hi(&h, Some(KEY), "gpt-4o").await;
     assert_eq!(r.status(), 429);
     assert_eq!(header(&r, "x-ratelimit-scope"), "concurrency");
     assert_eq!(header(&r, "retry-after"), "1");
     let seen = read_sse(open).await;
     assert!(seen.ends_with_done());
     h.flush().await;
-    let r = send(&h, "/v1/chat/completions", Some(KEY), &chat("gpt-4o", "hi")).await;
+    let r = hi(&h, Some(KEY), "gpt-4o").await;
     assert_eq!(r.status(), 200);
 }
 
@@ -149,24 +149,9 @@ async fn a_team_limit_is_shared_by_its_keys_and_named_as_the_team() {
         key("two", OTHER, "a", "")
     );
     let h = gateway(&dir, &extra).await;
-    assert_eq!(
-        send(&h, "/v1/chat/completions", Some(KEY), &chat("gpt-4o", "hi"))
-            .await
-            .status(),
-        200
-    );
-    assert_eq!(
-        send(
-            &h,
-            "/v1/chat/completions",
-            Some(OTHER),
-            &chat("gpt-4o", "hi")
-        )
-        .await
-        .status(),
-        200
-    );
-    let r = send(&h, "/v1/chat/completions", Some(KEY), &chat("gpt-4o", "hi")).await;
+    assert_eq!(hi(&h, Some(KEY), "gpt-4o").await.status(), 200);
+    assert_eq!(hi(&h, Some(OTHER), "gpt-4o").await.status(), 200);
+    let r = hi(&h, Some(KEY), "gpt-4o").await;
     assert_eq!(r.status(), 429);
     let body: Value = r.json().await.unwrap();
     let message = body["error"]["message"].as_str().unwrap();
