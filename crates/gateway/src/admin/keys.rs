@@ -92,11 +92,17 @@ fn store(gw: &Gateway) -> Result<&Store, Failed> {
     })
 }
 
-fn spec(body: &Bytes) -> Result<KeySpec, Failed> {
+/// The body as sent, or a 413 in the API's shape past `ADMIN_BODY_LIMIT`.
+type Body = Result<Bytes, axum::extract::rejection::BytesRejection>;
+
+fn spec(body: Body) -> Result<KeySpec, Failed> {
+    let body = body.map_err(|_| GatewayError::BodyTooLarge {
+        limit: super::ADMIN_BODY_LIMIT,
+    })?;
     if body.is_empty() {
         return Ok(KeySpec::default());
     }
-    serde_json::from_slice(body).map_err(|e| {
+    serde_json::from_slice(&body).map_err(|e| {
         GatewayError::bad_request(format!(
             "key fields: name, team, models, metadata, rpm, tpm, max_concurrent, budget_usd, budget_period (daily, monthly, total), expires_at (RFC 3339): {e}"
         ))
@@ -113,9 +119,9 @@ async fn refreshed(gw: &Gateway, store: &Store) {
 
 type Answer = Result<Response, Failed>;
 
-pub async fn create(State(gw): State<Arc<Gateway>>, body: Bytes) -> Answer {
+pub async fn create(State(gw): State<Arc<Gateway>>, body: Body) -> Answer {
     let store = store(&gw)?;
-    let (key, secret) = store.create_key(spec(&body)?).await?;
+    let (key, secret) = store.create_key(spec(body)?).await?;
     refreshed(&gw, store).await;
     Ok((StatusCode::CREATED, Json(WithSecret { key, secret })).into_response())
 }
@@ -136,9 +142,9 @@ pub async fn get(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Answ
     }
 }
 
-pub async fn update(State(gw): State<Arc<Gateway>>, Path(id): Path<String>, body: Bytes) -> Answer {
+pub async fn update(State(gw): State<Arc<Gateway>>, Path(id): Path<String>, body: Body) -> Answer {
     let store = store(&gw)?;
-    let key = store.change_key(&id, spec(&body)?).await?;
+    let key = store.change_key(&id, spec(body)?).await?;
     refreshed(&gw, store).await;
     Ok(Json(key).into_response())
 }

@@ -26,6 +26,9 @@ use sluice_protocol::translate::Ingress;
 use std::sync::Arc;
 use subtle::ConstantTimeEq;
 
+/// The largest admin request body (a key's fields and metadata).
+pub(crate) const ADMIN_BODY_LIMIT: usize = 64 * 1024;
+
 /// Every admin route, behind the master-key check.
 pub fn routes(gw: Arc<Gateway>) -> Router<Arc<Gateway>> {
     Router::new()
@@ -39,6 +42,9 @@ pub fn routes(gw: Arc<Gateway>) -> Router<Arc<Gateway>> {
         .route("/admin/keys/{id}/rotate", post(keys::rotate))
         .route("/admin/keys/{id}/revoke", post(keys::revoke))
         .route("/admin/spend", get(spend::report))
+        // The router turns axum's body limit off (admission reads bodies itself); admin
+        // bodies are small JSON, so they get a bound of their own.
+        .layer(axum::extract::DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
         .layer(from_fn_with_state(gw, authorize))
 }
 

@@ -187,6 +187,11 @@ async fn admin_keys_need_the_master_key() {
     assert_eq!(r.status(), 401);
     let (status, _) = admin(&h, reqwest::Method::GET, "/admin/keys", None).await;
     assert_eq!(status, 200);
+    // Admin bodies are bounded, with the API's error shape.
+    let huge = json!({"name": "x", "metadata": {"blob": "x".repeat(100_000)}});
+    let (status, body) = admin(&h, reqwest::Method::POST, "/admin/keys", Some(huge)).await;
+    assert_eq!(status, 413);
+    assert_eq!(body["error"]["code"], "request_too_large");
 }
 
 #[tokio::test]
