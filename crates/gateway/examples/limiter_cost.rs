@@ -51,6 +51,7 @@ async fn run(limiter: Arc<Limiter>, config: &LimitsConfig, n: u32) -> (f64, f64)
                 targets: &[],
                 pricing: &pricing,
                 lease: &lease,
+                stream: false,
             },
         )
         .await

@@ -111,13 +111,13 @@ async fn stages(
             targets: &plan.targets,
             pricing: &snapshot.pricing,
             lease: &record.request_id,
+            stream: head.stream,
         },
     )
     .await?;
     record.rate = admitted.headers;
     record.reservation = admitted.reservation.map(Box::new);
-    // A whole answer is settled as it is; only a stream can be cut short.
-    let transforms = Transforms::for_request(keep_bodies, admitted.cut.filter(|_| head.stream));
+    let transforms = Transforms::for_request(keep_bodies, admitted.cut);
     let call = Call {
         ingress: ingest.ingress,
         endpoint: ingest.endpoint,

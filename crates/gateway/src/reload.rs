@@ -149,7 +149,7 @@ pub fn reload(gw: &Gateway, path: &Path, current: &Config) -> Option<Config> {
         ),
         (
             "limits.backend, redis_url, on_backend_error, redis_timeout, keys_refresh",
-            limits_store(&next) != limits_store(current),
+            !same_limiter(&next, current),
         ),
         (
             "journal sinks",
@@ -173,15 +173,15 @@ pub fn reload(gw: &Gateway, path: &Path, current: &Config) -> Option<Config> {
     Some(next)
 }
 
-/// What the long-lived limiter and key ring were built from.
-fn limits_store(config: &Config) -> String {
-    let l = &config.limits;
-    let backend = match &l.backend {
-        config::Backend::Memory => "memory".to_owned(),
-        config::Backend::Redis { url } => url.expose().to_owned(),
+/// Whether the long-lived limiter and key ring would be built the same from both.
+fn same_limiter(a: &Config, b: &Config) -> bool {
+    let url = |c: &Config| match &c.limits.backend {
+        config::Backend::Memory => None,
+        config::Backend::Redis { url } => Some(url.expose().to_owned()),
     };
-    format!(
-        "{backend} {:?} {:?} {:?}",
-        l.on_backend_error, l.redis_timeout, l.keys_refresh
-    )
+    let (la, lb) = (&a.limits, &b.limits);
+    url(a) == url(b)
+        && la.on_backend_error == lb.on_backend_error
+        && la.redis_timeout == lb.redis_timeout
+        && la.keys_refresh == lb.keys_refresh
 }

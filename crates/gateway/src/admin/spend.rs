@@ -33,13 +33,9 @@ struct Answer {
 }
 
 fn since_ms(text: &str) -> Option<i64> {
-    text.parse::<i64>().ok().or_else(|| {
-        humantime::parse_rfc3339_weak(text)
-            .ok()?
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()
-            .and_then(|d| i64::try_from(d.as_millis()).ok())
-    })
+    text.parse::<i64>()
+        .ok()
+        .or_else(|| crate::limits::period::rfc3339_ms(text))
 }
 
 pub async fn report(
@@ -72,11 +68,8 @@ pub async fn report(
         team: params.team.clone(),
         since_ms: since,
     };
-    if let Some(journal) = &gw.shared.journal {
-        // What this replica finished is counted, not still on its way to the store.
-        gw.shared.finisher.flush().await;
-        journal.flush().await;
-    }
+    // What this replica finished is counted, not still on its way to the store.
+    gw.shared.flush().await;
     match store.spend(&filter).await {
         Ok(spend) => Json(Answer {
             key: params.key,

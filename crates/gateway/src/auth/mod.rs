@@ -18,7 +18,6 @@ pub mod ring;
 pub use ring::{KeyRing, Principal};
 
 use crate::error::GatewayError;
-use crate::limits::wall_ms as now_ms;
 use crate::state::Snapshot;
 use axum::http::HeaderMap;
 use std::sync::Arc;
@@ -56,7 +55,7 @@ pub fn authenticate(
     }
     if principal
         .expires_at_ms
-        .is_some_and(|at| i64::try_from(now_ms()).unwrap_or(i64::MAX) >= at)
+        .is_some_and(|at| crate::journal::now_ms() >= at)
     {
         return Err(GatewayError::KeyRefused(Refused::Expired));
     }

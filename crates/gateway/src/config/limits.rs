@@ -264,21 +264,14 @@ pub fn keys(cx: &mut Ctx<'_>, raw: &[RawKey]) -> Vec<KeyConfig> {
         }
         let expires_at_ms = k.expires.as_ref().and_then(|text| {
             let text = cx.string(&format!("{path}.expires"), text)?;
-            match humantime::parse_rfc3339_weak(&text) {
-                Ok(at) => at
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .ok()
-                    .and_then(|d| i64::try_from(d.as_millis()).ok()),
-                Err(_) => {
-                    cx.problem(
-                        format!("{path}.expires"),
-                        format!(
-                            "invalid time {text:?} (want RFC 3339, e.g. \"2027-01-31T00:00:00Z\")"
-                        ),
-                    );
-                    None
-                }
+            let at = crate::limits::period::rfc3339_ms(&text);
+            if at.is_none() {
+                cx.problem(
+                    format!("{path}.expires"),
+                    format!("invalid time {text:?} (want RFC 3339, e.g. \"2027-01-31T00:00:00Z\")"),
+                );
             }
+            at
         });
         let models = k.models.clone().unwrap_or_default();
         for (j, glob) in models.iter().enumerate() {

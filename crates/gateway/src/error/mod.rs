@@ -287,6 +287,7 @@ impl GatewayError {
                 HeaderValue::from_static(r.limit.as_str()),
             );
             headers.insert("retry-after-ms", HeaderValue::from(r.retry_after_ms.max(1)));
+            r.headers.apply(headers);
         }
         if let Self::MethodNotAllowed { allow, .. } = self {
             response

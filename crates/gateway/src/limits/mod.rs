@@ -35,12 +35,10 @@ use crate::error::GatewayError;
 use axum::http::{HeaderMap, HeaderValue};
 use counters::{Ask, Check, Verdict};
 
-/// Milliseconds since the Unix epoch: budget periods and key expiry are calendar facts
-/// every replica must agree on, unlike the breakers' monotonic clock.
+/// The wall clock (`journal::now_ms`) as the counters' `u64`: budget periods are calendar
+/// facts every replica must agree on, unlike the breakers' monotonic clock.
 pub fn wall_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    u64::try_from(crate::journal::now_ms()).unwrap_or(0)
 }
 
 /// A Redis limiter store on its own (for `sluice keys revoke`).
@@ -106,6 +104,8 @@ pub struct Refusal {
     /// The limit in words: `5 requests per minute`, `$1.00 per day`.
     pub value: String,
     pub retry_after_ms: u64,
+    /// The refusing rate with nothing left, so a 429 carries the rate-limit headers too.
+    pub headers: RateHeaders,
 }
 
 /// The rate-limit headers every response carries: the tightest request and token
@@ -179,6 +179,8 @@ pub struct Request<'a> {
     pub pricing: &'a std::collections::BTreeMap<String, Price>,
     /// Names the concurrency lease (the request id).
     pub lease: &'a str,
+    /// A stream, which a budget may cut short.
+    pub stream: bool,
 }
 
 struct Applied<'a> {
@@ -263,7 +265,12 @@ pub async fn reserve(
         (0, 0)
     };
     let tokens = prompt.saturating_add(output);
-    let price = pricing::dearest(req.pricing, req.targets.iter().map(|t| t.model.as_str()))
+    // Only a budget needs the price: rates alone skip the lookups.
+    let price = scopes
+        .iter()
+        .any(|s| s.limits.budget_usd.is_some())
+        .then(|| pricing::dearest(req.pricing, req.targets.iter().map(|t| t.model.as_str())))
+        .flatten()
         .unwrap_or(Price {
             input: 0.0,
             output: 0.0,
@@ -346,12 +353,24 @@ pub async fn reserve(
                 ),
             };
             limiter.stats.refused[limit.index()].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let headers = match (limit, l.rpm, l.tpm) {
+                (Limit::Rpm, Some(rpm), _) => RateHeaders {
+                    requests: Some((rpm, 0)),
+                    tokens: None,
+                },
+                (Limit::Tpm, _, Some(tpm)) => RateHeaders {
+                    requests: None,
+                    tokens: Some((tpm, 0)),
+                },
+                _ => RateHeaders::default(),
+            };
             return Err(GatewayError::RateLimited(Box::new(Refusal {
                 scope: scope.scope,
                 owner: scope.owner.to_owned(),
                 limit,
                 value,
                 retry_after_ms,
+                headers,
             })));
         }
     };
@@ -388,11 +407,14 @@ pub async fn reserve(
             }
         }
     }
-    admitted.cut = allowance.map(|allowance_micros| BudgetCut {
-        allowance_micros,
-        input_micros,
-        output_price: price.output,
-    });
+    // A whole answer is settled as it is; only a stream can be cut short.
+    admitted.cut = allowance
+        .filter(|_| req.stream)
+        .map(|allowance_micros| BudgetCut {
+            allowance_micros,
+            input_micros,
+            output_price: price.output,
+        });
     admitted.reservation = Some(reservation);
     Ok(admitted)
 }

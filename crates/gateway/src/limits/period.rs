@@ -35,6 +35,15 @@ pub fn start(period: Period, now_ms: u64) -> u64 {
     }
 }
 
+/// An RFC 3339 time (`2027-01-31T00:00:00Z`) as milliseconds since the Unix epoch.
+pub fn rfc3339_ms(text: &str) -> Option<i64> {
+    humantime::parse_rfc3339_weak(text)
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()
+        .and_then(|d| i64::try_from(d.as_millis()).ok())
+}
+
 pub fn describe(period: Period) -> &'static str {
     match period {
         Period::Daily => "per day",

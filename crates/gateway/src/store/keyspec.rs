@@ -53,19 +53,15 @@ pub enum KeyError {
 }
 
 fn now() -> i64 {
-    i64::try_from(crate::limits::wall_ms()).unwrap_or(i64::MAX)
+    crate::journal::now_ms()
 }
 
 fn parse_time(text: &str) -> Result<i64, KeyError> {
-    humantime::parse_rfc3339_weak(text)
-        .ok()
-        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-        .and_then(|d| i64::try_from(d.as_millis()).ok())
-        .ok_or_else(|| {
-            KeyError::Invalid(format!(
-                "expires_at {text:?} is not an RFC 3339 time (e.g. \"2027-01-31T00:00:00Z\")"
-            ))
-        })
+    crate::limits::period::rfc3339_ms(text).ok_or_else(|| {
+        KeyError::Invalid(format!(
+            "expires_at {text:?} is not an RFC 3339 time (e.g. \"2027-01-31T00:00:00Z\")"
+        ))
+    })
 }
 
 impl KeySpec {

@@ -34,7 +34,9 @@ async fn rpm_counts_down_in_the_headers_then_refuses_before_the_provider() {
     let r = hi(&h, Some(KEY), "gpt-4o").await;
     assert_eq!(r.status(), 429);
     assert_eq!(header(&r, "x-ratelimit-scope"), "rpm");
-    assert_eq!(header(&r, "x-ratelimit-remaining-requests"), "");
+    // The 429 carries the rate-limit headers of the limit that refused it.
+    assert_eq!(header(&r, "x-ratelimit-limit-requests"), "3");
+    assert_eq!(header(&r, "x-ratelimit-remaining-requests"), "0");
     let wait: u64 = header(&r, "retry-after").parse().unwrap();
     assert!((1..=20).contains(&wait), "{wait}");
     let body: Value = r.json().await.unwrap();
@@ -118,6 +120,8 @@ async fn tpm_reserves_the_estimate_and_settles_on_the_real_usage() {
     let r = send(&h, "/v1/chat/completions", Some(KEY), &big).await;
     assert_eq!(r.status(), 429);
     assert_eq!(header(&r, "x-ratelimit-scope"), "tpm");
+    assert_eq!(header(&r, "x-ratelimit-limit-tokens"), "100");
+    assert_eq!(header(&r, "x-ratelimit-remaining-tokens"), "0");
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["type"], "tokens");
 }
