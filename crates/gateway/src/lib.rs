@@ -10,8 +10,11 @@
 //! - [`handlers`]: one line per upstream-bound endpoint naming its format; models, health.
 //! - [`pipeline`]: the stages in order, in one short function.
 //! - [`ingress`]: each ingress format's head decoder and header checks.
+//! - [`auth`]: virtual key -> principal (config and store keys), model allow-lists.
 //! - [`admission`]: load shedding (max in flight) and the request body limit.
 //! - [`routing`]: model alias -> ordered plan of targets.
+//! - [`limits`]: rpm / tpm / concurrency / budget reserved before dispatch, settled at
+//!   the end (memory or Redis counters).
 //! - [`dispatch`]: the attempt loop over the plan, up to the commit point.
 //! - [`resilience`]: the policies it consults: strategies, breakers, retries, hedging.
 //! - [`upstream`]: provider clients (pooled HTTP, credentials, per-phase deadlines).
@@ -22,7 +25,7 @@
 //! - [`error`]: every failure as data, mapped to a status and the ingress error shape.
 //!
 //! Beside it: [`journal`] (the durable record of every interaction), [`store`] (the
-//! database behind it), [`admin`] (`/admin/*`, master key only).
+//! database behind it, keys and spend), [`admin`] (`/admin/*`, master key only).
 //!
 //! Around the pipeline: [`state`] (the config snapshot behind an atomic swap, and the
 //! long-lived shared state), [`config`] (load, expand, validate), [`cli`], [`telemetry`].

@@ -31,12 +31,22 @@ const SKIP: [&str; 10] = [
 
 /// The prompt's estimated tokens in any ingress format's body.
 pub fn prompt_tokens(body: &[u8]) -> u64 {
-    let Ok(value) = serde_json::from_slice::<Value>(body) else {
-        return (body.len() / 4) as u64;
-    };
+    request(body).0
+}
+
+/// The prompt's estimated tokens and the output the request asks for at most, from one
+/// parse of the body.
+pub fn request(body: &[u8]) -> (u64, Option<u64>) {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(value) => (tokens_of(&value), max_output_of(&value)),
+        Err(_) => ((body.len() / 4) as u64, None),
+    }
+}
+
+fn tokens_of(value: &Value) -> u64 {
     let mut text = String::new();
     let mut messages = 0u64;
-    collect(&value, None, &mut text, &mut messages);
+    collect(value, None, &mut text, &mut messages);
     count(&text) + messages * PER_MESSAGE
 }
 
@@ -88,25 +98,16 @@ fn collect(value: &Value, field: Option<&str>, text: &mut String, messages: &mut
 }
 
 /// The most output tokens the request asks for, in whichever format's name it uses.
-pub fn max_output(body: &[u8]) -> Option<u64> {
-    #[derive(serde::Deserialize)]
-    struct Head {
-        max_tokens: Option<u64>,
-        max_completion_tokens: Option<u64>,
-        max_output_tokens: Option<u64>,
-        #[serde(rename = "generationConfig")]
-        generation_config: Option<Generation>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Generation {
-        #[serde(rename = "maxOutputTokens")]
-        max_output_tokens: Option<u64>,
-    }
-    let head: Head = serde_json::from_slice(body).ok()?;
-    head.max_completion_tokens
-        .or(head.max_tokens)
-        .or(head.max_output_tokens)
-        .or(head.generation_config.and_then(|g| g.max_output_tokens))
+fn max_output_of(value: &Value) -> Option<u64> {
+    let field = |name: &str| value.get(name).and_then(Value::as_u64);
+    field("max_completion_tokens")
+        .or_else(|| field("max_tokens"))
+        .or_else(|| field("max_output_tokens"))
+        .or_else(|| {
+            value
+                .pointer("/generationConfig/maxOutputTokens")
+                .and_then(Value::as_u64)
+        })
 }
 
 #[cfg(test)]
@@ -149,6 +150,7 @@ mod tests {
 
     #[test]
     fn max_output_reads_every_formats_name() {
+        let max_output = |body: &[u8]| request(body).1;
         assert_eq!(max_output(br#"{"max_tokens":7}"#), Some(7));
         assert_eq!(
             max_output(br#"{"max_completion_tokens":9,"max_tokens":7}"#),

@@ -258,8 +258,8 @@ pub async fn reserve(
     }
     let counts_tokens = scopes.iter().any(|s| s.limits.counts_tokens());
     let (prompt, output) = if counts_tokens {
-        let prompt = estimate::prompt_tokens(req.body);
-        let output = estimate::max_output(req.body).unwrap_or(config.default_max_tokens);
+        let (prompt, asked) = estimate::request(req.body);
+        let output = asked.unwrap_or(config.default_max_tokens);
         (prompt, output)
     } else {
         (0, 0)
