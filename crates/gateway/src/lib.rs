@@ -12,6 +12,8 @@
 //! - [`ingress`]: each ingress format's head decoder and header checks.
 //! - [`auth`]: virtual key -> principal (config and store keys), model allow-lists.
 //! - [`admission`]: load shedding (max in flight) and the request body limit.
+//! - [`guard`]: the prompt's text scanned and rewritten or refused (input stage), the
+//!   answer's too (whole, or streamed through the relay's transform), the hook.
 //! - [`routing`]: model alias -> ordered plan of targets.
 //! - [`limits`]: rpm / tpm / concurrency / budget reserved before dispatch, settled at
 //!   the end (memory or Redis counters).
@@ -39,6 +41,7 @@ pub mod dispatch;
 pub mod egress;
 pub mod error;
 pub mod finish;
+pub mod guard;
 pub mod handlers;
 pub mod ingress;
 pub mod journal;

@@ -6,11 +6,13 @@
 //! admission    in-flight permit (fast 503), body within max_body_bytes (413)
 //! ingress      decode the head: model, stream flags
 //! auth         the principal's model allow-list (403)
-//! guard.input  (guard issue) sanitize or block the prompt
+//! guard.input  redact, mask, strip or block the prompt (400); the hook, before or
+//!              alongside dispatch
 //! route        model alias -> ordered plan of targets (strategy, health, fallbacks)
 //! limits       reserve RPM / TPM / concurrency / budget (429), at the plan's prices
 //! transforms   the answer's stages: output guard, cache recorder, budget cut-off
 //! dispatch     attempt loop up to the commit point (breakers, retries, hedging)
+//! guard.output a whole answer redacted, blocked or restored (streams: a transform)
 //! egress       the answer (whole, or the relay's stream) in the ingress format
 //! finish       when the record is dropped: limits settle, metrics, journal, access line
 //! ```
@@ -24,10 +26,11 @@
 
 use crate::admission::{self, Permit};
 use crate::auth;
-use crate::dispatch::{Call, Canonical, Committed, ResumePlan, dispatch};
+use crate::dispatch::{Answer, Call, Canonical, Committed, ResumePlan, dispatch};
 use crate::egress;
 use crate::error::GatewayError;
 use crate::finish::Open;
+use crate::guard;
 use crate::ingress::Ingest;
 use crate::limits;
 use crate::record::Interaction;
@@ -89,6 +92,21 @@ async fn stages(
     record.model.clone_from(&head.model);
     record.stream = head.stream;
     auth::allow_model(principal.as_deref(), &head.model)?;
+    let (body, screening) = guard::input(
+        &snapshot.guard,
+        principal.as_deref(),
+        ingest,
+        body,
+        &mut record.guard,
+    )?;
+    let hook = guard::hook_for(&snapshot.guard, screening.as_ref(), ingest, &body);
+    let hook = match hook {
+        Some((hook, prompt)) if !hook.parallel() => {
+            verdict(hook.judge(prompt).await, record)?;
+            None
+        }
+        other => other,
+    };
     let keep_bodies = snapshot.journal_bodies;
     if keep_bodies {
         record.keep_bodies = true;
@@ -117,7 +135,9 @@ async fn stages(
     .await?;
     record.rate = admitted.headers;
     record.reservation = admitted.reservation.map(Box::new);
-    let transforms = Transforms::for_request(keep_bodies, admitted.cut);
+    let output = guard::output_plan(&snapshot.guard, screening.as_ref(), ingest);
+    let transforms =
+        Transforms::for_request(output.filter(|_| head.stream), keep_bodies, admitted.cut);
     let call = Call {
         ingress: ingest.ingress,
         endpoint: ingest.endpoint,
@@ -137,7 +157,15 @@ async fn stages(
             config: config.clone(),
         }),
     };
-    let dispatched = dispatch(snapshot, &plan, &call, &mut record.attempt_log).await;
+    let dispatching = dispatch(snapshot, &plan, &call, &mut record.attempt_log);
+    let dispatched = match hook {
+        None => dispatching.await,
+        Some((hook, prompt)) => {
+            let (judged, dispatched) = guard::alongside(hook.judge(prompt), dispatching).await;
+            verdict(judged, record)?;
+            dispatched.unwrap_or(Err(GatewayError::GuardUnavailable))
+        }
+    };
     // Failed or not, the record and the response say what was tried.
     record.attempts = u32::try_from(record.attempt_log.len()).unwrap_or(u32::MAX);
     record.provider = record.attempt_log.last().map(|a| a.provider.clone());
@@ -146,5 +174,22 @@ async fn stages(
     record.upstream_model = Some(committed.model.clone());
     record.price = limits::pricing::lookup(&snapshot.pricing, &committed.model);
     record.notes = std::mem::take(&mut committed.notes);
+    if let Answer::Full { bytes, usage } = &mut committed.answer {
+        // The provider was paid for it even if the guard refuses it.
+        record.usage = *usage;
+        *bytes = guard::answer(
+            screening.as_ref(),
+            ingest,
+            std::mem::take(bytes),
+            &mut record.guard,
+        )?;
+    }
     Ok((committed, permit))
+}
+
+/// The hook's verdict into the record; a refusal ends the request.
+fn verdict(verdict: guard::hook::Verdict, record: &mut Open) -> Result<(), GatewayError> {
+    record.guard.extend(verdict.findings);
+    record.hook = Some(verdict.outcome);
+    verdict.refusal.map_or(Ok(()), Err)
 }

@@ -92,6 +92,10 @@ pub struct Interaction {
     pub reservation: Option<Box<crate::limits::Reservation>>,
     /// The rate-limit headers of the response.
     pub rate: crate::limits::RateHeaders,
+    /// What the guard found, in the prompt, the answer and the hook's verdict.
+    pub guard: Vec<crate::guard::findings::Finding>,
+    /// The guard hook's outcome (`pass`, `flagged`, `error`) when one was asked.
+    pub hook: Option<&'static str>,
     started: Instant,
     outcome: Option<Outcome>,
 }
@@ -124,6 +128,8 @@ impl Interaction {
             cost_usd: None,
             reservation: None,
             rate: crate::limits::RateHeaders::default(),
+            guard: Vec::new(),
+            hook: None,
             started,
             outcome: None,
         }

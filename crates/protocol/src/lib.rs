@@ -10,6 +10,8 @@
 //! - [`anthropic`]: Anthropic Messages, both ways.
 //! - [`gemini`]: Google Gemini generateContent (provider side).
 //! - [`responses`]: OpenAI Responses (ingress side).
+//! - [`text`]: where the text is in each format's bodies and stream events, for the
+//!   stages that read or rewrite it (the guard).
 //! - [`translate`]: the switchboard: each translation step as one call dispatching on the
 //!   ingress or provider format.
 //!
@@ -21,4 +23,5 @@ pub mod gemini;
 pub mod openai;
 pub mod responses;
 pub mod sse;
+pub mod text;
 pub mod translate;

@@ -6,6 +6,7 @@
 //! or sees an unvalidated value. Must never print a secret.
 
 mod ctx;
+mod guard;
 mod interpolate;
 mod limits;
 mod load;
@@ -18,6 +19,7 @@ mod store;
 mod telemetry;
 mod validate;
 
+pub use guard::{GuardConfig, GuardPolicy, HookConfig, HookKind};
 pub use limits::{Backend, KeyConfig, Limits, LimitsConfig, OnBackendError, Period, Price};
 pub use load::{Problem, Problems, load_file, parse};
 pub use resilience::{BreakerConfig, HedgeAfter, ResumeConfig, RetryConfig};
@@ -45,6 +47,8 @@ pub struct Config {
     pub limits: LimitsConfig,
     /// `[pricing]`: prices that replace or add to the built-in table, per model name.
     pub pricing: std::collections::BTreeMap<String, Price>,
+    /// `[guard]`: what is scanned in prompts and answers, and what is done with it.
+    pub guard: GuardConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -314,6 +318,7 @@ impl Config {
             keys: Vec::new(),
             limits: LimitsConfig::default(),
             pricing: std::collections::BTreeMap::new(),
+            guard: GuardConfig::default(),
         }
     }
 }

@@ -26,6 +26,7 @@ pub struct RawConfig {
     pub limits: Option<super::limits::RawLimits>,
     #[serde(default)]
     pub pricing: BTreeMap<String, super::limits::RawPrice>,
+    pub guard: Option<super::guard::RawGuard>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -45,7 +45,9 @@ pub fn validate(raw: RawConfig, env: Env<'_>, problems: &mut Vec<Problem>) -> Co
     let keys = super::limits::keys(&mut cx, &raw.keys);
     let limits = super::limits::limits(&mut cx, raw.limits.as_ref());
     let pricing = super::limits::pricing(&mut cx, &raw.pricing);
+    let guard = super::guard::guard(&mut cx, raw.guard.as_ref());
     Config {
+        guard,
         keys,
         limits,
         pricing,

@@ -64,8 +64,10 @@ impl Call<'_> {
     pub(super) fn needs(&self) -> Needs {
         // Resume reads the answer's text and keeps one encoder across legs.
         let resumes = self.resume.is_some() && self.stream;
+        let needs = self.transforms.needs();
         Needs {
-            text: self.transforms.needs().text || resumes,
+            text: needs.text || resumes,
+            edit: needs.edit,
         }
     }
 }

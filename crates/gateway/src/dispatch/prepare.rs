@@ -11,6 +11,7 @@ use crate::upstream::{Endpoint, Upstream};
 use bytes::Bytes;
 use sluice_protocol::canonical::TranslateError;
 use sluice_protocol::openai::rewrite::{Edits, rewrite};
+use sluice_protocol::text::Stream;
 use sluice_protocol::translate::Provider;
 
 #[derive(Clone)]
@@ -77,9 +78,22 @@ fn pass_through(
             provider,
             hide_usage_chunk: include_usage,
             probe: call.endpoint == Endpoint::ChatCompletions,
+            edit: (call.stream && call.needs().edit)
+                .then(|| edited_stream(provider, call.endpoint))
+                .flatten(),
         },
         notes: Vec::new(),
     })
+}
+
+/// The format a pass-through stream's text is edited in.
+fn edited_stream(provider: Provider, endpoint: Endpoint) -> Option<Stream> {
+    match (provider, endpoint) {
+        (Provider::OpenAiChat, Endpoint::ChatCompletions) => Some(Stream::Chat),
+        (Provider::OpenAiChat, Endpoint::Completions) => Some(Stream::Completions),
+        (Provider::Anthropic, Endpoint::ChatCompletions) => Some(Stream::Messages),
+        _ => None,
+    }
 }
 
 fn translate(

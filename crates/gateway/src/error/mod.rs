@@ -86,6 +86,17 @@ pub enum GatewayError {
         /// When the soonest skipped target takes traffic again.
         retry_after_ms: Option<u64>,
     },
+    /// The guard refused the prompt or the answer (a `block` finding, or the hook's
+    /// verdict). Names the category and detector, never the value.
+    #[error("{}", guard_message(*direction, category, detector))]
+    GuardBlocked {
+        direction: crate::guard::findings::Direction,
+        category: &'static str,
+        detector: String,
+    },
+    /// The guard hook gave no verdict and `on_error = "closed"`.
+    #[error("The guard's classifier is unavailable; retry shortly.")]
+    GuardUnavailable,
     /// The request's deadline (`x-sluice-timeout`, `[server] request_timeout`) passed
     /// before any attempt committed.
     #[error("The request's deadline passed before any provider answered.")]
@@ -113,6 +124,8 @@ impl GatewayError {
             Self::Unauthorized | Self::KeyRefused(_) => StatusCode::UNAUTHORIZED,
             Self::ModelNotAllowed { .. } => StatusCode::FORBIDDEN,
             Self::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
+            Self::GuardBlocked { .. } => StatusCode::BAD_REQUEST,
+            Self::GuardUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Translate(
                 TranslateError::Invalid { .. } | TranslateError::Unsupported { .. },
             ) => StatusCode::BAD_REQUEST,
@@ -141,6 +154,8 @@ impl GatewayError {
             Self::RateLimited(r) if r.limit == crate::limits::Limit::Budget => "budget_exceeded",
             Self::RateLimited(_) => "rate_limited",
             Self::LimiterUnavailable => "limiter_unavailable",
+            Self::GuardBlocked { .. } => "guard_blocked",
+            Self::GuardUnavailable => "guard_unavailable",
             Self::StoreUnavailable => "store_unavailable",
             Self::Translate(TranslateError::Invalid { .. }) => "bad_request",
             Self::Translate(TranslateError::Unsupported { .. }) => "unsupported_feature",
@@ -211,6 +226,10 @@ impl GatewayError {
                 _ => error("requests", Some("rate_limit_exceeded"), None),
             },
             Self::LimiterUnavailable => error("server_error", Some("limiter_unavailable"), None),
+            Self::GuardBlocked { .. } => {
+                error("invalid_request_error", Some("guard_blocked"), None)
+            }
+            Self::GuardUnavailable => error("server_error", Some("guard_unavailable"), None),
             Self::StoreUnavailable => error("server_error", Some("store_unavailable"), None),
             Self::Upstream(UpstreamError::Status {
                 error: Some(upstream),
@@ -226,6 +245,9 @@ impl GatewayError {
                 status,
                 ..(**upstream).clone()
             },
+            Self::Upstream(UpstreamError::Guarded { .. }) => {
+                error("invalid_request_error", Some("guard_blocked"), None)
+            }
             Self::Upstream(UpstreamError::Timeout { .. }) => {
                 error("timeout", Some("upstream_timeout"), None)
             }
@@ -257,9 +279,10 @@ impl GatewayError {
                 retry_after_ms: Some(ms),
                 ..
             } => Some(HeaderValue::from(ms.div_ceil(1000).max(1))),
-            Self::Overloaded | Self::ShuttingDown | Self::LimiterUnavailable => {
-                Some(HeaderValue::from_static("1"))
-            }
+            Self::Overloaded
+            | Self::ShuttingDown
+            | Self::LimiterUnavailable
+            | Self::GuardUnavailable => Some(HeaderValue::from_static("1")),
             Self::RateLimited(r) => Some(HeaderValue::from(r.retry_after_ms.div_ceil(1000).max(1))),
             _ => None,
         }
@@ -295,6 +318,26 @@ impl GatewayError {
                 .insert(header::ALLOW, HeaderValue::from_static(allow));
         }
         response
+    }
+}
+
+/// The guard's refusal: what was refused and why, by category and detector only.
+fn guard_message(
+    direction: crate::guard::findings::Direction,
+    category: &str,
+    detector: &str,
+) -> String {
+    use crate::guard::findings::Direction;
+    match direction {
+        Direction::Input => {
+            format!("Sluice's guard blocked the request: it contains {category} ({detector}).")
+        }
+        Direction::Output => {
+            format!("Sluice's guard blocked the answer: it contained {category} ({detector}).")
+        }
+        Direction::Hook => {
+            format!("Sluice's guard blocked the request: the classifier flagged it ({detector}).")
+        }
     }
 }
 

@@ -29,6 +29,9 @@ pub enum StreamFailure {
     /// The answer's running cost reached what the budget could still pay.
     #[error("the budget is exhausted; the answer was ended here")]
     Budget,
+    /// The output guard found something its policy blocks; the value was not sent.
+    #[error("Sluice's guard stopped the answer: it contained {}", .0.as_str())]
+    Guarded(sluice_guard::Category),
 }
 
 impl StreamFailure {
@@ -41,18 +44,28 @@ impl StreamFailure {
             Self::OversizedEvent | Self::Malformed => "upstream_protocol",
             Self::ErrorEvent => "upstream_error_event",
             Self::Budget => "budget_exceeded",
+            Self::Guarded(_) => "guard_blocked",
         }
     }
 
     /// Whether the provider is to blame (its breaker counts it); not for a stream
     /// Sluice itself ended.
     pub fn blames_upstream(self) -> bool {
-        self != Self::Budget
+        !matches!(self, Self::Budget | Self::Guarded(_))
     }
 
     /// The error event a client is sent (the provider's own event already went out for
     /// `ErrorEvent`; this is what Sluice would say in its place).
     pub fn to_provider_error(self) -> ProviderError {
+        if let Self::Guarded(_) = self {
+            return ProviderError {
+                status: 400,
+                kind: "invalid_request_error".to_owned(),
+                message: self.to_string(),
+                param: None,
+                code: Some(self.code().to_owned()),
+            };
+        }
         if self == Self::Budget {
             return ProviderError {
                 status: 429,

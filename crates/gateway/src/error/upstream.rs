@@ -58,6 +58,13 @@ pub enum UpstreamError {
     /// The provider's stream ended without any content (and without an error).
     #[error("Upstream provider `{provider}` ended the stream before any content.")]
     NoContent { provider: String },
+    /// The output guard blocked the stream's first content: nothing reached the
+    /// client, which gets the refusal as an error response. No other target is tried.
+    #[error("Sluice's guard blocked the answer: it contained {}.", category.as_str())]
+    Guarded {
+        provider: String,
+        category: sluice_guard::Category,
+    },
 }
 
 impl UpstreamError {
@@ -87,6 +94,7 @@ impl UpstreamError {
             Self::TooLarge { .. } => "upstream_too_large",
             Self::InBand { .. } => "upstream_error_event",
             Self::NoContent { .. } => "upstream_no_content",
+            Self::Guarded { .. } => "guard_blocked",
         }
     }
 
@@ -96,6 +104,7 @@ impl UpstreamError {
             Self::Status { status, .. } => *status,
             Self::InBand { .. }
             | Self::NoContent { .. }
+            | Self::Guarded { .. }
             | Self::Protocol { .. }
             | Self::TooLarge { .. } => 200,
             Self::Connect { .. } | Self::Timeout { .. } => 0,
@@ -114,6 +123,8 @@ impl UpstreamError {
             }
             Self::Status { status, error, .. } => ErrorClass::of_status(*status, error.as_deref()),
             Self::InBand { error, .. } => ErrorClass::of_status(error.status, Some(error)),
+            // The answer's problem on any target, and no fault of the provider's.
+            Self::Guarded { .. } => ErrorClass::Client,
         }
     }
 
@@ -131,7 +142,8 @@ impl UpstreamError {
             | Self::Protocol { provider }
             | Self::TooLarge { provider, .. }
             | Self::InBand { provider, .. }
-            | Self::NoContent { provider } => provider,
+            | Self::NoContent { provider }
+            | Self::Guarded { provider, .. } => provider,
         }
     }
 
@@ -152,6 +164,7 @@ impl UpstreamError {
             Self::Timeout { .. } => StatusCode::GATEWAY_TIMEOUT,
             Self::InBand { error, .. } => client_status(error.status),
             Self::Status { status, .. } => client_status(*status),
+            Self::Guarded { .. } => StatusCode::BAD_REQUEST,
         }
     }
 }

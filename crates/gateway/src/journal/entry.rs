@@ -41,6 +41,10 @@ pub struct Entry {
     /// With `journal.bodies`: the answer as the client got it (a stream: assembled).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_body: Option<String>,
+    /// What the guard found: direction, category, detector, action and count (never a
+    /// value). Absent when it found nothing, so entries from before the guard verify.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guard: Vec<crate::guard::findings::Finding>,
 }
 
 /// The most of a body the journal keeps; longer ones are cut at a character boundary.
@@ -104,6 +108,7 @@ impl Entry {
             notes: record.notes.clone(),
             request_body: record.request_body.as_deref().map(body_text),
             response_body: record.response_body.clone(),
+            guard: record.guard.clone(),
         }
     }
 }
@@ -134,6 +139,7 @@ impl Entry {
             notes: Vec::new(),
             request_body: None,
             response_body: None,
+            guard: Vec::new(),
         }
     }
 }

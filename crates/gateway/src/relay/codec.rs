@@ -7,6 +7,9 @@
 //! only a decoded event tells content from framing; after it, the probe is dropped and
 //! the fast path is bytes only.
 //!
+//! A pass-through stream whose text a transform rewrites keeps a `StreamText` reader:
+//! its events are handed back for editing (`Encoded::Edit`, see `relay::edit`).
+//!
 //! Must never forward a pass-through event it was told to hide, nor emit anything for
 //! an event after the stream ended.
 
@@ -15,6 +18,7 @@ use crate::error::StreamFailure;
 use bytes::{Bytes, BytesMut};
 use sluice_protocol::canonical::{StreamEvent, Usage};
 use sluice_protocol::sse::RawEvent;
+use sluice_protocol::text::{Channel, StreamText};
 use sluice_protocol::translate::{Ingress, Provider, StreamDecoder, StreamEncoder};
 
 /// What one upstream event told the relay, whichever path it took.
@@ -38,6 +42,8 @@ pub enum Codec {
         hide_usage_chunk: bool,
         /// Decodes events until the commit point; `None` after it.
         probe: Option<Box<StreamDecoder>>,
+        /// Reads each event's text for the transforms that rewrite it.
+        editor: Option<Box<StreamText>>,
     },
     /// Boxed: the codecs' state is large and pass-through streams should not pay for it.
     Translate(Box<Codecs>),
@@ -58,10 +64,12 @@ impl Codec {
                 provider,
                 hide_usage_chunk,
                 probe,
+                edit,
             } => Self::PassThrough {
                 provider,
                 hide_usage_chunk,
                 probe: probe.then(|| Box::new(StreamDecoder::new(provider))),
+                editor: edit.map(|stream| Box::new(StreamText::new(stream))),
             },
             Path::Translate { provider, request } => Self::Translate(Box::new(Codecs {
                 decoder: StreamDecoder::new(provider),
@@ -155,36 +163,71 @@ impl Codec {
         facts
     }
 
-    /// The client's bytes for one event, if any: the event itself (pass-through) or
-    /// the encoding of `events` (translate, drained).
+    /// The client's bytes for one event: the event itself (pass-through), the event
+    /// handed back for its text to be edited, or the encoding of `events` (translate,
+    /// drained).
     pub fn encode(
         &mut self,
         event: Option<RawEvent>,
         facts: &Facts,
         events: &mut Vec<StreamEvent>,
         out: &mut BytesMut,
-    ) -> Option<Bytes> {
+    ) -> Encoded<'_> {
         match self {
             Self::PassThrough {
-                hide_usage_chunk, ..
+                hide_usage_chunk,
+                editor,
+                ..
             } => {
                 events.clear();
-                match event {
-                    Some(event)
-                        if !(*hide_usage_chunk
+                match (event, editor) {
+                    (Some(event), _)
+                        if *hide_usage_chunk
                             && facts.usage.is_some()
-                            && is_usage_only_chunk(&event)) =>
+                            && is_usage_only_chunk(&event) =>
                     {
-                        Some(event.into_raw())
+                        Encoded::Nothing
                     }
-                    _ => None,
+                    (Some(event), Some(editor)) => Encoded::Edit(event, editor),
+                    (Some(event), None) => Encoded::Bytes(event.into_raw()),
+                    (None, _) => Encoded::Nothing,
                 }
             }
             Self::Translate(codecs) => {
                 for event in events.drain(..) {
                     codecs.encoder.encode(&event, out);
                 }
-                (!out.is_empty()).then(|| out.split().freeze())
+                if out.is_empty() {
+                    Encoded::Nothing
+                } else {
+                    Encoded::Bytes(out.split().freeze())
+                }
+            }
+        }
+    }
+
+    /// The client's bytes for text the transforms released on their own (held too
+    /// long): new events that carry it, in the client's format.
+    pub fn carry(&mut self, released: Vec<(Channel, String)>, out: &mut BytesMut) -> Vec<Bytes> {
+        match self {
+            Self::PassThrough {
+                editor: Some(editor),
+                ..
+            } => released
+                .iter()
+                .filter_map(|(channel, text)| editor.carry(*channel, text))
+                .collect(),
+            Self::PassThrough { editor: None, .. } => Vec::new(),
+            Self::Translate(codecs) => {
+                for (channel, text) in released {
+                    let event = crate::guard::stream::event_for(channel, text);
+                    codecs.encoder.encode(&event, out);
+                }
+                if out.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![out.split().freeze()]
+                }
             }
         }
     }
@@ -201,6 +244,14 @@ impl Codec {
             Self::PassThrough { .. } => ingress.encode_stream_error(&error),
         }
     }
+}
+
+/// What `Codec::encode` made of one event.
+pub enum Encoded<'c> {
+    Nothing,
+    Bytes(Bytes),
+    /// A pass-through event whose text pieces the transforms rewrite (`relay::edit`).
+    Edit(RawEvent, &'c mut StreamText),
 }
 
 /// Two legs' usage together.

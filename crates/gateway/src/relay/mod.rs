@@ -13,6 +13,7 @@
 //! - [`resume`]: going on from another target when a committed stream breaks.
 //! - [`transform`]: the steps between decode and encode (output guard, cache recorder,
 //!   budget cut-off plug in here).
+//! - [`edit`]: the pass-through path's text hook, for transforms that rewrite text.
 //!
 //! [`Relay::open`] runs the chain up to the commit point, the first decoded content
 //! event: an error event or an end before it is an `UpstreamError`, so dispatch fails
@@ -24,6 +25,7 @@
 
 pub mod assemble;
 pub mod codec;
+pub mod edit;
 mod open;
 pub mod path;
 pub mod resume;
@@ -42,7 +44,7 @@ use crate::finish::Open;
 use crate::record::Outcome;
 use crate::state::health::Lease;
 use bytes::{Bytes, BytesMut};
-use codec::{Codec, Facts};
+use codec::{Codec, Encoded, Facts};
 use futures_util::stream::Stream;
 use sluice_protocol::canonical::{StreamEvent, Usage};
 use sluice_protocol::sse::RawEvent;
@@ -88,11 +90,13 @@ pub struct Relay {
 
 impl Drop for Relay {
     fn drop(&mut self) {
-        // Also when the client left mid-stream: the record keeps what was assembled.
-        if let Some(record) = &mut self.record
-            && record.keep_bodies
-        {
-            record.response_body = self.transforms.answer();
+        // Also when the client left mid-stream: the record keeps what was assembled
+        // and what the guard found.
+        if let Some(record) = &mut self.record {
+            if record.keep_bodies {
+                record.response_body = self.transforms.answer();
+            }
+            self.transforms.findings(&mut record.guard);
         }
     }
 }
@@ -145,7 +149,13 @@ impl Relay {
                 return None;
             }
             let deadline = self.source.deadline();
-            let next = self.source.next_event(deadline).await;
+            // Text a transform holds back goes on by its own deadline, upstream or not.
+            let hold = self.transforms.hold_deadline().filter(|h| *h < deadline);
+            let next = self.source.next_event(hold.unwrap_or(deadline)).await;
+            if hold.is_some() && matches!(next, Err(Stop::Waited)) {
+                self.release_held();
+                continue;
+            }
             let mut record = self.record.take()?;
             self.step(next, &mut record);
             self.record = Some(record);
@@ -216,13 +226,40 @@ impl Relay {
         if let Some(resume) = &mut self.resume {
             resume.observe(&self.events);
         }
-        if let Some(bytes) = self
+        let edited = match self
             .codec
             .encode(event, facts, &mut self.events, &mut self.out)
         {
-            self.ready.push_back(bytes);
+            Encoded::Nothing => Ok(()),
+            Encoded::Bytes(bytes) => {
+                self.ready.push_back(bytes);
+                Ok(())
+            }
+            Encoded::Edit(event, text) => edit::Editing {
+                text,
+                transforms: &mut self.transforms,
+                ready: &mut self.ready,
+            }
+            .event(event, facts.end),
+        };
+        transformed.and(edited)
+    }
+
+    /// Text the transforms held past their holdback time goes on now.
+    fn release_held(&mut self) {
+        let mut released = Vec::new();
+        match self.transforms.release_due(&mut released) {
+            Ok(()) => {
+                let bytes = self.codec.carry(released, &mut self.out);
+                self.ready.extend(bytes);
+            }
+            Err(failure) => {
+                if let Some(mut record) = self.record.take() {
+                    self.fail_now(failure, &mut record);
+                    self.record = Some(record);
+                }
+            }
         }
-        transformed
     }
 
     fn end_of_upstream(&mut self, record: &mut Open) {

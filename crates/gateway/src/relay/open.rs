@@ -130,6 +130,7 @@ impl Relay {
             StreamFailure::Cut | StreamFailure::Truncated => self.no_content(),
             StreamFailure::Idle => self.timeout(Phase::Idle),
             StreamFailure::Deadline => self.timeout(Phase::Total),
+            StreamFailure::Guarded(category) => UpstreamError::Guarded { provider, category },
             StreamFailure::TooLarge => UpstreamError::TooLarge {
                 provider,
                 limit: self.source.max_bytes(),

@@ -2,13 +2,16 @@
 //! and from what the pipeline's stages need to see: as bytes (pass-through, the fast
 //! path) or through the canonical model (translate).
 //!
-//! Must never pick pass-through when a stage needs the text: a pass-through answer is
-//! never decoded past the commit point, so no stage could see or rewrite it.
+//! Must never pick pass-through when a stage needs canonical events: a pass-through
+//! answer is never decoded past the commit point. A stage that only rewrites text
+//! (`Needs::edit`) keeps pass-through: its stream is edited event by event
+//! (`Path::PassThrough::edit`).
 
 use super::transform::{Needs, Transforms};
 use crate::upstream::Endpoint;
 use bytes::Bytes;
 use sluice_protocol::canonical::{ChatRequest, Usage};
+use sluice_protocol::text::Stream;
 use sluice_protocol::translate::{Ingress, Provider};
 use std::sync::Arc;
 
@@ -47,6 +50,9 @@ pub enum Path {
         /// where the canonical decoder does not know the stream (legacy completions),
         /// so its first event commits.
         probe: bool,
+        /// A stage rewrites the stream's text: each event's text pieces go through the
+        /// transforms (`relay::edit`) in this format; `None` forwards events unread.
+        edit: Option<Stream>,
     },
     /// Through the canonical model; `request` shapes the ingress encoder's answer.
     Translate {
@@ -100,7 +106,14 @@ mod tests {
         use Choice::{PassThrough, Translate};
         use Endpoint::{ChatCompletions as Chat, Embeddings};
         let quiet = Needs::default();
-        let reading = Needs { text: true };
+        let reading = Needs {
+            text: true,
+            edit: false,
+        };
+        let editing = Needs {
+            text: false,
+            edit: true,
+        };
         let cases = [
             (
                 Ingress::OpenAiChat,
@@ -121,6 +134,20 @@ mod tests {
                 Chat,
                 Provider::OpenAiChat,
                 reading,
+                Translate,
+            ),
+            (
+                Ingress::OpenAiChat,
+                Chat,
+                Provider::OpenAiChat,
+                editing,
+                PassThrough,
+            ),
+            (
+                Ingress::OpenAiChat,
+                Chat,
+                Provider::Anthropic,
+                editing,
                 Translate,
             ),
             (

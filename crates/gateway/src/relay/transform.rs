@@ -1,24 +1,38 @@
-//! The relay's middle step: what sees canonical events between decode and encode. Each
-//! later stage that must read or rewrite an answer adds one variant here: the output
-//! guard (redact with a bounded hold-back), the cache recorder (assemble the answer),
-//! the budget cut-off (end a stream that spends past its budget). Today: the answer
-//! assembler, on when the journal keeps bodies, and the budget cut-off, on when a budget
-//! applies; without them every answer whose formats allow it passes through as bytes.
+//! The relay's middle step: what sees an answer between decode and encode. Each stage
+//! that must read or rewrite a streamed answer adds one variant here: the answer
+//! assembler (journal bodies), the budget cut-off, the output guard; a cache recorder
+//! would be the next.
 //!
-//! Must never be skipped on the translate path and never run on the pass-through path:
-//! `Transforms::needs` is what makes `path::choose` pick translate when one is present.
+//! Two hooks, one per depth of need:
+//! - `on_events`: canonical events (translate path only). A variant that needs them
+//!   says `Needs::text`, which makes `path::choose` pick translate even between equal
+//!   formats (the assembler, the budget cut-off).
+//! - `edit` / `close`: text pieces by channel, on either path. A variant that only
+//!   rewrites text says `Needs::edit`: a same-format stream then stays on the
+//!   pass-through path and only its text fields are rewritten (`relay::edit`), while a
+//!   translated one reaches the same variant through its canonical events.
+//!
+//! Must never be skipped: a pass-through stream whose transforms edit text is read
+//! event by event (`relay::edit`), never forwarded unread.
 
 use super::assemble::Assembler;
 use crate::error::StreamFailure;
+use crate::guard::findings::Finding;
+use crate::guard::stream::{OutputGuard, OutputPlan};
 use crate::limits::BudgetCut;
 use sluice_protocol::canonical::{ChatResponse, StreamEvent};
+use sluice_protocol::text::{Channel, Close};
+use tokio::time::Instant;
 
 /// What the stages after dispatch need of an answer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Needs {
-    /// A stage reads or rewrites the answer's text (output guard, cache recorder,
-    /// budget cut-off), so it must cross as canonical events even between equal formats.
+    /// A stage reads the answer as canonical events (the assembler, the budget
+    /// cut-off), so it must cross translated even between equal formats.
     pub text: bool,
+    /// A stage rewrites the answer's text pieces (the output guard): a same-format
+    /// stream may stay on the pass-through path, its text fields edited in place.
+    pub edit: bool,
 }
 
 /// One step between decode and encode; a closed set, one variant per stage.
@@ -28,6 +42,8 @@ pub enum Transform {
     Assemble(Box<Assembler>),
     /// Ends a stream whose running cost passes what its budget can pay.
     BudgetCut(BudgetMeter),
+    /// Scans the answer's text with a bounded holdback and restores masked values.
+    Guard(Box<OutputGuard>),
 }
 
 /// The budget cut-off's running count. Output tokens are estimated as the text's
@@ -61,7 +77,14 @@ impl BudgetMeter {
 impl Transform {
     fn needs(&self) -> Needs {
         match self {
-            Self::Assemble(_) | Self::BudgetCut(_) => Needs { text: true },
+            Self::Assemble(_) | Self::BudgetCut(_) => Needs {
+                text: true,
+                edit: false,
+            },
+            Self::Guard(_) => Needs {
+                text: false,
+                edit: true,
+            },
         }
     }
 
@@ -73,17 +96,15 @@ impl Transform {
                 cut: meter.cut,
                 chars: 0,
             }),
+            Self::Guard(guard) => Self::Guard(Box::new(guard.fresh())),
         }
     }
 
-    #[allow(
-        clippy::ptr_arg,
-        reason = "the output guard will hold back and add events, which needs the Vec"
-    )]
     fn on_events(&mut self, events: &mut Vec<StreamEvent>) -> Result<(), StreamFailure> {
         match self {
             Self::Assemble(a) => a.read(events),
             Self::BudgetCut(meter) => meter.read(events)?,
+            Self::Guard(guard) => guard.on_events(events)?,
         }
         Ok(())
     }
@@ -94,6 +115,9 @@ impl Transform {
             Self::Assemble(_) => {}
             // A whole answer is already complete: the settle charges it as it is.
             Self::BudgetCut(_) => {}
+            // A whole answer is guarded in the ingress format after dispatch
+            // (`guard::answer`), on either path, in one place.
+            Self::Guard(_) => {}
         }
     }
 }
@@ -103,10 +127,18 @@ impl Transform {
 pub struct Transforms(Vec<Transform>);
 
 impl Transforms {
-    /// The transforms a request runs: the assembler when the journal keeps bodies, the
-    /// budget cut-off when a budget applies.
-    pub fn for_request(keep_bodies: bool, budget: Option<BudgetCut>) -> Self {
+    /// The transforms a request runs: the output guard when its answer is guarded or
+    /// restored (first, so the others see what the client sees), the assembler when
+    /// the journal keeps bodies, the budget cut-off when a budget applies.
+    pub fn for_request(
+        guard: Option<OutputPlan>,
+        keep_bodies: bool,
+        budget: Option<BudgetCut>,
+    ) -> Self {
         let mut chain = Vec::new();
+        if let Some(plan) = guard {
+            chain.push(Transform::Guard(Box::new(OutputGuard::new(plan))));
+        }
         if keep_bodies {
             chain.push(Transform::Assemble(Box::default()));
         }
@@ -120,8 +152,69 @@ impl Transforms {
     pub fn answer(&self) -> Option<String> {
         self.0.iter().find_map(|t| match t {
             Transform::Assemble(a) => Some(a.answer()),
-            Transform::BudgetCut(_) => None,
+            Transform::BudgetCut(_) | Transform::Guard(_) => None,
         })
+    }
+
+    /// The output guard's findings, for the record.
+    pub fn findings(&self, record: &mut Vec<Finding>) {
+        for guard in self.guards() {
+            guard.findings(record);
+        }
+    }
+
+    fn guards(&self) -> impl Iterator<Item = &OutputGuard> {
+        self.0.iter().filter_map(|t| match t {
+            Transform::Guard(g) => Some(&**g),
+            _ => None,
+        })
+    }
+
+    fn guards_mut(&mut self) -> impl Iterator<Item = &mut OutputGuard> {
+        self.0.iter_mut().filter_map(|t| match t {
+            Transform::Guard(g) => Some(&mut **g),
+            _ => None,
+        })
+    }
+
+    /// Rewrites one text piece of a pass-through stream (`Needs::edit`); text of other
+    /// channels that must reach the client first goes to `before`. Whether it changed.
+    pub fn edit(
+        &mut self,
+        channel: Channel,
+        text: &mut String,
+        before: &mut Vec<(Channel, String)>,
+    ) -> Result<bool, StreamFailure> {
+        let mut changed = false;
+        for guard in self.guards_mut() {
+            changed |= guard.edit(channel, text, before)?;
+        }
+        Ok(changed)
+    }
+
+    /// Ends the channels `close` covers; what they held goes to `out`.
+    pub fn close(
+        &mut self,
+        close: Close,
+        out: &mut Vec<(Channel, String)>,
+    ) -> Result<(), StreamFailure> {
+        for guard in self.guards_mut() {
+            guard.close(close, out)?;
+        }
+        Ok(())
+    }
+
+    /// When text held back must go on even if the upstream says nothing more.
+    pub fn hold_deadline(&self) -> Option<Instant> {
+        self.guards().filter_map(OutputGuard::hold_deadline).min()
+    }
+
+    /// Text held past its time, released (its channels stay open).
+    pub fn release_due(&mut self, out: &mut Vec<(Channel, String)>) -> Result<(), StreamFailure> {
+        for guard in self.guards_mut() {
+            guard.release_due(out)?;
+        }
+        Ok(())
     }
 
     /// The same chain with fresh state: each attempt gets its own, so nothing an
@@ -134,6 +227,7 @@ impl Transforms {
     pub fn needs(&self) -> Needs {
         Needs {
             text: self.0.iter().any(|t| t.needs().text),
+            edit: self.0.iter().any(|t| t.needs().edit),
         }
     }
 

@@ -29,6 +29,8 @@ pub struct Snapshot {
     pub limits: crate::config::LimitsConfig,
     /// `[pricing]` overrides of the shipped price table.
     pub pricing: std::collections::BTreeMap<String, crate::config::Price>,
+    /// The guard's compiled policies and hook client.
+    pub guard: crate::guard::Guard,
 }
 
 impl Snapshot {
@@ -58,6 +60,7 @@ impl Snapshot {
             keys: crate::auth::ring::config_keys(&config.keys),
             limits: config.limits.clone(),
             pricing: config.pricing.clone(),
+            guard: crate::guard::Guard::new(&config.guard),
         })
     }
 }

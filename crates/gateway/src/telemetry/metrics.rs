@@ -111,6 +111,19 @@ impl Metrics {
                 metrics::counter!("sluice_failovers_total", "model" => model)
                     .increment(record.attempt_log.len() as u64 - 1);
             }
+            // Categories and actions are closed sets; detector names stay in the journal.
+            for f in &record.guard {
+                metrics::counter!(
+                    "sluice_guard_findings_total",
+                    "direction" => f.direction.as_str(),
+                    "category" => f.category.clone(),
+                    "action" => f.action.clone(),
+                )
+                .increment(u64::from(f.count));
+            }
+            if let Some(verdict) = record.hook {
+                metrics::counter!("sluice_guard_hook_total", "verdict" => verdict).increment(1);
+            }
         });
     }
 
