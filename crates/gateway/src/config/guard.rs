@@ -187,12 +187,13 @@ pub fn guard(cx: &mut Ctx<'_>, raw: Option<&RawGuard>) -> GuardConfig {
     let mut policies: Vec<Arc<GuardPolicy>> = Vec::new();
     for (name, p) in &raw.policies {
         let path = format!("guard.policies.{name}");
-        let merged = inherit(&p.directions, &raw.directions);
+        // A policy is written whole: what it leaves out is not scanned, so what a
+        // team gets never depends on edits to the top level.
         let mut policy = compile(
             cx,
             &path,
             name,
-            &merged,
+            &p.directions,
             &names,
             hook.is_some() && p.hook.unwrap_or(true),
         );
@@ -246,24 +247,6 @@ pub fn guard(cx: &mut Ctx<'_>, raw: Option<&RawGuard>) -> GuardConfig {
             DEFAULT_HOLDBACK_TIME,
         ),
         hook: hook.map(Arc::new),
-    }
-}
-
-/// A policy's settings with the top level's filling what it leaves out (maps merged,
-/// the policy's entries winning).
-fn inherit(own: &RawDirections, top: &RawDirections) -> RawDirections {
-    let merge = |mine: &BTreeMap<String, String>, theirs: &BTreeMap<String, String>| {
-        let mut out = theirs.clone();
-        out.extend(mine.iter().map(|(k, v)| (k.clone(), v.clone())));
-        out
-    };
-    RawDirections {
-        input: own.input.clone().or_else(|| top.input.clone()),
-        output: own.output.clone().or_else(|| top.output.clone()),
-        action: own.action.clone().or_else(|| top.action.clone()),
-        actions: merge(&own.actions, &top.actions),
-        input_actions: merge(&own.input_actions, &top.input_actions),
-        output_actions: merge(&own.output_actions, &top.output_actions),
     }
 }
 
