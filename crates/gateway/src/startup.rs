@@ -29,6 +29,35 @@ pub fn logs() -> String {
     format!("stderr, {form}, level {level}")
 }
 
+/// The guard in a few words: what the default policy scans, the policies, the hook.
+fn guard_feature(guard: &crate::config::GuardConfig) -> String {
+    if !guard.is_on() {
+        return "guard off".to_owned();
+    }
+    let scans = |p: &Option<std::sync::Arc<sluice_guard::Policy>>| {
+        p.as_ref().map_or(0, |p| p.actions.built_in_kinds().len())
+    };
+    let mut parts = vec![format!(
+        "guard ({} input and {} output detectors",
+        scans(&guard.default.input),
+        scans(&guard.default.output)
+    )];
+    if !guard.policies.is_empty() {
+        parts.push(format!("{} policies", guard.policies.len()));
+    }
+    if let Some(hook) = &guard.hook {
+        parts.push(format!(
+            "hook {}",
+            if hook.parallel {
+                "in parallel"
+            } else {
+                "before dispatch"
+            }
+        ));
+    }
+    format!("{})", parts.join(", "))
+}
+
 /// The features this config turns on, comma-separated.
 pub fn features(config: &Config, config_file: Option<&Path>, watch: bool) -> String {
     let mut on: Vec<String> = Vec::new();
@@ -62,6 +91,7 @@ pub fn features(config: &Config, config_file: Option<&Path>, watch: bool) -> Str
     } else {
         "admin API off (no [admin] master_key)".to_owned()
     });
+    on.push(guard_feature(&config.guard));
     on.push(if config.breaker.enabled {
         "circuit breakers".to_owned()
     } else {

@@ -2,7 +2,9 @@
 //! target of the model that speaks Anthropic's API answers (the model name replaced by
 //! the target's); with none, or when that provider fails, Sluice estimates with its own
 //! tokenizer and says so in `x-sluice-estimate: true`. Same auth, allow-list and
-//! admission as any `/v1` call; no limits are taken (counting sends no prompt to a model).
+//! admission as any `/v1` call, and the same input guard (the prompt goes to a
+//! provider, so what the guard keeps out of prompts stays out of it); no limits are
+//! taken (counting sends no prompt to a model).
 //!
 //! Must never forward the client's key or another provider's: the target's own
 //! headers are the only credentials sent.
@@ -54,6 +56,15 @@ async fn count(gw: &Gateway, req: Request) -> Result<Response, GatewayError> {
         });
     }
     auth::allow_model(principal.as_deref(), &model)?;
+    let (body, _) = crate::guard::input(
+        &snapshot.guard,
+        principal.as_deref(),
+        &MESSAGES,
+        body,
+        &mut Vec::new(),
+    )?;
+    value = serde_json::from_slice(&body)
+        .map_err(|_| GatewayError::bad_request("the body must be a JSON object"))?;
     let plan = routing::plan(
         &snapshot.routes,
         &snapshot.upstreams,

@@ -424,7 +424,7 @@ async fn findings_reach_the_journal_and_metrics_but_never_the_values() {
 }
 
 #[tokio::test]
-async fn embeddings_and_legacy_completions_prompts_are_guarded_too() {
+async fn embeddings_completions_and_token_counting_prompts_are_guarded_too() {
     let h = guarded("").await;
     let response = send(
         &h,
@@ -442,6 +442,17 @@ async fn embeddings_and_legacy_completions_prompts_are_guarded_too() {
     .await;
     assert_eq!(response.status(), 200);
     assert_eq!(h.upstream_body()["prompt"], "ssn [SSN] please");
+    // Counting sends the prompt to a provider too.
+    let response = send(
+        &h,
+        "/v1/messages/count_tokens",
+        &json!({"model": "claude", "messages": [{"role": "user", "content": "key AKIAIOSFODNN7EXAMPLE"}]}),
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let seen = h.mock.stats().last_request().expect("request");
+    assert_eq!(seen.path, "/v1/messages/count_tokens");
+    assert_eq!(h.upstream_body()["messages"][0]["content"], "key [AWS_KEY]");
 }
 
 /// A guarded gateway (with `more` in `[guard]`) and its records.
