@@ -172,15 +172,22 @@ impl Scanner {
 
     /// Every finding in `text`, in order, none overlapping.
     pub fn scan(&self, text: &str) -> Vec<Finding> {
+        self.scan_from(text, 0)
+    }
+
+    /// Every finding that starts at or after `from` (a char boundary): what comes
+    /// before is context only, seen by word boundaries but never part of a match, so
+    /// it cannot start a candidate that hides a real one behind it.
+    pub fn scan_from(&self, text: &str, from: usize) -> Vec<Finding> {
         let mut found = Vec::new();
         if let Some(pass) = &self.built_in {
-            pass.run(text, &mut found);
+            pass.run(text, from, &mut found);
         }
         if let Some(pass) = &self.custom {
-            pass.run(text, &mut found);
+            pass.run(text, from, &mut found);
         }
         for words in &self.words {
-            words.run(text, &mut found);
+            words.run(text, from, &mut found);
         }
         resolve(found)
     }
@@ -290,8 +297,8 @@ fn build_words(rules: &[Rule]) -> Result<Vec<Words>, ScannerError> {
 }
 
 impl Pass {
-    fn run(&self, text: &str, out: &mut Vec<Finding>) {
-        let mut at = 0;
+    fn run(&self, text: &str, from: usize, out: &mut Vec<Finding>) {
+        let mut at = from;
         while at < text.len() {
             let Some(m) = self.all.search(&Input::new(text).range(at..)) else {
                 break;
@@ -330,8 +337,9 @@ impl Pass {
 }
 
 impl Words {
-    fn run(&self, text: &str, out: &mut Vec<Finding>) {
-        for m in self.automaton.find_iter(text) {
+    fn run(&self, text: &str, from: usize, out: &mut Vec<Finding>) {
+        let input = aho_corasick::Input::new(text).span(from..text.len());
+        for m in self.automaton.find_iter(input) {
             let (rule, whole) = self.rule[m.pattern().as_usize()];
             if whole && !whole_word(text, m.start(), m.end()) {
                 continue;

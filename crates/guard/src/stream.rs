@@ -154,8 +154,7 @@ impl StreamScan {
 
     /// Findings in the held text (not in the context), blocking ones refused.
     fn findings(&self, policy: &Policy) -> Result<Vec<Finding>, Blocked> {
-        let mut findings = policy.scanner.scan(&self.buf);
-        findings.retain(|f| f.start >= self.context);
+        let mut findings = policy.scanner.scan_from(&self.buf, self.context);
         if self.form == Text::Json {
             findings.retain_mut(|f| crate::action::outside_escape(&self.buf, f));
         }
@@ -241,6 +240,18 @@ mod tests {
             &["Write to ja", "ne@exam", "ple.com", " today", " please"],
         );
         assert_eq!(out, ["Write to ", "", "", "[EMAIL] ", "today ", "please"]);
+    }
+
+    #[test]
+    fn released_context_never_starts_a_candidate_that_hides_a_real_one() {
+        // Found by fuzzing: the released `1` before `:db8::1` made `1:db8::1` the
+        // leftmost candidate, which started in released text and hid `db8::1`.
+        let p = policy();
+        let whole = p
+            .rewrite("api_key=Zx9Qp2Lm8Rt4Vw6Y1:db8::1 ", None, Text::Plain)
+            .unwrap_or_else(|b| panic!("{b:?}"));
+        let out = stream(&p, &["api_key=Zx9Qp2Lm8Rt4Vw6Y1", ":db8::1 "]).concat();
+        assert_eq!(Some(out), whole.text);
     }
 
     #[test]
