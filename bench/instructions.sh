@@ -17,6 +17,8 @@ LONG=${BENCH_INSN_LONG:-12s}
 # (e.g. the virtual key of bench/sluice-bench-limits.toml).
 CONFIG=${BENCH_INSN_CONFIG:-$ROOT/bench/sluice-bench.toml}
 HEADER=${BENCH_INSN_HEADER:-}
+# Prompt size in bytes (0: one short sentence), for stages that scale with it (the guard).
+PROMPT_BYTES=${BENCH_INSN_PROMPT_BYTES:-0}
 command -v valgrind >/dev/null || { echo "valgrind missing (apt-get install valgrind)" >&2; exit 1; }
 [[ -x $LOADGEN ]] || { echo "$LOADGEN missing" >&2; exit 1; }
 WORK=$(mktemp -d)
@@ -35,7 +37,7 @@ run() {
     vg=$!
     "$LOADGEN" wait-ready --url "http://127.0.0.1:$gw_port/healthz" --timeout 60s >/dev/null
     "$LOADGEN" seq --url "http://127.0.0.1:$gw_port/v1/chat/completions" --duration "$dur" \
-        ${HEADER:+--header "$HEADER"} \
+        ${HEADER:+--header "$HEADER"} --prompt-bytes "$PROMPT_BYTES" \
         --out "$WORK/seq.json" >/dev/null
     kill -TERM "$vg"
     wait "$vg" || true

@@ -41,6 +41,8 @@ SLUICE_CONFIG=${BENCH_SLUICE_CONFIG:-$ROOT/bench/sluice-bench.toml}
 # A header every request to Sluice carries, e.g. the virtual key of
 # bench/sluice-bench-limits.toml: "Authorization: Bearer sk-bench-limits-0123456789".
 SLUICE_HEADER=${BENCH_SLUICE_HEADER:-}
+# Prompt size in bytes of every request (0: one short sentence); for the guard's scan.
+PROMPT_BYTES=${BENCH_PROMPT_BYTES:-0}
 
 
 LOADGEN=$ROOT/target/release/sluice-loadgen
@@ -215,6 +217,7 @@ run() { # TARGET WORKLOAD SUBCOMMAND [ARGS...]
     esac
     alive mock "$MOCK_PID" "$WORK/mock.log"
     loadgen "$@" --url "$url" --label "$target $workload" "${gw[@]}" --tested-pid "$MOCK_PID" \
+        --prompt-bytes "$PROMPT_BYTES" \
         --clk-tck "$CLK_TCK" --out "$RES/$target-$workload.json" >/dev/null
     sleep 0.5
 }

@@ -1,11 +1,33 @@
-//! The stream text reader on any event data, in every format: never panics; an event
-//! written back with its texts unchanged parses to the same JSON.
+//! The text module on any input: the stream reader never panics and an event written
+//! back with its texts unchanged parses to the same JSON; `strings` of any JSON
+//! document holds every string serde reads in it (the guard skips its walk on it).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use sluice_protocol::text::{Channel, Stream, StreamText};
 
+fn every_string(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|i| every_string(i, out)),
+        serde_json::Value::Object(map) => map.iter().for_each(|(k, v)| {
+            out.push(k.clone());
+            every_string(v, out);
+        }),
+        _ => {}
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) {
+        let mut all = String::new();
+        assert!(sluice_protocol::text::strings(data, &mut all));
+        let mut expected = Vec::new();
+        every_string(&value, &mut expected);
+        for s in expected {
+            assert!(all.contains(&s), "{s:?} missing from {all:?}");
+        }
+    }
     for stream in [Stream::Chat, Stream::Completions, Stream::Messages] {
         let mut reader = StreamText::new(stream);
         for part in data.split(|b| *b == b'\n') {

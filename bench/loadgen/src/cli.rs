@@ -46,6 +46,10 @@ pub struct Common {
     /// Model name put in the request body.
     #[arg(long, default_value = "bench-model")]
     pub model: String,
+    /// Make the prompt about this many bytes of mixed prose (0: one short sentence), to
+    /// measure stages whose cost grows with the prompt (the guard's scan).
+    #[arg(long, default_value_t = 0)]
+    pub prompt_bytes: usize,
     /// Extra request header, "Name: value" (repeatable), e.g. an Authorization header.
     #[arg(long = "header", short = 'H')]
     pub headers: Vec<String>,

@@ -87,7 +87,7 @@ fn target(mode: &Mode, c: &Common) -> Result<Target, String> {
     Ok(Target {
         client,
         url,
-        body: request_body(&c.model, stream),
+        body: request_body(&c.model, c.prompt_bytes, stream),
         stream: stream.is_some(),
         timeout: c.timeout,
     })

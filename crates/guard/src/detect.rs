@@ -348,6 +348,7 @@ impl Words {
                 kind: Kind::Custom(rule),
                 start: m.start(),
                 end: m.end(),
+                matched: m.start(),
             });
         }
     }
@@ -374,6 +375,7 @@ fn next_char(text: &str, at: usize) -> usize {
 
 /// A candidate as a finding, if its validator agrees; key-value kinds keep only the value.
 fn accept(kind: Kind, text: &str, start: usize, end: usize) -> Option<Finding> {
+    let matched_at = start;
     let matched = &text[start..end];
     let grouped = match kind {
         Kind::Iban => Some(check::iban as fn(&str) -> bool),
@@ -387,6 +389,7 @@ fn accept(kind: Kind, text: &str, start: usize, end: usize) -> Option<Finding> {
             kind,
             start,
             end: start + len,
+            matched: start,
         });
     }
     let start = match kind {
@@ -402,7 +405,12 @@ fn accept(kind: Kind, text: &str, start: usize, end: usize) -> Option<Finding> {
         Kind::Invisible => !invisible::is_emoji_joiner(text, start, end),
         _ => true,
     };
-    valid.then_some(Finding { kind, start, end })
+    valid.then_some(Finding {
+        kind,
+        start,
+        end,
+        matched: matched_at,
+    })
 }
 
 /// The length of the value at the end of a `key = value` match.

@@ -220,10 +220,14 @@ impl Kind {
     }
 }
 
-/// One finding: what, and the byte range in the scanned text.
+/// One finding: what, and the byte range in the scanned text that its action replaces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Finding {
     pub kind: Kind,
     pub start: usize,
     pub end: usize,
+    /// Where the whole match began: before `start` when only a value is replaced
+    /// (`api_key=` stays readable). A stream releases nothing from here on while the
+    /// match could still grow, as a scan of the whole text would have consumed it.
+    pub matched: usize,
 }

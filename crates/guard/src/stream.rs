@@ -111,9 +111,10 @@ impl StreamScan {
             Some(_) => self.context + policy.scanner.open_from(held),
             None => self.buf.len(),
         };
-        // A finding that starts before the cut is over: release it whole.
+        // A match that starts before the cut is over (it could not grow, or the cut
+        // would be at or before it): release it whole.
         for f in &findings {
-            if f.start < cut {
+            if f.matched < cut {
                 cut = cut.max(f.end);
             }
         }
@@ -136,6 +137,7 @@ impl StreamScan {
                 kind: f.kind,
                 start: f.start - self.context,
                 end: f.end - self.context,
+                matched: f.matched.max(self.context) - self.context,
             })
             .collect();
         let text = &self.buf[self.context..cut];
@@ -251,6 +253,23 @@ mod tests {
             .rewrite("api_key=Zx9Qp2Lm8Rt4Vw6Y1:db8::1 ", None, Text::Plain)
             .unwrap_or_else(|b| panic!("{b:?}"));
         let out = stream(&p, &["api_key=Zx9Qp2Lm8Rt4Vw6Y1", ":db8::1 "]).concat();
+        assert_eq!(Some(out), whole.text);
+    }
+
+    #[test]
+    fn a_key_value_match_is_released_whole_before_a_later_candidate_can_take_its_value() {
+        // Found by fuzzing: `api_key=` was released once its value could no longer
+        // grow, and the value then began an email.
+        let p = policy();
+        let text = "api_key=Zx9Up2Lm8Rt4Vw6Yt4Vw6.doe@exlemap.com or";
+        let whole = p
+            .rewrite(text, None, Text::Plain)
+            .unwrap_or_else(|b| panic!("{b:?}"));
+        let out = stream(
+            &p,
+            &["api_key=Zx9Up2Lm8Rt4Vw6Yt4Vw6.doe@", "exlemap.com or"],
+        )
+        .concat();
         assert_eq!(Some(out), whole.text);
     }
 

@@ -46,11 +46,17 @@ pub fn build_client(extra_headers: &[String], pool: usize) -> Result<reqwest::Cl
         .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
 
-/// The chat completions body; `stream` is `(chunks, chunk_delay_ms)` for the mock.
-pub fn request_body(model: &str, stream: Option<(u32, u64)>) -> Bytes {
+/// The chat completions body; `stream` is `(chunks, chunk_delay_ms)` for the mock;
+/// `prompt_bytes` pads the prompt with ordinary prose (no value a guard would change).
+pub fn request_body(model: &str, prompt_bytes: usize, stream: Option<(u32, u64)>) -> Bytes {
+    const PROSE: &str = "The quarterly report shows revenue grew 12.5% while costs fell; the team shipped v2.3.1 on 2026-11-30 at 14:05 UTC. ";
+    let mut prompt = String::from("Say hello to the benchmark. ");
+    while prompt.len() < prompt_bytes {
+        prompt.push_str(PROSE);
+    }
     let mut body = json!({
         "model": model,
-        "messages": [{"role": "user", "content": "Say hello to the benchmark"}],
+        "messages": [{"role": "user", "content": prompt.trim_end()}],
     });
     if let Some((chunks, delay)) = stream {
         body["stream"] = json!(true);
@@ -65,11 +71,11 @@ mod tests {
 
     #[test]
     fn bodies() {
-        let plain = request_body("bench-model", None);
+        let plain = request_body("bench-model", 0, None);
         let v: serde_json::Value = serde_json::from_slice(&plain).unwrap_or_default();
         assert_eq!(v["model"], "bench-model");
         assert!(v.get("stream").is_none());
-        let s = request_body("m", Some((30, 5)));
+        let s = request_body("m", 0, Some((30, 5)));
         let v: serde_json::Value = serde_json::from_slice(&s).unwrap_or_default();
         assert_eq!(v["stream"], true);
         assert_eq!(v["mock"]["chunks"], 30);

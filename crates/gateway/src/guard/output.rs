@@ -7,7 +7,7 @@
 //! Must never hand back a changed body when nothing was found or restored.
 
 use super::findings::{self, Direction, Finding};
-use super::input::{blocked, text_form};
+use super::input::{blocked, clean, text_form};
 use crate::error::GatewayError;
 use bytes::Bytes;
 use serde_json::Value;
@@ -21,6 +21,9 @@ pub fn screen(
     body: Bytes,
     record: &mut Vec<Finding>,
 ) -> Result<Bytes, GatewayError> {
+    if clean(policy, masks, &body) {
+        return Ok(body);
+    }
     let Ok(mut value) = serde_json::from_slice::<Value>(&body) else {
         return Ok(body);
     };
