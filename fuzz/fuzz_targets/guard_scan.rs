@@ -19,7 +19,7 @@ fn policy() -> &'static Policy {
         actions.set(Kind::Custom(1), Action::Redact);
         let rules = [Rule::words("codename", &["Bluebird", "night jar"]), Rule::regex("ticket", r"ACME-\d{3,6}")];
         let scanner = Scanner::new(&actions.built_in_kinds(), &rules).unwrap_or_else(|e| panic!("{e}"));
-        Policy { scanner, actions }
+        Policy { scanner: std::sync::Arc::new(scanner), actions }
     })
 }
 

@@ -15,7 +15,7 @@ fn policy() -> &'static Policy {
             actions.set(kind, Action::Redact);
         }
         let scanner = Scanner::new(&actions.built_in_kinds(), &[]).unwrap_or_else(|e| panic!("{e}"));
-        Policy { scanner, actions }
+        Policy { scanner: std::sync::Arc::new(scanner), actions }
     })
 }
 

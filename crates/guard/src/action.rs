@@ -96,10 +96,11 @@ impl Actions {
     }
 }
 
-/// A scanner with the action for each kind it finds: one direction's policy.
+/// A scanner with the action for each kind it finds: one direction's policy. The
+/// scanner is shared: directions and policies that look for the same kinds use one.
 #[derive(Debug)]
 pub struct Policy {
-    pub scanner: Scanner,
+    pub scanner: std::sync::Arc<Scanner>,
     pub actions: Actions,
 }
 
@@ -280,7 +281,10 @@ mod tests {
         }
         let scanner =
             Scanner::new(&actions.built_in_kinds(), rules).unwrap_or_else(|e| panic!("{e}"));
-        Policy { scanner, actions }
+        Policy {
+            scanner: std::sync::Arc::new(scanner),
+            actions,
+        }
     }
 
     fn run(p: &Policy, text: &str, masks: Option<&mut MaskMap>) -> Result<String, Blocked> {

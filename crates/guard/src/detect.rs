@@ -14,6 +14,7 @@ use crate::{Finding, Kind, check, invisible, prefix};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use regex_automata::meta::{self, Regex};
 use regex_automata::{Anchored, Input};
+use std::sync::OnceLock;
 
 /// Each built-in kind's pattern. `(?-u:\b)` is an ASCII word boundary (see the module
 /// doc); repetitions of validated kinds are bounded so a failed candidate is cheap to
@@ -76,11 +77,14 @@ pub fn pattern(kind: Kind) -> &'static str {
 pub struct ScannerError(pub String);
 
 /// One multi-pattern pass: the regex over every pattern, the kind of each, and each
-/// pattern alone (to try the others where a candidate fails its validator).
+/// pattern alone (to try the others where a candidate fails its validator), compiled
+/// the first time a candidate fails: most texts never need them, and start-up should
+/// not pay for them.
 struct Pass {
     all: Regex,
     kinds: Vec<Kind>,
-    single: Vec<Regex>,
+    sources: Vec<String>,
+    single: Vec<OnceLock<Option<Regex>>>,
 }
 
 /// Word-list rules sharing one case setting, in one automaton.
@@ -98,8 +102,10 @@ pub struct Scanner {
     /// Rule names and placeholder labels, by `Kind::Custom` index.
     names: Vec<String>,
     labels: Vec<String>,
-    /// Where a match may still be open at the end of a text (streams' holdback).
-    open: prefix::OpenEnd,
+    /// Where a match may still be open at the end of a text (streams' holdback): built
+    /// on first use or by `prepare_streams`, since only answers' scanners need it.
+    open: OnceLock<prefix::OpenEnd>,
+    open_sources: Vec<String>,
 }
 
 impl std::fmt::Debug for Scanner {
@@ -136,16 +142,16 @@ impl Scanner {
             .collect();
         let custom = build_pass(regex_rules, Some(rules))?;
         let words = build_words(rules)?;
-        let mut sources: Vec<String> = chosen.iter().map(|k| pattern(*k).to_owned()).collect();
-        sources.extend(rules.iter().map(rule_source));
-        let open = prefix::OpenEnd::new(&sources);
+        let mut open_sources: Vec<String> = chosen.iter().map(|k| pattern(*k).to_owned()).collect();
+        open_sources.extend(rules.iter().map(rule_source));
         Ok(Self {
             built_in,
             custom,
             words,
             names: rules.iter().map(|r| r.name.clone()).collect(),
             labels: rules.iter().map(Rule::label).collect(),
-            open,
+            open: OnceLock::new(),
+            open_sources,
         })
     }
 
@@ -195,7 +201,14 @@ impl Scanner {
     /// The earliest byte offset in `text` from which the rest could still grow into a
     /// match (or a longer one) as more text arrives; `text.len()` when none could.
     pub fn open_from(&self, text: &str) -> usize {
-        self.open.find(text)
+        self.prepare_streams().find(text)
+    }
+
+    /// Builds what streamed text needs (the prefix automaton) now rather than on the
+    /// first stream; a caller may run it off the request path.
+    pub fn prepare_streams(&self) -> &prefix::OpenEnd {
+        self.open
+            .get_or_init(|| prefix::OpenEnd::new(&self.open_sources))
     }
 }
 
@@ -241,16 +254,12 @@ fn build_pass(
             .nfa_size_limit(Some(REGEX_SIZE_LIMIT * 8))
             .utf8_empty(true)
     };
-    let mut single = Vec::with_capacity(patterns.len());
+    // Operators' rules are checked alone here (bound and syntax, named in the error);
+    // the built-ins are known good, and each compiles alone only when needed.
     for (kind, source) in &patterns {
-        let regex = meta::Builder::new()
-            .configure(config().nfa_size_limit(Some(match kind {
-                Kind::Custom(_) => REGEX_SIZE_LIMIT,
-                _ => REGEX_SIZE_LIMIT * 8,
-            })))
-            .build(source)
-            .map_err(|e| named(*kind, &e))?;
-        single.push(regex);
+        if let Kind::Custom(_) = kind {
+            single(source, REGEX_SIZE_LIMIT).map_err(|e| named(*kind, &e))?;
+        }
     }
     let sources: Vec<&str> = patterns.iter().map(|(_, p)| p.as_str()).collect();
     let all = meta::Builder::new()
@@ -259,9 +268,22 @@ fn build_pass(
         .map_err(|e| ScannerError(format!("the detectors together: {e}")))?;
     Ok(Some(Pass {
         all,
-        kinds: patterns.into_iter().map(|(k, _)| k).collect(),
-        single,
+        kinds: patterns.iter().map(|(k, _)| *k).collect(),
+        single: patterns.iter().map(|_| OnceLock::new()).collect(),
+        sources: patterns.into_iter().map(|(_, p)| p).collect(),
     }))
+}
+
+/// One pattern alone, within `limit` (a rule's bound, or a built-in's larger one).
+fn single(source: &str, limit: usize) -> Result<Regex, String> {
+    meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .nfa_size_limit(Some(limit))
+                .utf8_empty(true),
+        )
+        .build(source)
+        .map_err(|e| e.to_string())
 }
 
 fn build_words(rules: &[Rule]) -> Result<Vec<Words>, ScannerError> {
@@ -327,6 +349,10 @@ impl Pass {
             if i == failed {
                 return None;
             }
+            let source = &self.sources[i];
+            let regex = regex
+                .get_or_init(|| single(source, REGEX_SIZE_LIMIT * 8).ok())
+                .as_ref()?;
             let input = Input::new(text).range(start..).anchored(Anchored::Yes);
             let m = regex.search(&input)?;
             (!m.is_empty())

@@ -214,7 +214,10 @@ mod tests {
         }
         let scanner =
             Scanner::new(&actions.built_in_kinds(), &[]).unwrap_or_else(|e| panic!("{e}"));
-        Policy { scanner, actions }
+        Policy {
+            scanner: std::sync::Arc::new(scanner),
+            actions,
+        }
     }
 
     fn stream(p: &Policy, pieces: &[&str]) -> Vec<String> {

@@ -52,7 +52,10 @@ fn build_policy() -> Policy {
         actions.set(kind, Action::Redact);
     }
     let scanner = Scanner::new(&actions.built_in_kinds(), &[]).unwrap_or_else(|e| panic!("{e}"));
-    Policy { scanner, actions }
+    Policy {
+        scanner: std::sync::Arc::new(scanner),
+        actions,
+    }
 }
 
 #[derive(Debug, Clone)]

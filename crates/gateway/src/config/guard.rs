@@ -175,7 +175,10 @@ pub fn guard(cx: &mut Ctx<'_>, raw: Option<&RawGuard>) -> GuardConfig {
     };
     let rules = rules_of(cx, &raw.rules);
     let hook = raw.hook.as_ref().and_then(|h| hook(cx, h));
-    let names = Names { rules: &rules };
+    let names = Names {
+        rules: &rules,
+        built: std::cell::RefCell::default(),
+    };
     let default = compile(
         cx,
         "guard",
@@ -315,9 +318,11 @@ fn rules_of(cx: &mut Ctx<'_>, raw: &[RawRule]) -> Vec<Checked> {
     out
 }
 
-/// What a name in `input`, `output` or an actions table can be.
+/// What a name in `input`, `output` or an actions table can be, and the scanners
+/// built so far: directions and policies that look for the same kinds share one.
 struct Names<'a> {
     rules: &'a [Checked],
+    built: std::cell::RefCell<Vec<(Vec<Kind>, Vec<String>, Arc<Scanner>)>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -498,13 +503,33 @@ fn build(
     if actions.is_empty() {
         return None;
     }
-    match Scanner::new(&actions.built_in_kinds(), &used) {
-        Ok(scanner) => Some(Arc::new(Policy { scanner, actions })),
-        Err(e) => {
-            cx.problem(path, e.to_string());
-            None
-        }
-    }
+    let mut kinds = actions.built_in_kinds();
+    kinds.sort();
+    let rule_names: Vec<String> = used.iter().map(|r| r.name.clone()).collect();
+    let shared = names
+        .built
+        .borrow()
+        .iter()
+        .find(|(k, r, _)| *k == kinds && *r == rule_names)
+        .map(|(_, _, s)| Arc::clone(s));
+    let scanner = match shared {
+        Some(scanner) => scanner,
+        None => match Scanner::new(&kinds, &used) {
+            Ok(scanner) => {
+                let scanner = Arc::new(scanner);
+                names
+                    .built
+                    .borrow_mut()
+                    .push((kinds, rule_names, Arc::clone(&scanner)));
+                scanner
+            }
+            Err(e) => {
+                cx.problem(path, e.to_string());
+                return None;
+            }
+        },
+    };
+    Some(Arc::new(Policy { scanner, actions }))
 }
 
 fn hook(cx: &mut Ctx<'_>, raw: &RawHook) -> Option<HookConfig> {

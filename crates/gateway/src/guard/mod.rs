@@ -44,6 +44,21 @@ pub struct Guard {
 
 impl Guard {
     pub fn new(config: &GuardConfig) -> Self {
+        // Answers' scanners need their prefix automaton for streams: build it off the
+        // start-up path (a stream that comes first waits for it, not a crash).
+        let streaming: Vec<_> = std::iter::once(&config.default)
+            .chain(&config.policies)
+            .filter_map(|p| p.output.as_ref().map(|o| Arc::clone(&o.scanner)))
+            .collect();
+        if !streaming.is_empty() {
+            let _ = std::thread::Builder::new()
+                .name("guard-prepare".to_owned())
+                .spawn(move || {
+                    for scanner in streaming {
+                        scanner.prepare_streams();
+                    }
+                });
+        }
         Self {
             config: config.clone(),
             hook: config.hook.clone().and_then(hook::Hook::new),
