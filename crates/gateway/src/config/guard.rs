@@ -322,8 +322,11 @@ fn rules_of(cx: &mut Ctx<'_>, raw: &[RawRule]) -> Vec<Checked> {
 /// built so far: directions and policies that look for the same kinds share one.
 struct Names<'a> {
     rules: &'a [Checked],
-    built: std::cell::RefCell<Vec<(Vec<Kind>, Vec<String>, Arc<Scanner>)>>,
+    built: std::cell::RefCell<Vec<Built>>,
 }
+
+/// A scanner built for these kinds and these rules (by name).
+type Built = (Vec<Kind>, Vec<String>, Arc<Scanner>);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Named {
