@@ -19,6 +19,9 @@ CONFIG=${BENCH_INSN_CONFIG:-$ROOT/bench/sluice-bench.toml}
 HEADER=${BENCH_INSN_HEADER:-}
 # Prompt size in bytes (0: one short sentence), for stages that scale with it (the guard).
 PROMPT_BYTES=${BENCH_INSN_PROMPT_BYTES:-0}
+# `seq` (non-stream, one connection) or `streams` (20 streams/s of 30 chunks 1 ms
+# apart: instructions per whole stream).
+WORKLOAD=${BENCH_INSN_WORKLOAD:-seq}
 command -v valgrind >/dev/null || { echo "valgrind missing (apt-get install valgrind)" >&2; exit 1; }
 [[ -x $LOADGEN ]] || { echo "$LOADGEN missing" >&2; exit 1; }
 WORK=$(mktemp -d)
@@ -36,7 +39,9 @@ run() {
         >"$WORK/sluice.log" 2>&1 &
     vg=$!
     "$LOADGEN" wait-ready --url "http://127.0.0.1:$gw_port/healthz" --timeout 60s >/dev/null
-    "$LOADGEN" seq --url "http://127.0.0.1:$gw_port/v1/chat/completions" --duration "$dur" \
+    local shape=()
+    [[ $WORKLOAD == streams ]] && shape=(--rps 20 --chunks 30 --chunk-delay-ms 1 --warmup 0s)
+    "$LOADGEN" "$WORKLOAD" --url "http://127.0.0.1:$gw_port/v1/chat/completions" --duration "$dur" "${shape[@]}" \
         ${HEADER:+--header "$HEADER"} --prompt-bytes "$PROMPT_BYTES" \
         --out "$WORK/seq.json" >/dev/null
     kill -TERM "$vg"

@@ -1,5 +1,5 @@
 //! The text module on any input: the stream reader never panics and an event written
-//! back with its texts unchanged parses to the same JSON; `strings` of any JSON
+//! back with its texts unchanged is the same bytes; `strings` of any JSON
 //! document holds every string serde reads in it (the guard skips its walk on it).
 #![no_main]
 
@@ -32,10 +32,8 @@ fuzz_target!(|data: &[u8]| {
         let mut reader = StreamText::new(stream);
         for part in data.split(|b| *b == b'\n') {
             if let Some(event) = reader.read(part) {
-                let written = event.write();
-                let before: serde_json::Value = serde_json::from_slice(part).unwrap_or_default();
-                let after: serde_json::Value = serde_json::from_str(&written).unwrap_or_default();
-                assert_eq!(before, after);
+                let text = std::str::from_utf8(part).unwrap_or_default();
+                assert_eq!(event.write(text), text, "unchanged texts must give the same bytes");
             }
             let _ = reader.carry(Channel::text(0), "x");
         }

@@ -57,12 +57,15 @@ impl Editing<'_> {
             }
         }
         carry(self.text, &before, self.ready);
-        if changed {
-            let kind = event.event_type().and_then(|t| std::str::from_utf8(t).ok());
-            self.ready.push_back(encode_event(kind, &parsed.write()));
-        } else {
-            self.ready.push_back(event.into_raw());
-        }
+        let written = changed
+            .then(|| {
+                let data = std::str::from_utf8(event.single_data()?).ok()?;
+                let kind = event.event_type().and_then(|t| std::str::from_utf8(t).ok());
+                Some(encode_event(kind, &parsed.write(data)))
+            })
+            .flatten();
+        self.ready
+            .push_back(written.unwrap_or_else(|| event.into_raw()));
         Ok(())
     }
 }
