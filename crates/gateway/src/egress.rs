@@ -61,7 +61,7 @@ fn answer(committed: Committed, mut record: Open) -> Response {
         Answer::Full { bytes, usage } => {
             record.mark_first_byte(Instant::now());
             record.usage = usage;
-            if record.keep_bodies {
+            if record.keep_bodies && record.response_body.is_none() {
                 record.response_body = Some(crate::journal::entry::body_text(&bytes));
             }
             record.end(200, Outcome::Ok);

@@ -177,12 +177,16 @@ async fn stages(
     if let Answer::Full { bytes, usage } = &mut committed.answer {
         // The provider was paid for it even if the guard refuses it.
         record.usage = *usage;
-        *bytes = guard::answer(
+        let screened = guard::answer(
             screening.as_ref(),
             ingest,
             std::mem::take(bytes),
             &mut record.guard,
         )?;
+        *bytes = screened.body;
+        if let (true, Some(journal)) = (record.keep_bodies, screened.journal) {
+            record.response_body = Some(crate::journal::entry::body_text(&journal));
+        }
     }
     Ok((committed, permit))
 }

@@ -168,9 +168,13 @@ pub fn answer(
     ingest: &Ingest,
     bytes: Bytes,
     record: &mut Vec<Finding>,
-) -> Result<Bytes, GatewayError> {
+) -> Result<output::Screened, GatewayError> {
+    let untouched = |body| output::Screened {
+        body,
+        journal: None,
+    };
     let Some(screening) = screening else {
-        return Ok(bytes);
+        return Ok(untouched(bytes));
     };
     let policy = screening.policy.output.as_deref();
     let masks = screening.masks.as_deref();
@@ -178,7 +182,7 @@ pub fn answer(
         Some(kind) if policy.is_some() || masks.is_some() => {
             output::screen(policy, masks, kind, bytes, record)
         }
-        _ => Ok(bytes),
+        _ => Ok(untouched(bytes)),
     }
 }
 

@@ -128,19 +128,38 @@ pub struct Transforms(Vec<Transform>);
 
 impl Transforms {
     /// The transforms a request runs: the output guard when its answer is guarded or
-    /// restored (first, so the others see what the client sees), the assembler when
-    /// the journal keeps bodies, the budget cut-off when a budget applies.
+    /// restored (first, so the others see what the client sees, but for masked values,
+    /// which the assembler sees as placeholders), the assembler when the journal keeps
+    /// bodies, the budget cut-off when a budget applies.
     pub fn for_request(
         guard: Option<OutputPlan>,
         keep_bodies: bool,
         budget: Option<BudgetCut>,
     ) -> Self {
         let mut chain = Vec::new();
-        if let Some(plan) = guard {
+        // The journal keeps the answer before masked values come back: the scan goes
+        // before the assembler, the restore after it.
+        let (scan, restore) = match guard {
+            Some(plan) if keep_bodies && plan.masks.is_some() => (
+                Some(OutputPlan {
+                    masks: None,
+                    ..plan.clone()
+                }),
+                Some(OutputPlan {
+                    policy: None,
+                    ..plan
+                }),
+            ),
+            other => (other, None),
+        };
+        if let Some(plan) = scan.filter(|p| p.policy.is_some() || p.masks.is_some()) {
             chain.push(Transform::Guard(Box::new(OutputGuard::new(plan))));
         }
         if keep_bodies {
             chain.push(Transform::Assemble(Box::default()));
+        }
+        if let Some(plan) = restore {
+            chain.push(Transform::Guard(Box::new(OutputGuard::new(plan))));
         }
         if let Some(cut) = budget {
             chain.push(Transform::BudgetCut(BudgetMeter { cut, chars: 0 }));

@@ -424,6 +424,41 @@ async fn findings_reach_the_journal_and_metrics_but_never_the_values() {
 }
 
 #[tokio::test]
+async fn journaled_bodies_are_the_guarded_ones_and_never_hold_a_masked_value() {
+    let (h, mut records) = start_observed(&config(
+        "",
+        "[journal]\nbodies = true\njsonl = \"/dev/null\"\n",
+    ))
+    .await;
+    let prompt = "mail jane@example.com key AKIAIOSFODNN7EXAMPLE";
+    for stream in [false, true] {
+        let mut body = ask("/v1/chat/completions", "gpt", prompt);
+        body["stream"] = json!(stream);
+        let response = send(&h, "/v1/chat/completions", &body).await;
+        let id = response.headers()["x-request-id"]
+            .to_str()
+            .expect("id")
+            .to_owned();
+        let text = response.text().await.expect("body");
+        assert!(
+            text.contains("jane@example.com"),
+            "the client gets the original: {text}"
+        );
+        let record = records.of(&h, &id).await.pop().expect("record");
+        let request = String::from_utf8_lossy(record.request_body.as_deref().unwrap_or_default())
+            .into_owned();
+        let answer = record.response_body.clone().unwrap_or_default();
+        for kept in [&request, &answer] {
+            assert!(
+                !kept.contains("jane@example.com") && !kept.contains("AKIA"),
+                "stream {stream}: {kept}"
+            );
+            assert!(kept.contains("<EMAIL_1>"), "stream {stream}: {kept}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn embeddings_completions_and_token_counting_prompts_are_guarded_too() {
     let h = guarded("").await;
     let response = send(
