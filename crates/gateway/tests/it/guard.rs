@@ -64,6 +64,14 @@ pub async fn send(h: &Harness, path: &str, body: &Value) -> reqwest::Response {
         .expect("request sent")
 }
 
+/// The response's `x-request-id`, to find its record.
+pub fn request_id(response: &reqwest::Response) -> String {
+    response.headers()["x-request-id"]
+        .to_str()
+        .expect("id")
+        .to_owned()
+}
+
 /// A one-message request for `model` in the format of `path`.
 pub fn ask(path: &str, model: &str, text: &str) -> Value {
     match path {
@@ -217,10 +225,7 @@ async fn a_blocked_prompt_is_refused_in_the_ingress_shape_and_never_sent() {
     )
     .await;
     assert_eq!(response.status(), 400);
-    let id = response.headers()["x-request-id"]
-        .to_str()
-        .expect("id")
-        .to_owned();
+    let id = request_id(&response);
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["error"]["code"], "guard_blocked");
     assert_eq!(body["error"]["type"], "invalid_request_error");
@@ -281,10 +286,7 @@ async fn a_blocked_answer_is_a_400_and_its_value_never_leaves() {
     for (path, model) in ROUTES {
         let response = send(&h, path, &ask(path, model, "hello")).await;
         assert_eq!(response.status(), 400, "{path} -> {model}");
-        let id = response.headers()["x-request-id"]
-            .to_str()
-            .expect("id")
-            .to_owned();
+        let id = request_id(&response);
         let text = response.text().await.expect("body");
         assert!(
             text.contains("guard_blocked") || text.contains("blocked"),
@@ -347,10 +349,7 @@ async fn policies_follow_the_key_then_the_team_then_the_default() {
     assert_eq!(strict.status(), 400, "the key's own policy blocks");
     let relaxed = as_key("sk-team-b-0123456789abcdef").await.expect("sent");
     assert_eq!(relaxed.status(), 200);
-    let id = relaxed.headers()["x-request-id"]
-        .to_str()
-        .expect("id")
-        .to_owned();
+    let id = request_id(&relaxed);
     assert!(
         h.upstream_body().to_string().contains("jane@example.com"),
         "log only"
@@ -435,10 +434,7 @@ async fn journaled_bodies_are_the_guarded_ones_and_never_hold_a_masked_value() {
         let mut body = ask("/v1/chat/completions", "gpt", prompt);
         body["stream"] = json!(stream);
         let response = send(&h, "/v1/chat/completions", &body).await;
-        let id = response.headers()["x-request-id"]
-            .to_str()
-            .expect("id")
-            .to_owned();
+        let id = request_id(&response);
         let text = response.text().await.expect("body");
         assert!(
             text.contains("jane@example.com"),

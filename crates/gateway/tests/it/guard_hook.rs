@@ -3,7 +3,7 @@
 //! Before dispatch and alongside it; refusals, a dead or slow hook failing open or
 //! closed; verdicts in the record.
 
-use crate::guard::{PROVIDERS, ask, send};
+use crate::guard::{PROVIDERS, ask, request_id, send};
 use crate::support::{dead_addr, loopback, start_observed};
 use axum::Json;
 use axum::extract::State;
@@ -90,10 +90,7 @@ async fn a_flagged_prompt_is_refused_before_anything_goes_upstream() {
     )
     .await;
     assert_eq!(response.status(), 400);
-    let id = response.headers()["x-request-id"]
-        .to_str()
-        .expect("id")
-        .to_owned();
+    let id = request_id(&response);
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["error"]["code"], "guard_blocked");
     assert!(
@@ -159,10 +156,7 @@ async fn in_parallel_a_refusal_cancels_the_upstream_call_and_a_pass_waits_for_th
     )
     .await;
     assert_eq!(response.status(), 200);
-    let id = response.headers()["x-request-id"]
-        .to_str()
-        .expect("id")
-        .to_owned();
+    let id = request_id(&response);
     let record = records.of(&h, &id).await.pop().expect("record");
     assert_eq!(record.hook, Some("pass"));
     assert!(
@@ -183,10 +177,7 @@ async fn a_hook_that_cannot_answer_fails_open_or_closed_as_configured() {
     )
     .await;
     assert_eq!(response.status(), 200);
-    let id = response.headers()["x-request-id"]
-        .to_str()
-        .expect("id")
-        .to_owned();
+    let id = request_id(&response);
     let record = records.of(&h, &id).await.pop().expect("record");
     assert_eq!(record.hook, Some("error"));
     assert_eq!(record.guard[0].category, "hook_error");
@@ -238,10 +229,7 @@ async fn presidio_entities_are_logged_or_blocked() {
     )
     .await;
     assert_eq!(response.status(), 200);
-    let id = response.headers()["x-request-id"]
-        .to_str()
-        .expect("id")
-        .to_owned();
+    let id = request_id(&response);
     let record = records.of(&h, &id).await.pop().expect("record");
     assert_eq!(
         (

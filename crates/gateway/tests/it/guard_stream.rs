@@ -4,7 +4,7 @@
 //! tool-call arguments; a blocking finding ends the stream in-band (or, at the first
 //! content, with a 400); held text goes on after the holdback time.
 
-use crate::guard::{PROVIDERS, ask, guarded, observed, send};
+use crate::guard::{PROVIDERS, ask, guarded, observed, request_id, send};
 use crate::support::{Harness, read_sse, start_with};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -207,10 +207,7 @@ async fn a_blocked_stream_ends_in_band_and_the_value_never_leaves() {
     for (path, model) in STREAM_ROUTES {
         let response = send(&h, path, &stream_request(path, model, "hello")).await;
         assert_eq!(response.status(), 200);
-        let id = response.headers()["x-request-id"]
-            .to_str()
-            .expect("id")
-            .to_owned();
+        let id = request_id(&response);
         let seen = read_sse(response).await;
         let raw = seen.data().join("\n");
         assert!(!raw.contains("AKIA"), "{path} -> {model}: {raw}");

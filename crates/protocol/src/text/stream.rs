@@ -82,7 +82,7 @@ pub struct Piece {
 }
 
 /// One event's texts, ready to be edited and written back with `write`.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Event {
     pub pieces: Vec<Piece>,
     /// What this event ends (a finish reason, a block's stop, the message's end): text
@@ -197,10 +197,7 @@ impl StreamText {
         if !walked {
             return None;
         }
-        let mut event = Event {
-            pieces: Vec::new(),
-            closes: Vec::new(),
-        };
+        let mut event = Event::default();
         for (i, choice) in choices.into_iter().enumerate() {
             let n = choice
                 .number
@@ -256,10 +253,7 @@ impl StreamText {
         if !walked {
             return None;
         }
-        let mut event = Event {
-            pieces: Vec::new(),
-            closes: Vec::new(),
-        };
+        let mut event = Event::default();
         match (kind.as_deref(), index) {
             (Some("content_block_start"), Some(index)) => {
                 let channel = match block.as_deref() {
