@@ -8,6 +8,7 @@
 //! deltas) and which policy applies; this crate finds and rewrites.
 //!
 //! - [`detect`]: the scanner: every detector in one linear-time pass, then validators.
+//! - [`patterns`]: each built-in detector's pattern.
 //! - [`rules`]: operators' custom rules (word lists, regexes), bounded in size.
 //! - [`check`]: the validators (Luhn, mod-97, SSN rules, entropy, addresses).
 //! - [`invisible`]: the invisible and deceptive characters.
@@ -25,6 +26,7 @@ pub mod check;
 pub mod detect;
 pub mod invisible;
 pub mod mask;
+pub mod patterns;
 pub mod prefix;
 pub mod rules;
 pub mod stream;

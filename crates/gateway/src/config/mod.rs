@@ -7,6 +7,8 @@
 
 mod ctx;
 mod guard;
+mod guard_hook;
+mod guard_policy;
 mod interpolate;
 mod limits;
 mod load;
@@ -19,7 +21,8 @@ mod store;
 mod telemetry;
 mod validate;
 
-pub use guard::{GuardConfig, GuardPolicy, HookConfig, HookKind};
+pub use guard::{GuardConfig, GuardPolicy};
+pub use guard_hook::{HookConfig, HookKind};
 pub use limits::{Backend, KeyConfig, Limits, LimitsConfig, OnBackendError, Period, Price};
 pub use load::{Problem, Problems, load_file, parse};
 pub use resilience::{BreakerConfig, HedgeAfter, ResumeConfig, RetryConfig};
