@@ -90,6 +90,15 @@ impl Metrics {
                     .increment(n);
                 }
             }
+            // Counters are whole numbers here: spend counts in millionths of a dollar.
+            if let Some(usd) = record.cost_usd.filter(|c| c.is_finite() && *c > 0.0) {
+                metrics::counter!(
+                    "sluice_cost_microdollars_total",
+                    "model" => model.clone(),
+                    "provider" => provider.clone(),
+                )
+                .increment((usd * 1e6).round() as u64);
+            }
             for attempt in &record.attempt_log {
                 metrics::counter!(
                     "sluice_upstream_attempts_total",

@@ -56,6 +56,19 @@ async fn metrics_count_requests_tokens_latency_and_failovers() {
     )
     .unwrap_or_else(|| panic!("no request series:\n{text}"));
     assert!(ok.ends_with(" 4"), "3 plain + 1 stream: {ok}");
+    // gpt-4o has a shipped price: what the answers cost is counted.
+    let spent = series(
+        &text,
+        "sluice_cost_microdollars_total",
+        &["model=\"gpt-4o\""],
+    )
+    .unwrap_or_else(|| panic!("no cost series:\n{text}"));
+    let micros: u64 = spent
+        .rsplit(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(micros > 0, "{spent}");
     assert!(
         series(
             &text,
