@@ -185,6 +185,9 @@ impl Metrics {
                 metrics::gauge!("sluice_journal_written").set(load(&c.written));
                 metrics::gauge!("sluice_journal_spooled").set(load(&c.spooled));
                 metrics::gauge!("sluice_journal_replayed").set(load(&c.replayed));
+                // What waits in the spools now: spooled and not yet replayed.
+                metrics::gauge!("sluice_journal_spool_backlog")
+                    .set((load(&c.spooled) - load(&c.replayed)).max(0.0));
                 metrics::gauge!("sluice_journal_lost").set(load(&c.lost));
                 metrics::gauge!("sluice_journal_queue_depth").set(journal.queue_depth() as f64);
             }

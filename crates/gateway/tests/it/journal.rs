@@ -132,6 +132,23 @@ async fn entries(h: &Harness, store: &Store, n: usize) -> Vec<Stored> {
     }
 }
 
+/// `sluice_journal_spool_backlog` from `/metrics`.
+async fn spool_backlog(h: &Harness) -> u64 {
+    let text = h
+        .client
+        .get(h.url("/metrics"))
+        .send()
+        .await
+        .expect("scrape")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .find_map(|l| l.strip_prefix("sluice_journal_spool_backlog "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(u64::MAX)
+}
+
 fn entry(rows: &[Stored], id: &str) -> Value {
     let row = rows
         .iter()
@@ -418,6 +435,7 @@ async fn postgres_outage_spools_and_replays_every_entry_exactly_once() {
         !spooled.contains("upstream-secret"),
         "a provider key reached the spool"
     );
+    assert_eq!(spool_backlog(&h).await, 20, "the metric says what waits");
 
     outage.up().await;
     for i in 0..3 {
@@ -439,6 +457,7 @@ async fn postgres_outage_spools_and_replays_every_entry_exactly_once() {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     };
+    assert_eq!(spool_backlog(&h).await, 0, "the spool is replayed");
     let mut ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     ids.sort_unstable();
     let before = ids.len();
