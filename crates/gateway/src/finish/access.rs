@@ -1,36 +1,221 @@
 //! The access line: one structured log line per interaction, written by the end task.
 //!
-//! The line goes to the lossy non-blocking writer (`telemetry`): when the writer thread
-//! is behind, lines are dropped and counted there, and no tokio worker ever waits.
+//! Formatted here, by hand, in the same shapes as the rest of the log (tracing's compact
+//! text, or one JSON object with `SLUICE_LOG_FORMAT=json`), and handed to the same lossy
+//! non-blocking writer (`telemetry::access`): through tracing's formatter the line cost
+//! about 20,000 instructions per request (callgrind), more than a tenth of a request.
+//! When the writer thread is behind, lines are dropped and counted there, and no tokio
+//! worker ever waits. Without an installed writer (a gateway embedded in a test) the line
+//! goes through `tracing` as before.
 //!
-//! Must never log bodies, keys or upstream addresses.
+//! Must never log bodies, keys or upstream addresses, and never write a client's text
+//! unescaped (a model name with a newline must not forge a line).
 
 use crate::record::Interaction;
-use std::time::Duration;
+use std::fmt::Write as _;
+use std::time::{Duration, SystemTime};
 
 pub fn write(record: &Interaction) {
+    if !tracing::enabled!(target: "sluice::access", tracing::Level::INFO) {
+        return;
+    }
+    let Some(out) = crate::telemetry::access() else {
+        via_tracing(record);
+        return;
+    };
+    let line = match out.json {
+        true => json(record),
+        false => text(record),
+    };
+    out.write(line.as_bytes());
+}
+
+/// The fields of the line, in order, with how each is written.
+fn fields(record: &Interaction) -> [(&'static str, Value<'_>); 16] {
+    let usage = record.usage.unwrap_or_default();
+    [
+        ("id", Value::Raw(&record.request_id)),
+        ("endpoint", Value::Quoted(record.endpoint)),
+        ("model", Value::Quoted(&record.model)),
+        (
+            "provider",
+            Value::Quoted(record.provider.as_deref().unwrap_or("-")),
+        ),
+        (
+            "upstream_model",
+            Value::Quoted(record.upstream_model.as_deref().unwrap_or("-")),
+        ),
+        ("status", Value::Number(u64::from(record.status))),
+        ("outcome", Value::Quoted(record.outcome().as_str())),
+        ("stream", Value::Bool(record.stream)),
+        ("attempts", Value::Number(u64::from(record.attempts))),
+        ("latency_us", Value::Number(micros(record.latency))),
+        (
+            "first_byte_us",
+            Value::Number(record.first_byte.map_or(0, micros)),
+        ),
+        ("input_tokens", Value::Number(usage.input_tokens)),
+        ("output_tokens", Value::Number(usage.output_tokens)),
+        ("cached_tokens", Value::Number(usage.cached_input_tokens)),
+        ("notes", Value::Notes(&record.notes)),
+        (
+            "guard",
+            Value::Number(record.guard.iter().map(|f| u64::from(f.count)).sum()),
+        ),
+    ]
+}
+
+enum Value<'a> {
+    /// A value Sluice made that needs no quoting (the request id is sanitised).
+    Raw(&'a str),
+    Quoted(&'a str),
+    Number(u64),
+    Bool(bool),
+    Notes(&'a [String]),
+}
+
+/// tracing's compact form: `TIME  INFO sluice::access: key=value ...`.
+fn text(record: &Interaction) -> String {
+    let mut line = String::with_capacity(320);
+    timestamp(&mut line, SystemTime::now());
+    line.push_str("  INFO sluice::access:");
+    for (key, value) in fields(record) {
+        line.push(' ');
+        line.push_str(key);
+        line.push('=');
+        match value {
+            Value::Raw(s) => line.push_str(s),
+            Value::Quoted(s) => quote(&mut line, s),
+            Value::Number(n) => {
+                let _ = write!(line, "{n}");
+            }
+            Value::Bool(b) => line.push_str(if b { "true" } else { "false" }),
+            Value::Notes(notes) => quote(&mut line, &notes.join("; ")),
+        }
+    }
+    line.push('\n');
+    line
+}
+
+/// One JSON object, the event's fields flattened next to time, level and target.
+fn json(record: &Interaction) -> String {
+    let mut map = serde_json::Map::new();
+    let mut time = String::new();
+    timestamp(&mut time, SystemTime::now());
+    map.insert("timestamp".into(), time.into());
+    map.insert("level".into(), "INFO".into());
+    for (key, value) in fields(record) {
+        let value = match value {
+            Value::Raw(s) | Value::Quoted(s) => s.into(),
+            Value::Number(n) => n.into(),
+            Value::Bool(b) => b.into(),
+            Value::Notes(notes) => notes.join("; ").into(),
+        };
+        map.insert(key.into(), value);
+    }
+    map.insert("target".into(), "sluice::access".into());
+    let mut line = serde_json::Value::Object(map).to_string();
+    line.push('\n');
+    line
+}
+
+/// `s` in double quotes, escaped as Rust's `Debug` escapes a string (what tracing does
+/// for string fields), so no control character reaches the log raw.
+fn quote(line: &mut String, s: &str) {
+    let _ = write!(line, "{s:?}");
+}
+
+/// RFC 3339 UTC with microseconds, as tracing writes it (`2026-12-04T17:18:21.615100Z`).
+fn timestamp(out: &mut String, now: SystemTime) {
+    let since = now
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = since.as_secs();
+    let (year, month, day) = civil(i64::try_from(secs / 86_400).unwrap_or(0));
+    let rem = secs % 86_400;
+    let _ = write!(
+        out,
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60,
+        since.subsec_micros()
+    );
+}
+
+/// The civil date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let month = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// The line through tracing, when no writer of our own is installed.
+fn via_tracing(record: &Interaction) {
     let usage = record.usage.unwrap_or_default();
     tracing::info!(
         target: "sluice::access",
         id = %record.request_id,
         endpoint = record.endpoint,
-        model = %record.model,
+        model = record.model.as_str(),
         provider = record.provider.as_deref().unwrap_or("-"),
         upstream_model = record.upstream_model.as_deref().unwrap_or("-"),
         status = record.status,
         outcome = record.outcome().as_str(),
         stream = record.stream,
         attempts = record.attempts,
-        // Integers: formatting floats costs more than the rest of the line.
         latency_us = micros(record.latency),
         first_byte_us = record.first_byte.map_or(0, micros),
         input_tokens = usage.input_tokens,
         output_tokens = usage.output_tokens,
         cached_tokens = usage.cached_input_tokens,
-        notes = %record.notes.join("; "),
+        notes = record.notes.join("; ").as_str(),
     );
 }
 
 fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_times_are_rfc_3339_utc() {
+        let mut out = String::new();
+        let at = SystemTime::UNIX_EPOCH + Duration::from_micros(1_796_404_688_123_456);
+        timestamp(&mut out, at);
+        assert_eq!(out, "2026-12-04T17:18:08.123456Z");
+        assert_eq!(civil(0), (1970, 1, 1));
+        assert_eq!(civil(11_016), (2000, 2, 29));
+        assert_eq!(civil(-1), (1969, 12, 31));
+    }
+
+    #[test]
+    fn a_client_typed_model_cannot_forge_a_line() {
+        let mut record = Interaction::start(
+            "req_1".into(),
+            "chat.completions",
+            std::time::Instant::now(),
+        );
+        record.model = "evil\nINFO sluice::access: id=forged".into();
+        let line = text(&record);
+        assert_eq!(line.matches('\n').count(), 1, "{line}");
+        assert!(
+            line.contains(r#"model="evil\nINFO sluice::access: id=forged""#),
+            "{line}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&super::json(&record)).unwrap_or_default();
+        assert_eq!(json["model"], "evil\nINFO sluice::access: id=forged");
+        assert_eq!(json["target"], "sluice::access");
+    }
 }

@@ -14,12 +14,36 @@
 pub mod metrics;
 pub mod traces;
 
+use std::io::Write as _;
 use std::sync::OnceLock;
-use tracing_appender::non_blocking::{ErrorCounter, WorkerGuard};
+use tracing_appender::non_blocking::{ErrorCounter, NonBlocking, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
 /// Lines the writer thread has dropped since start-up.
 static DROPPED: OnceLock<ErrorCounter> = OnceLock::new();
+
+/// Where `finish::access` writes its lines, formatted by hand: the same lossy writer.
+static ACCESS: OnceLock<AccessOut> = OnceLock::new();
+
+/// The log writer as the access line uses it.
+pub struct AccessOut {
+    writer: NonBlocking,
+    /// `SLUICE_LOG_FORMAT=json`: the line is one JSON object.
+    pub json: bool,
+}
+
+impl AccessOut {
+    /// Hands one whole line to the writer thread (dropped and counted when it is behind).
+    pub fn write(&self, line: &[u8]) {
+        let mut writer = self.writer.clone();
+        let _ = writer.write_all(line);
+    }
+}
+
+/// The access line's writer, once `init` installed one.
+pub fn access() -> Option<&'static AccessOut> {
+    ACCESS.get()
+}
 
 /// Installs the global subscriber; keep the guard alive until exit so buffered lines
 /// are flushed. `SLUICE_LOG_FORMAT=json` writes one JSON object per line instead (it is
@@ -30,11 +54,16 @@ pub fn init() -> Option<WorkerGuard> {
         .lossy(true)
         .finish(std::io::stderr());
     let _ = DROPPED.set(writer.error_counter());
+    let json = std::env::var("SLUICE_LOG_FORMAT").is_ok_and(|f| f == "json");
+    let _ = ACCESS.set(AccessOut {
+        writer: writer.clone(),
+        json,
+    });
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
         .with_ansi(false);
-    let installed = if std::env::var("SLUICE_LOG_FORMAT").is_ok_and(|f| f == "json") {
+    let installed = if json {
         builder.json().flatten_event(true).try_init()
     } else {
         builder.compact().try_init()
