@@ -75,6 +75,11 @@ pub struct Common {
     /// Also write the JSON result to this file.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Local address every connection is made from (127.0.0.2, ...): each loopback
+    /// address has its own ephemeral ports, so several load generators together can hold
+    /// more connections to one gateway port than one address's port range allows.
+    #[arg(long = "source-ip")]
+    pub source_ip: Option<std::net::IpAddr>,
 }
 
 #[derive(Args)]

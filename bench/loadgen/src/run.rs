@@ -83,7 +83,7 @@ fn target(mode: &Mode, c: &Common) -> Result<Target, String> {
         Err(e) => return Err(format!("invalid --url {:?}: {e}", c.url)),
     };
     let (pool, stream) = mode.pool_and_stream();
-    let client = build_client(&c.headers, pool)?;
+    let client = build_client(&c.headers, pool, c.source_ip)?;
     Ok(Target {
         client,
         url,

@@ -51,7 +51,10 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::serve::ListenerExt;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -95,28 +98,46 @@ async fn serve_app(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let router = routes::router(app);
-    // Stream events are tiny; Nagle would hold them back and distort
-    // streaming latency measurements.
-    let listener = listener.tap_io(|tcp| {
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    // A gateway's HTTP/2 client carries every stream to one host on one connection;
+    // hyper's default of 200 concurrent streams would queue the rest of a benchmark's
+    // thousands of open streams behind them. A mock has no abuse to fear.
+    builder.http2().max_concurrent_streams(None);
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let tcp = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                Err(err) => {
+                    // Out of file descriptors, typically: let connections close.
+                    tracing::debug!("mock: accept failed: {err}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Stream events are tiny; Nagle would hold them back and distort
+        // streaming latency measurements.
         if let Err(err) = tcp.set_nodelay(true) {
             tracing::debug!("mock: could not set TCP_NODELAY: {err}");
         }
-    });
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let graceful = async move {
-        // An error means the sender is gone, which also means "stop".
-        let _ = stop_rx.wait_for(|stop| *stop).await;
-    };
-    let server = axum::serve(listener, router).with_graceful_shutdown(graceful);
-    let deadline = async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-        tokio::time::sleep(SHUTDOWN_GRACE).await;
-    };
-    tokio::select! {
-        result = server.into_future() => result,
-        () = deadline => Ok(()),
+        let service = TowerToHyperService::new(router.clone());
+        let conn = builder
+            .serve_connection(TokioIo::new(tcp), service)
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(err) = conn.await {
+                tracing::trace!("mock: connection ended: {err}");
+            }
+        });
     }
+    drop(listener);
+    // Hanging requests never finish: in-flight ones get a short grace, no more.
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown()).await;
+    Ok(())
 }
 
 /// Binds `addr` (port 0 picks a free port) and serves the mock on a

@@ -18,7 +18,11 @@ pub struct Target {
 
 /// The HTTP/1.1 client of a run: `Content-Type: application/json` plus the `--header`
 /// values, at most `pool` idle connections kept.
-pub fn build_client(extra_headers: &[String], pool: usize) -> Result<reqwest::Client, String> {
+pub fn build_client(
+    extra_headers: &[String],
+    pool: usize,
+    source_ip: Option<std::net::IpAddr>,
+) -> Result<reqwest::Client, String> {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
         reqwest::header::CONTENT_TYPE,
@@ -42,6 +46,7 @@ pub fn build_client(extra_headers: &[String], pool: usize) -> Result<reqwest::Cl
         .pool_idle_timeout(Duration::from_secs(90))
         .connect_timeout(Duration::from_secs(5))
         .default_headers(headers)
+        .local_address(source_ip)
         .build()
         .map_err(|e| format!("cannot build the HTTP client: {e}"))
 }
