@@ -59,7 +59,11 @@ pub async fn read_body(req: Request, limit: usize) -> Result<Bytes, GatewayError
     }
     let limited = http_body_util::Limited::new(req.into_body(), limit);
     match limited.collect().await {
-        Ok(collected) => Ok(collected.to_bytes()),
+        // A copy of exactly the body's size: a body that arrived in one read is a slice
+        // of hyper's 8 KiB read buffer, and holding the slice for a whole stream would keep
+        // that buffer alive beside the one hyper allocates for its next read (measured:
+        // about 8 KB more per open stream). One memcpy of a body the pipeline parses anyway.
+        Ok(collected) => Ok(Bytes::copy_from_slice(&collected.to_bytes())),
         Err(e)
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>

@@ -62,6 +62,11 @@ pub struct ServerConfig {
     pub max_in_flight: usize,
     /// How long in-flight requests may run after SIGTERM before the process exits.
     pub drain_timeout: Duration,
+    /// How long a client may take to send a request head (slow-loris defence).
+    pub header_timeout: Duration,
+    /// The largest request head (request line and headers) over HTTP/1.1; also the
+    /// largest read of one connection's buffer.
+    pub max_header_bytes: usize,
     /// Tokio worker threads; `None` means one per core.
     pub worker_threads: Option<usize>,
     /// The whole attempt loop (retries, failovers, fallbacks) up to the commit point;
@@ -76,6 +81,8 @@ impl Default for ServerConfig {
             max_body_bytes: 8_000_000,
             max_in_flight: 20_000,
             drain_timeout: Duration::from_secs(30),
+            header_timeout: Duration::from_secs(30),
+            max_header_bytes: 64 * 1024,
             worker_threads: None,
             request_timeout: Duration::from_secs(600),
         }

@@ -35,6 +35,8 @@ pub struct RawServer {
     pub max_body_bytes: Option<u64>,
     pub max_in_flight: Option<u64>,
     pub drain_timeout: Option<String>,
+    pub header_timeout: Option<String>,
+    pub max_header_bytes: Option<u64>,
     pub worker_threads: Option<u64>,
     pub request_timeout: Option<String>,
 }

@@ -62,6 +62,9 @@ pub fn validate(raw: RawConfig, env: Env<'_>, problems: &mut Vec<Problem>) -> Co
     }
 }
 
+/// hyper's smallest read buffer; a request head must fit in one.
+const MIN_HEADER_BYTES: usize = 8192;
+
 fn server(cx: &mut Ctx<'_>, raw: &RawServer) -> ServerConfig {
     let defaults = ServerConfig::default();
     let listen = match &raw.listen {
@@ -95,6 +98,25 @@ fn server(cx: &mut Ctx<'_>, raw: &RawServer) -> ServerConfig {
             raw.drain_timeout.as_ref(),
             defaults.drain_timeout,
         ),
+        header_timeout: cx.duration(
+            "server.header_timeout",
+            raw.header_timeout.as_ref(),
+            defaults.header_timeout,
+        ),
+        max_header_bytes: {
+            let n = cx.positive(
+                "server.max_header_bytes",
+                raw.max_header_bytes,
+                defaults.max_header_bytes,
+            );
+            if n < MIN_HEADER_BYTES {
+                cx.problem(
+                    "server.max_header_bytes",
+                    format!("must be at least {MIN_HEADER_BYTES} (the HTTP server's smallest read buffer)"),
+                );
+            }
+            n.max(MIN_HEADER_BYTES)
+        },
         worker_threads: raw
             .worker_threads
             .map(|n| cx.positive("server.worker_threads", Some(n), 1)),

@@ -220,3 +220,72 @@ async fn anthropic_requests_are_checked_at_the_door_in_anthropic_words() {
     }
     assert_eq!(h.mock.stats().requests(), 0);
 }
+
+#[tokio::test]
+async fn a_request_head_over_max_header_bytes_is_431_and_bodies_are_not_bounded_by_it() {
+    let config = DEFAULT_CONFIG.replace(
+        "listen = \"127.0.0.1:0\"",
+        "listen = \"127.0.0.1:0\"\nmax_header_bytes = 8192",
+    );
+    let h = start_with(&config).await;
+    let response = h
+        .client
+        .post(h.url("/v1/chat/completions"))
+        .header("x-padding", "a".repeat(10_000))
+        .json(&chat("gpt-4o", "hi"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 431);
+    assert_eq!(h.mock.stats().requests(), 0);
+    // A body far larger than the head's bound still goes through (read 8 KiB at a time).
+    let prompt = "word ".repeat(40_000);
+    let response = h
+        .post("/v1/chat/completions", &chat("gpt-4o", &prompt))
+        .await;
+    assert_eq!(response.status(), 200);
+    let upstream = h.upstream_body();
+    assert_eq!(upstream["messages"][0]["content"], prompt.as_str());
+}
+
+#[tokio::test]
+async fn a_client_stalling_in_its_request_head_is_cut_off_after_header_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let config = DEFAULT_CONFIG.replace(
+        "listen = \"127.0.0.1:0\"",
+        "listen = \"127.0.0.1:0\"\nheader_timeout = \"1s\"",
+    );
+    let h = start_with(&config).await;
+    let addr = h.base.trim_start_matches("http://").to_owned();
+    let mut tcp = tokio::net::TcpStream::connect(&addr)
+        .await
+        .expect("connect");
+    // Half a head, then nothing (a slow-loris client).
+    tcp.write_all(b"POST /v1/chat/completions HTTP/1.1\r\nHost: sluice\r\n")
+        .await
+        .expect("write");
+    let mut seen = Vec::new();
+    // The default header timeout is 30 s: ending within 10 s is the configured 1 s.
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut buf = [0u8; 512];
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => seen.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the connection was still open after 10 s");
+    // Whatever was answered (if anything) is not a served request.
+    let answered = String::from_utf8_lossy(&seen);
+    assert!(!answered.contains(" 200 "), "{answered}");
+    assert_eq!(h.mock.stats().requests(), 0);
+    // The server still serves everyone else.
+    assert_eq!(
+        h.post("/v1/chat/completions", &chat("gpt-4o", "hi"))
+            .await
+            .status(),
+        200
+    );
+}
