@@ -98,9 +98,8 @@ async fn run_mock(
     listen: std::net::SocketAddr,
     config: sluice_mock::MockConfig,
 ) -> Result<(), String> {
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let listener =
+        sluice::server::listen(listen).map_err(|e| format!("cannot listen on {listen}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!("sluice mock listening on http://{addr}/v1");
     let stop = async {

@@ -55,9 +55,7 @@ pub async fn start_with_sinks(
     let gateway = Arc::new(Gateway::new(snapshot, shared));
     crate::upstream::check::spawn(Arc::downgrade(&gateway));
     let addr = config.server.listen;
-    let listener = TcpListener::bind(addr)
-        .await
-        .map_err(|source| StartError::Bind { addr, source })?;
+    let listener = listen(addr).map_err(|source| StartError::Bind { addr, source })?;
     let addr = listener
         .local_addr()
         .map_err(|source| StartError::Bind { addr, source })?;
@@ -162,6 +160,24 @@ async fn serve(
     drop(listener);
     graceful.shutdown().await;
     Ok(())
+}
+
+/// Connections the kernel may queue before `accept`. A burst of new clients (thousands
+/// of streams opening at once) past tokio's default of 1,024 overflowed it here, and each
+/// dropped SYN cost its client a one-second retransmit: the kernel caps this at
+/// `net.core.somaxconn` (4,096 on current kernels).
+const LISTEN_BACKLOG: u32 = 8192;
+
+/// Binds `addr` with `SO_REUSEADDR` (a restart does not wait out `TIME_WAIT`) and a
+/// backlog of `LISTEN_BACKLOG`.
+pub fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = match addr {
+        SocketAddr::V4(_) => tokio::net::TcpSocket::new_v4()?,
+        SocketAddr::V6(_) => tokio::net::TcpSocket::new_v6()?,
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// How long accepting pauses after an error that is not one connection's.

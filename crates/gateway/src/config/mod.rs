@@ -82,7 +82,7 @@ impl Default for ServerConfig {
             max_in_flight: 20_000,
             drain_timeout: Duration::from_secs(30),
             header_timeout: Duration::from_secs(30),
-            max_header_bytes: 64 * 1024,
+            max_header_bytes: 8 * 1024,
             worker_threads: None,
             request_timeout: Duration::from_secs(600),
         }
