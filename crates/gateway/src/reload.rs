@@ -143,6 +143,11 @@ pub fn reload(gw: &Gateway, path: &Path, current: &Config) -> Option<Config> {
             next.server.max_in_flight != current.server.max_in_flight,
         ),
         (
+            "server.header_timeout, max_header_bytes (the HTTP server's)",
+            next.server.header_timeout != current.server.header_timeout
+                || next.server.max_header_bytes != current.server.max_header_bytes,
+        ),
+        (
             "[store]",
             next.store.as_ref().map(|s| s.url.expose().to_owned())
                 != current.store.as_ref().map(|s| s.url.expose().to_owned()),

@@ -404,15 +404,7 @@ async fn findings_reach_the_journal_and_metrics_but_never_the_values() {
     };
     assert!(has("pii", "email", "mask"), "{findings:?}");
     assert!(has("secrets", "aws_access_key", "redact"), "{findings:?}");
-    let metrics = h
-        .client
-        .get(h.url("/metrics"))
-        .send()
-        .await
-        .expect("scrape")
-        .text()
-        .await
-        .expect("text");
+    let metrics = h.metrics().await;
     assert!(
         metrics.contains(
             r#"sluice_guard_findings_total{direction="input",category="pii",action="mask"} 1"#

@@ -134,15 +134,7 @@ async fn entries(h: &Harness, store: &Store, n: usize) -> Vec<Stored> {
 
 /// `sluice_journal_spool_backlog` from `/metrics`.
 async fn spool_backlog(h: &Harness) -> u64 {
-    let text = h
-        .client
-        .get(h.url("/metrics"))
-        .send()
-        .await
-        .expect("scrape")
-        .text()
-        .await
-        .expect("text");
+    let text = h.metrics().await;
     text.lines()
         .find_map(|l| l.strip_prefix("sluice_journal_spool_backlog "))
         .and_then(|n| n.trim().parse().ok())

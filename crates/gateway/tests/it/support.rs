@@ -166,6 +166,18 @@ impl Harness {
             .expect("request sent")
     }
 
+    /// The `/metrics` page, as text.
+    pub async fn metrics(&self) -> String {
+        self.client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("scrape")
+            .text()
+            .await
+            .expect("text")
+    }
+
     /// Waits until every finished interaction has passed the end hook.
     pub async fn flush(&self) {
         if let Some(server) = &self._server {

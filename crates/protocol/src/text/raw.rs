@@ -166,8 +166,7 @@ impl<'a> Walker<'a> {
     fn object(&mut self, f: &mut OnScalar<'a, '_>, depth: usize) -> bool {
         self.at += 1;
         self.space();
-        if self.bytes.get(self.at) == Some(&b'}') {
-            self.at += 1;
+        if self.eat(b'}') {
             return true;
         }
         loop {
@@ -183,25 +182,13 @@ impl<'a> Walker<'a> {
                 return false;
             };
             self.space();
-            if self.bytes.get(self.at) != Some(&b':') {
+            if !self.eat(b':') || !self.member(Seg::Key(key), f, depth) {
                 return false;
             }
-            self.at += 1;
-            self.space();
-            self.path.push(Seg::Key(key));
-            let ok = self.value(f, depth + 1);
-            self.path.pop();
-            if !ok {
-                return false;
-            }
-            self.space();
-            match self.bytes.get(self.at) {
-                Some(b',') => self.at += 1,
-                Some(b'}') => {
-                    self.at += 1;
-                    return true;
-                }
-                _ => return false,
+            match self.after_member(b'}') {
+                Some(true) => return true,
+                Some(false) => {}
+                None => return false,
             }
         }
     }
@@ -209,32 +196,51 @@ impl<'a> Walker<'a> {
     fn array(&mut self, f: &mut OnScalar<'a, '_>, depth: usize) -> bool {
         self.at += 1;
         self.space();
-        if self.bytes.get(self.at) == Some(&b']') {
-            self.at += 1;
+        if self.eat(b']') {
             return true;
         }
         let mut index = 0;
         loop {
-            self.space();
-            self.path.push(Seg::Index(index));
-            let ok = self.value(f, depth + 1);
-            self.path.pop();
-            if !ok {
+            if !self.member(Seg::Index(index), f, depth) {
                 return false;
             }
-            self.space();
-            match self.bytes.get(self.at) {
-                Some(b',') => {
-                    self.at += 1;
-                    index += 1;
-                }
-                Some(b']') => {
-                    self.at += 1;
-                    return true;
-                }
-                _ => return false,
+            match self.after_member(b']') {
+                Some(true) => return true,
+                Some(false) => index += 1,
+                None => return false,
             }
         }
+    }
+
+    /// One member's value, walked with `seg` on the path.
+    fn member(&mut self, seg: Seg<'a>, f: &mut OnScalar<'a, '_>, depth: usize) -> bool {
+        self.space();
+        self.path.push(seg);
+        let ok = self.value(f, depth + 1);
+        self.path.pop();
+        ok
+    }
+
+    /// After a member: `Some(true)` at the container's `close`, `Some(false)` after a
+    /// comma (another member follows), `None` for anything else.
+    fn after_member(&mut self, close: u8) -> Option<bool> {
+        self.space();
+        if self.eat(b',') {
+            Some(false)
+        } else if self.eat(close) {
+            Some(true)
+        } else {
+            None
+        }
+    }
+
+    /// Consumes `byte` when it is next.
+    fn eat(&mut self, byte: u8) -> bool {
+        let next = self.bytes.get(self.at) == Some(&byte);
+        if next {
+            self.at += 1;
+        }
+        next
     }
 }
 
@@ -300,6 +306,10 @@ mod tests {
             "{} {}",
             "[1 2]",
             "{\"a\":1,}",
+            "{\"a\":1 \"b\":2}",
+            "{\"a\":1]",
+            "[1}",
+            "[,1]",
             "nul",
         ] {
             assert!(walk(bad).is_none(), "{bad:?}");
