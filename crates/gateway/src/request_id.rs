@@ -40,6 +40,32 @@ fn is_sane(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
 }
 
+/// `req_` and 32 hex digits: the milliseconds since the epoch (48 bits), then 80 random
+/// bits. Time first so that ids made later sort later: the journal's index on `id` then
+/// grows at its right edge, where purely random ids dirtied a different index page for
+/// nearly every row (measured: 4.1 page writes per row at 12,000 rows/s, BENCHMARKS.md).
 fn generate() -> String {
-    format!("req_{:032x}", fastrand::u128(..))
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    let random = fastrand::u128(..) & ((1 << 80) - 1);
+    format!("req_{:012x}{random:020x}", ms & 0xffff_ffff_ffff)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generated_ids_are_sane_and_sort_by_time() {
+        let first = generate();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let second = generate();
+        for id in [&first, &second] {
+            assert!(is_sane(id), "{id}");
+            assert_eq!(id.len(), 4 + 32, "{id}");
+        }
+        assert!(first < second, "{first} !< {second}");
+        assert_ne!(first[16..], second[16..], "the random part differs");
+    }
 }
