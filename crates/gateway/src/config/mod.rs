@@ -167,7 +167,7 @@ pub struct ProviderConfig {
     /// Azure's `api-version` query parameter, or Anthropic's `anthropic-version` header.
     pub api_version: Option<String>,
     /// Extra trusted CA certificates (PEM), for providers behind a private CA.
-    pub extra_roots: Vec<reqwest::Certificate>,
+    pub extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
     /// Extra headers sent on every upstream request (e.g. `OpenAI-Organization`).
     pub headers: Vec<(String, Secret)>,
     /// Attempts in flight at this provider at most; past it the provider counts as busy.

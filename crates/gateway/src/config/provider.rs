@@ -148,7 +148,12 @@ pub(super) fn provider(cx: &mut Ctx<'_>, name: &str, raw: &RawProvider) -> Provi
 }
 
 /// Reads and parses a PEM bundle of CA certificates at load time.
-fn ca_file(cx: &mut Ctx<'_>, path: &str, file: &str) -> Vec<reqwest::Certificate> {
+fn ca_file(
+    cx: &mut Ctx<'_>,
+    path: &str,
+    file: &str,
+) -> Vec<rustls::pki_types::CertificateDer<'static>> {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
     let Some(file) = cx.string(path, file) else {
         return Vec::new();
     };
@@ -159,7 +164,7 @@ fn ca_file(cx: &mut Ctx<'_>, path: &str, file: &str) -> Vec<reqwest::Certificate
             return Vec::new();
         }
     };
-    match reqwest::Certificate::from_pem_bundle(&pem) {
+    match CertificateDer::pem_slice_iter(&pem).collect::<Result<Vec<_>, _>>() {
         Ok(certs) if !certs.is_empty() => certs,
         _ => {
             cx.problem(path, format!("{file:?} holds no PEM certificate"));
@@ -185,7 +190,7 @@ fn base_url(cx: &mut Ctx<'_>, path: &str, kind: ProviderKind, raw: Option<&str>)
             return None;
         }
     };
-    match reqwest::Url::parse(&url) {
+    match url::Url::parse(&url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {
             Some(url.trim_end_matches('/').to_owned())
         }

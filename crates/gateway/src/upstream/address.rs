@@ -5,23 +5,29 @@
 
 use super::{Endpoint, Upstream};
 use crate::config::{ProviderConfig, ProviderKind};
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Uri, header};
 use sluice_protocol::anthropic::DEFAULT_VERSION as ANTHROPIC_VERSION;
 
 /// The URL for kinds whose URL does not depend on the model or stream flag.
-pub fn fixed_url(kind: ProviderKind, base: &str, endpoint: Endpoint) -> Option<reqwest::Url> {
+pub fn fixed_url(kind: ProviderKind, base: &str, endpoint: Endpoint) -> Option<Uri> {
     let path = match (kind, endpoint) {
         (ProviderKind::OpenAi | ProviderKind::OpenAiCompatible | ProviderKind::Mock, e) => e.path(),
         (ProviderKind::Anthropic, Endpoint::ChatCompletions) => "/messages",
         (ProviderKind::Anthropic, Endpoint::CountTokens) => "/messages/count_tokens",
         _ => return None,
     };
-    reqwest::Url::parse(&format!("{}{path}", base.trim_end_matches('/'))).ok()
+    to_uri(&url::Url::parse(&format!("{}{path}", base.trim_end_matches('/'))).ok()?)
+}
+
+/// `url` parses and normalises (IDNA, percent-encoding) what operators and model names
+/// bring; hyper takes the result as a `Uri`.
+pub fn to_uri(url: &url::Url) -> Option<Uri> {
+    Uri::try_from(url.as_str()).ok()
 }
 
 impl Upstream {
     /// The URL for one request.
-    pub fn url(&self, endpoint: Endpoint, model: &str, stream: bool) -> Option<reqwest::Url> {
+    pub fn url(&self, endpoint: Endpoint, model: &str, stream: bool) -> Option<Uri> {
         let index = match endpoint {
             Endpoint::ChatCompletions => 0,
             Endpoint::Embeddings => 1,
@@ -43,24 +49,31 @@ impl Upstream {
                     "api-version",
                     self.api_version.as_deref().unwrap_or_default(),
                 );
-                Some(url)
+                to_uri(&url)
             }
             ProviderKind::Gemini if endpoint == Endpoint::ChatCompletions => {
                 let base = self.base_url.as_str().trim_end_matches('/');
-                reqwest::Url::parse(&format!(
-                    "{base}{}",
-                    sluice_protocol::gemini::path(model, stream)
-                ))
-                .ok()
+                to_uri(
+                    &url::Url::parse(&format!(
+                        "{base}{}",
+                        sluice_protocol::gemini::path(model, stream)
+                    ))
+                    .ok()?,
+                )
             }
             _ => None,
         }
     }
 }
 
-/// Auth, version and configured extra headers for every request to this provider.
+/// Auth, version, user agent and configured extra headers for every request to this
+/// provider.
 pub fn headers(config: &ProviderConfig) -> Option<HeaderMap> {
     let mut headers = HeaderMap::new();
+    headers.insert(
+        header::USER_AGENT,
+        HeaderValue::from_static(concat!("sluice/", env!("CARGO_PKG_VERSION"))),
+    );
     if let Some(key) = &config.api_key {
         let (name, value) = match config.kind {
             ProviderKind::OpenAi | ProviderKind::OpenAiCompatible | ProviderKind::Mock => {

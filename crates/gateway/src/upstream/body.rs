@@ -1,19 +1,21 @@
 //! Sluice's own view of an upstream response body: chunks of bytes, pulled one at a time,
-//! with a transport failure as a plain value. The HTTP client behind it (reqwest today)
-//! stays inside `upstream/`, so dispatch and the relay never name it and the client can
+//! with a transport failure as a plain value. The HTTP client behind it (hyper's) stays
+//! inside `upstream/`, so dispatch and the relay never name it and the client can
 //! be replaced without touching them.
 //!
 //! Must never buffer beyond what the caller asks for: `read_all` is bounded by size,
 //! silence and deadline.
 
 use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt as _;
+use hyper::body::Incoming;
 use std::time::Duration;
 use tokio::time::{Instant, timeout_at};
 
 /// The body of a response whose status was a success.
 #[derive(Debug)]
 pub struct Body {
-    response: reqwest::Response,
+    body: Incoming,
     provider: std::sync::Arc<str>,
 }
 
@@ -22,17 +24,27 @@ pub struct Body {
 pub struct Broken;
 
 impl Body {
-    pub(super) fn new(response: reqwest::Response, provider: std::sync::Arc<str>) -> Self {
-        Self { response, provider }
+    pub(super) fn new(body: Incoming, provider: std::sync::Arc<str>) -> Self {
+        Self { body, provider }
     }
 
     /// The next chunk; `Ok(None)` at the body's normal end. Cancel-safe: dropping the
-    /// future loses no data that was not yet returned.
+    /// future loses no data that was not yet returned. Trailers and empty frames are
+    /// skipped.
     pub async fn next_chunk(&mut self) -> Result<Option<Bytes>, Broken> {
-        self.response.chunk().await.map_err(|e| {
-            tracing::warn!(provider = %self.provider, error = %e, "upstream body broke");
-            Broken
-        })
+        loop {
+            match self.body.frame().await {
+                None => return Ok(None),
+                Some(Err(e)) => {
+                    tracing::warn!(provider = %self.provider, error = %e, "upstream body broke");
+                    return Err(Broken);
+                }
+                Some(Ok(frame)) => match frame.into_data() {
+                    Ok(data) if !data.is_empty() => return Ok(Some(data)),
+                    Ok(_) | Err(_) => {}
+                },
+            }
+        }
     }
 
     /// Reads the whole body, refusing more than `limit` bytes, a silence longer than

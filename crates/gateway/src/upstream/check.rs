@@ -21,11 +21,10 @@ impl Upstream {
         let Some(url) = self.models_url() else {
             return false;
         };
-        let mut request = self.client.get(url);
-        for (name, value) in &self.headers {
-            request = request.header(name, value);
-        }
-        match tokio::time::timeout(timeout, request.send()).await {
+        let mut request = axum::http::Request::new(http_body_util::Full::default());
+        *request.uri_mut() = url;
+        *request.headers_mut() = self.headers.clone();
+        match tokio::time::timeout(timeout, self.client.request(request)).await {
             Ok(Ok(response)) if response.status().is_success() => true,
             Ok(Ok(response)) => {
                 tracing::warn!(provider = %self.name, status = response.status().as_u16(), "health check failed");
@@ -38,7 +37,7 @@ impl Upstream {
         }
     }
 
-    fn models_url(&self) -> Option<reqwest::Url> {
+    fn models_url(&self) -> Option<axum::http::Uri> {
         let mut url = self.base_url.clone();
         url.path_segments_mut().ok()?.pop_if_empty().push("models");
         if self.kind == ProviderKind::Azure
@@ -46,7 +45,7 @@ impl Upstream {
         {
             url.query_pairs_mut().append_pair("api-version", version);
         }
-        Some(url)
+        super::address::to_uri(&url)
     }
 }
 

@@ -24,7 +24,7 @@ pub use send::{Endpoint, Outgoing, scrub};
 
 use crate::config::{ProviderConfig, ProviderKind, Timeouts};
 use crate::state::ProviderHealth;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Uri};
 use sluice_protocol::translate::Provider;
 use std::sync::Arc;
 
@@ -35,13 +35,14 @@ pub struct Upstream {
     /// `name` again, cheap to clone into bodies for their log lines.
     label: Arc<str>,
     pub kind: ProviderKind,
-    base_url: reqwest::Url,
-    /// URLs that do not depend on the model, parsed once: `[chat, embeddings,
-    /// completions]`.
-    fixed_urls: [Option<reqwest::Url>; 4],
+    base_url: url::Url,
+    /// URIs that do not depend on the model, parsed once: `[chat, embeddings,
+    /// completions, count_tokens]`.
+    fixed_urls: [Option<Uri>; 4],
     api_version: Option<String>,
-    client: reqwest::Client,
-    /// Auth, version and extra headers, values marked sensitive so they never print.
+    client: client::Http,
+    /// Auth, version, user agent and extra headers, credentials marked sensitive so
+    /// they never print.
     headers: HeaderMap,
     pub timeouts: Timeouts,
     pub max_response_bytes: usize,
@@ -58,8 +59,8 @@ pub struct Upstream {
 /// Why a provider could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
-    #[error("provider `{0}`: HTTP client: {1}")]
-    Client(String, reqwest::Error),
+    #[error("provider `{0}`: TLS set-up: {1}")]
+    Client(String, rustls::Error),
     #[error("provider `{0}`: API key or header is not a valid header value")]
     Header(String),
     #[error("provider `{0}`: no base URL")]
@@ -81,7 +82,7 @@ impl Upstream {
             .clone()
             .or_else(|| fallback_url.map(str::to_owned))
             .ok_or_else(|| BuildError::NoBaseUrl(name()))?;
-        let base_url = reqwest::Url::parse(&base).map_err(|_| BuildError::BadUrl(name()))?;
+        let base_url = url::Url::parse(&base).map_err(|_| BuildError::BadUrl(name()))?;
         let headers = address::headers(config).ok_or_else(|| BuildError::Header(name()))?;
         let fixed_urls = [
             address::fixed_url(config.kind, &base, Endpoint::ChatCompletions),

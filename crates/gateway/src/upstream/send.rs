@@ -9,8 +9,10 @@ use super::Upstream;
 use super::body::Body;
 use crate::error::{Phase, UpstreamError};
 use crate::resilience::quota::Quota;
-use axum::http::{HeaderName, HeaderValue, header};
+use axum::http::{HeaderName, HeaderValue, Method, Request, Response, header};
 use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
 use std::sync::Arc;
 use tokio::time::{Instant, timeout_at};
 
@@ -64,21 +66,22 @@ impl Upstream {
             .ok_or_else(|| UpstreamError::Protocol {
                 provider: self.name.clone(),
             })?;
-        let mut request = self
-            .client
-            .post(url)
-            .header(header::CONTENT_TYPE, "application/json");
-        for (name, value) in self
-            .headers
-            .iter()
-            .chain(out.forward.iter().map(|(n, v)| (n, v)))
-        {
-            request = request.header(name, value);
+        let mut request = Request::new(Full::new(out.body));
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = url;
+        let headers = request.headers_mut();
+        *headers = self.headers.clone();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        for (name, value) in out.forward {
+            headers.append(name.clone(), value.clone());
         }
         if let Some(traceparent) = out.traceparent {
-            request = request.header("traceparent", traceparent);
+            headers.insert("traceparent", traceparent);
         }
-        let response = match timeout_at(deadline, request.body(out.body).send()).await {
+        let response = match timeout_at(deadline, self.client.request(request)).await {
             Err(_) => return Err(self.timeout(Phase::FirstByte)),
             Ok(Err(e)) => return Err(self.transport_error(&e)),
             Ok(Ok(r)) => r,
@@ -86,7 +89,7 @@ impl Upstream {
         out.quota
             .observe(response.headers(), crate::resilience::now_ms());
         if response.status().is_success() {
-            return Ok(Body::new(response, Arc::clone(&self.label)));
+            return Ok(Body::new(response.into_body(), Arc::clone(&self.label)));
         }
         Err(self.status_error(response, deadline).await)
     }
@@ -104,10 +107,10 @@ impl Upstream {
         }
     }
 
-    fn transport_error(&self, e: &reqwest::Error) -> UpstreamError {
-        tracing::warn!(provider = %self.name, error = %e, "upstream request failed");
+    fn transport_error(&self, e: &hyper_util::client::legacy::Error) -> UpstreamError {
+        tracing::warn!(provider = %self.name, error = %Chain(e), "upstream request failed");
         // A connect that timed out is both: report the timeout (504), not "unreachable".
-        if e.is_timeout() {
+        if e.is_connect() && timed_out(e) {
             self.timeout(Phase::Connect)
         } else if e.is_connect() {
             UpstreamError::Connect {
@@ -118,10 +121,10 @@ impl Upstream {
         }
     }
 
-    async fn status_error(&self, response: reqwest::Response, deadline: Instant) -> UpstreamError {
+    async fn status_error(&self, response: Response<Incoming>, deadline: Instant) -> UpstreamError {
         let status = response.status().as_u16();
         let retry_after = crate::error::parse_retry_after(response.headers());
-        let error = Body::new(response, Arc::clone(&self.label))
+        let error = Body::new(response.into_body(), Arc::clone(&self.label))
             .read_all(MAX_ERROR_BODY, deadline, self.timeouts.idle)
             .await
             .ok()
@@ -137,6 +140,36 @@ impl Upstream {
             error,
             retry_after,
         }
+    }
+}
+
+/// Whether an error was caused by an I/O timeout (the connector's connect timeout).
+fn timed_out(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(e) = cause {
+        if e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+        {
+            return true;
+        }
+        cause = e.source();
+    }
+    false
+}
+
+/// An error with its causes, for the log line: hyper's own message is only the outermost
+/// ("client error (Connect)"), the cause (refused, certificate unknown) is below it.
+struct Chain<'a>(&'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(e) = cause {
+            write!(f, ": {e}")?;
+            cause = e.source();
+        }
+        Ok(())
     }
 }
 
