@@ -1,6 +1,6 @@
 //! Token estimates before the call: the prompt's tokens counted with a real tokenizer
 //! (o200k, the GPT-4o family's, shipped inside the binary and used for every provider as
-//! an estimate), and the output the request may produce (its `max_tokens`, or the
+//! an estimate; `tokenizer.rs`), and the output the request may produce (its `max_tokens`, or the
 //! configured default). The provider's reported usage settles the difference afterwards.
 //!
 //! Must never run on a request no token-counting limit applies to (the vocabulary costs
@@ -55,21 +55,23 @@ pub fn count(text: &str) -> u64 {
     if text.is_empty() {
         return 0;
     }
-    let bpe = tiktoken_rs::o200k_base_singleton();
+    let Some(bpe) = super::tokenizer::o200k() else {
+        return (text.len() / 4) as u64;
+    };
     if text.len() <= MAX_TEXT {
-        return bpe.count_ordinary(text) as u64;
+        return bpe.count(text) as u64;
     }
     let mut cut = MAX_TEXT;
     while !text.is_char_boundary(cut) {
         cut -= 1;
     }
-    let head = bpe.count_ordinary(&text[..cut]) as u64;
+    let head = bpe.count(&text[..cut]) as u64;
     head.saturating_mul(text.len() as u64) / cut.max(1) as u64
 }
 
-/// Loads the tokenizer now (about 100 ms), so the first request does not pay for it.
+/// Loads the tokenizer now, so the first request does not pay for it.
 pub fn warm() {
-    let _ = tiktoken_rs::o200k_base_singleton();
+    let _ = super::tokenizer::o200k();
 }
 
 fn collect(value: &Value, field: Option<&str>, text: &mut String, messages: &mut u64) {

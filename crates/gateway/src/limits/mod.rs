@@ -25,6 +25,7 @@ pub mod pricing;
 pub mod redis;
 pub mod seed;
 mod settle;
+mod tokenizer;
 
 pub use backend::{Limiter, Placed};
 pub use settle::settle;

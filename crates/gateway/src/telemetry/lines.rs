@@ -166,7 +166,7 @@ impl Write for LineWriter<'_> {
 }
 
 #[cfg(test)]
-#[allow(
+#[expect(
     clippy::disallowed_methods,
     reason = "plain threads, like the writer's own; no tokio worker to block"
 )]

@@ -1,0 +1,107 @@
+use super::*;
+use sha2::Digest as _;
+
+fn ours() -> &'static Tokenizer {
+    o200k().expect("the shipped vocabulary loads")
+}
+
+#[test]
+fn the_shipped_vocabulary_is_openais_and_every_token_finds_its_rank() {
+    // The SHA-256 tiktoken itself checks o200k_base.tiktoken against.
+    assert_eq!(
+        hex::encode(sha2::Sha256::digest(VOCABULARY.as_bytes())),
+        "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"
+    );
+    let t = ours();
+    assert_eq!(t.offsets.len() - 1, 199_998);
+    for rank in 0..199_998u32 {
+        assert_eq!(t.rank(t.token(rank)), rank, "{:?}", t.token(rank));
+    }
+    assert_eq!(t.rank(b"not one token at all, surely"), NONE);
+}
+
+/// Text of every kind the pre-split treats differently.
+const CORPUS: &[&str] = &[
+    "Hello, world!",
+    "The quick brown fox jumps over the lazy dog.\n\nIt's 12345 o'clock; they're here, we'll see, I'd go, you've won, I'm OK.",
+    "SHOUTING WORDS and CamelCaseIdentifiers and snake_case_names",
+    "fn main() {\n    let x: Vec<u8> = vec![1, 2, 3];\n\tprintln!(\"{x:?}\");\n}\n",
+    "  leading spaces, trailing spaces   \n   \r\n\r\n\n  mixed\t\ttabs \t and  double  spaces  ",
+    "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"max_tokens\":256}",
+    "日本語のテキストはスペースなしで長く続きます。中文文本也没有空格。한국어 텍스트도 있습니다.",
+    "Emoji 🎉🎉🎉 and flags 🇫🇷🇯🇵 and ZWJ 👩‍👩‍👧‍👦 family, accents: café naïve Ærøskøbing",
+    "Ελληνικά κείμενα, русский текст, עברית, العربية, हिन्दी",
+    "Numbers: 3.14159265358979 1,000,000 2026-12-04 0x7fffffff 1e-10 ١٢٣٤٥",
+    "URLs https://example.com/path?query=1&x=2#frag and paths /usr/local/bin//",
+    "=========================================================================================",
+    "!!!???...;;;:::---+++***&&&%%%$$$###@@@~~~```'''\"\"\"<<<>>>|||\\\\\\///",
+    "a\u{200b}b\u{feff}c\u{00a0}d\u{2028}e\u{3000}f",
+    "'S 'T 'RE 'VE 'M 'LL 'D 's't're've'm'll'd",
+    " \n \n\n   \n",
+    "x",
+    " ",
+    "",
+];
+
+#[test]
+fn counts_match_tiktoken_on_the_corpus() {
+    let theirs = tiktoken_rs::o200k_base_singleton();
+    for text in CORPUS {
+        assert_eq!(
+            ours().count(text),
+            theirs.encode_ordinary(text).len(),
+            "{text:?}"
+        );
+    }
+    let long_cjk = "長い日本語の文章".repeat(400);
+    let long_punct = "=!-".repeat(3_000);
+    let prose = CORPUS.join(" ").repeat(20);
+    for text in [long_cjk, long_punct, prose] {
+        assert_eq!(ours().count(&text), theirs.encode_ordinary(&text).len());
+    }
+}
+
+#[test]
+fn counts_match_tiktoken_on_random_text() {
+    // Characters from every class the pattern tells apart, in random runs.
+    const CHARS: &[char] = &[
+        'a', 'z', 'Q', 'É', 'ß', 'я', 'Ж', '日', '本', 'ー', '한', 'ا', '٣', '7', '0', ' ', ' ',
+        ' ', '\t', '\n', '\r', '\u{a0}', '\u{3000}', '\'', '"', '.', ',', '!', '/', '\\', '=', '-',
+        '_', '🎉', '\u{301}', '\u{200d}', 's', 't', 'l', 'v', 'e', 'd', 'm', 'r',
+    ];
+    let theirs = tiktoken_rs::o200k_base_singleton();
+    let mut rng = fastrand::Rng::with_seed(0x5eed);
+    for _ in 0..2_000 {
+        let len = rng.usize(0..80);
+        let text: String = (0..len).map(|_| CHARS[rng.usize(..CHARS.len())]).collect();
+        assert_eq!(
+            ours().count(&text),
+            theirs.encode_ordinary(&text).len(),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
+fn both_merges_agree_on_every_piece_length() {
+    let t = ours();
+    let mut rng = fastrand::Rng::with_seed(7);
+    for len in 2..300 {
+        let piece: Vec<u8> = (0..len).map(|_| b"ab=!e t"[rng.usize(..7)]).collect();
+        assert_eq!(
+            t.merge_scanning(&piece),
+            t.merge_with_heap(&piece),
+            "{:?}",
+            String::from_utf8_lossy(&piece)
+        );
+    }
+}
+
+#[test]
+fn a_megabyte_of_one_piece_is_counted() {
+    // One pre-split piece a megabyte long: the heap merge keeps this n log n.
+    let text = "=!".repeat(512 * 1024);
+    assert!(ours().count(&text) > 1_000);
+    let spaces = " ".repeat(1 << 20) + "x";
+    assert!(ours().count(&spaces) >= 1);
+}
