@@ -83,6 +83,29 @@ fn counts_match_tiktoken_on_random_text() {
 }
 
 #[test]
+fn counts_match_tiktoken_on_any_unicode() {
+    // Every code point may come from a client: no panic, and the same count.
+    let theirs = tiktoken_rs::o200k_base_singleton();
+    let mut rng = fastrand::Rng::with_seed(0xc0de);
+    for _ in 0..1_000 {
+        let len = rng.usize(0..40);
+        let text: String = (0..len)
+            .map(|_| match rng.u8(..4) {
+                0 => rng.char(..),
+                1 => rng.char('\u{0}'..'\u{80}'),
+                2 => rng.char('\u{80}'..'\u{800}'),
+                _ => rng.char('\u{3000}'..'\u{a000}'),
+            })
+            .collect();
+        assert_eq!(
+            ours().count(&text),
+            theirs.encode_ordinary(&text).len(),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
 fn both_merges_agree_on_every_piece_length() {
     let t = ours();
     let mut rng = fastrand::Rng::with_seed(7);
