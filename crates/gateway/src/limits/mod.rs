@@ -8,6 +8,7 @@
 //! - [`counters`]: the store contract and the bucket arithmetic both stores share.
 //! - [`backend`]: the configured store and the policy for a Redis that is down.
 //! - [`estimate`]: prompt tokens with the tokenizer, `max_tokens` in every format.
+//! - `tokenizer`: the o200k token counter `estimate` uses (compact, linear time).
 //! - [`pricing`]: the shipped price table and `[pricing]` overrides.
 //! - [`period`]: budget periods (daily, monthly, total) in UTC.
 //! - [`seed`]: the memory store's budgets read back from the journal at start-up.
