@@ -30,6 +30,7 @@ HOLD_DELAY_MS=${BENCH_HOLD_DELAY_MS:-1000}
 TARGETS=${BENCH_TARGETS:-direct nginx sluice}
 LOAD_CPU=${BENCH_LOAD_CPU:-0}
 GATEWAY_CPU=${BENCH_GATEWAY_CPU:-1}
+WORKERS=${BENCH_WORKER_THREADS:-1}         # Sluice's tokio workers (2 with BENCH_GATEWAY_CPU=0,1)
 SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
 # Mock command; @PORT@ is replaced by its port. Default: Sluice's own mock provider.
 MOCK_CMD=${BENCH_MOCK_CMD:-}
@@ -178,9 +179,9 @@ fi
 SLUICE_PID=""
 SLUICE_IDLE_KB=null
 if has_target sluice; then
-    log "starting sluice serve on 127.0.0.1:$SLUICE_PORT (CPU $GATEWAY_CPU, SLUICE_WORKER_THREADS=1, RUST_LOG=${RUST_LOG:-default})"
+    log "starting sluice serve on 127.0.0.1:$SLUICE_PORT (CPU $GATEWAY_CPU, SLUICE_WORKER_THREADS=$WORKERS, RUST_LOG=${RUST_LOG:-default})"
     T0=$(date +%s%N)
-    SLUICE_WORKER_THREADS=1 BENCH_WORK="$WORK" taskset -c "$GATEWAY_CPU" "$SLUICE" serve --config "$SLUICE_CONFIG" \
+    SLUICE_WORKER_THREADS=$WORKERS BENCH_WORK="$WORK" taskset -c "$GATEWAY_CPU" "$SLUICE" serve --config "$SLUICE_CONFIG" \
         --listen "127.0.0.1:$SLUICE_PORT" >"$WORK/sluice.log" 2>&1 &
     SLUICE_PID=$!
     PIDS+=("$SLUICE_PID")
