@@ -11,10 +11,16 @@ use crate::error::GatewayError;
 use crate::finish::Open;
 use crate::record::Outcome;
 use axum::body::Body;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use sluice_protocol::translate::Ingress;
 use std::time::Instant;
+
+// Names made once: a `&str` name is copied into a new allocation on every insert.
+const X_SLUICE_PROVIDER: HeaderName = HeaderName::from_static("x-sluice-provider");
+const X_SLUICE_MODEL: HeaderName = HeaderName::from_static("x-sluice-model");
+const X_SLUICE_ATTEMPTS: HeaderName = HeaderName::from_static("x-sluice-attempts");
+const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 
 pub fn respond(
     result: Result<(Committed, Permit), GatewayError>,
@@ -32,9 +38,9 @@ pub fn respond(
             drop(record);
             let mut response = e.respond(ingress);
             let headers = response.headers_mut();
-            headers.insert("x-sluice-attempts", HeaderValue::from(attempts));
+            headers.insert(X_SLUICE_ATTEMPTS, HeaderValue::from(attempts));
             if let Some(v) = provider.and_then(|p| HeaderValue::from_str(&p).ok()) {
-                headers.insert("x-sluice-provider", v);
+                headers.insert(X_SLUICE_PROVIDER, v);
             }
             response
         }
@@ -44,7 +50,7 @@ pub fn respond(
         && let Some(id) = request_id
     {
         // The Anthropic SDK reads `request-id` into its errors and logs.
-        response.headers_mut().insert("request-id", id);
+        response.headers_mut().insert(REQUEST_ID, id);
     }
     response
 }
@@ -90,11 +96,11 @@ fn answer(committed: Committed, mut record: Open) -> Response {
     };
     let headers = response.headers_mut();
     if let Ok(v) = HeaderValue::from_str(&upstream.name) {
-        headers.insert("x-sluice-provider", v);
+        headers.insert(X_SLUICE_PROVIDER, v);
     }
     if let Ok(v) = HeaderValue::from_str(&model) {
-        headers.insert("x-sluice-model", v);
+        headers.insert(X_SLUICE_MODEL, v);
     }
-    headers.insert("x-sluice-attempts", HeaderValue::from(attempts));
+    headers.insert(X_SLUICE_ATTEMPTS, HeaderValue::from(attempts));
     response
 }

@@ -5,11 +5,13 @@
 //! checked).
 
 use axum::extract::Request;
-use axum::http::HeaderValue;
+use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
 pub const HEADER: &str = "x-request-id";
+/// `HEADER` as a name made once (a `&str` name is copied on every insert).
+const NAME: HeaderName = HeaderName::from_static(HEADER);
 const MAX_LEN: usize = 128;
 
 /// The id of the request being served.
@@ -27,7 +29,7 @@ pub async fn layer(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(RequestId(id));
     let mut response = next.run(req).await;
     if let Some(value) = header {
-        response.headers_mut().insert(HEADER, value);
+        response.headers_mut().insert(NAME, value);
     }
     response
 }

@@ -34,7 +34,7 @@ pub use settle::settle;
 use crate::auth::Principal;
 use crate::config::{Limits, LimitsConfig, Price};
 use crate::error::GatewayError;
-use axum::http::{HeaderMap, HeaderValue};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use counters::{Ask, Check, Verdict};
 
 /// The wall clock (`journal::now_ms`) as the counters' `u64`: budget periods are calendar
@@ -118,21 +118,21 @@ pub struct RateHeaders {
     pub tokens: Option<(u64, i64)>,
 }
 
+// Names made once: a `&str` name is copied into a new allocation on every insert.
+const LIMIT_REQUESTS: HeaderName = HeaderName::from_static("x-ratelimit-limit-requests");
+const REMAINING_REQUESTS: HeaderName = HeaderName::from_static("x-ratelimit-remaining-requests");
+const LIMIT_TOKENS: HeaderName = HeaderName::from_static("x-ratelimit-limit-tokens");
+const REMAINING_TOKENS: HeaderName = HeaderName::from_static("x-ratelimit-remaining-tokens");
+
 impl RateHeaders {
     pub fn apply(&self, headers: &mut HeaderMap) {
         if let Some((limit, remaining)) = self.requests {
-            headers.insert("x-ratelimit-limit-requests", HeaderValue::from(limit));
-            headers.insert(
-                "x-ratelimit-remaining-requests",
-                HeaderValue::from(remaining.max(0)),
-            );
+            headers.insert(LIMIT_REQUESTS, HeaderValue::from(limit));
+            headers.insert(REMAINING_REQUESTS, HeaderValue::from(remaining.max(0)));
         }
         if let Some((limit, remaining)) = self.tokens {
-            headers.insert("x-ratelimit-limit-tokens", HeaderValue::from(limit));
-            headers.insert(
-                "x-ratelimit-remaining-tokens",
-                HeaderValue::from(remaining.max(0)),
-            );
+            headers.insert(LIMIT_TOKENS, HeaderValue::from(limit));
+            headers.insert(REMAINING_TOKENS, HeaderValue::from(remaining.max(0)));
         }
     }
 }

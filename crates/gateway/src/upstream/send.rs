@@ -16,6 +16,8 @@ use hyper::body::Incoming;
 use std::sync::Arc;
 use tokio::time::{Instant, timeout_at};
 
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+
 /// Error bodies larger than this are not read: the status alone tells enough.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
@@ -79,7 +81,7 @@ impl Upstream {
             headers.append(name.clone(), value.clone());
         }
         if let Some(traceparent) = out.traceparent {
-            headers.insert("traceparent", traceparent);
+            headers.insert(TRACEPARENT, traceparent);
         }
         let response = match timeout_at(deadline, self.client.request(request)).await {
             Err(_) => return Err(self.timeout(Phase::FirstByte)),
