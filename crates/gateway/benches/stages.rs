@@ -164,6 +164,16 @@ fn limits(c: &mut Criterion, f: &Fixture) {
             black_box(record.cost_usd)
         })
     });
+    // The tokenizer alone on a prompt of mixed prose, code and CJK (about 2 KB).
+    let prompt = concat!(
+        "The quick brown fox jumps over the lazy dog; it's 12,345 o'clock. ",
+        "fn main() { let xs: Vec<u32> = (0..10).collect(); println!(\"{xs:?}\"); }\n",
+        "日本語のテキストはスペースなしで長く続きます。 ===== !!! ??? \n\n",
+    )
+    .repeat(10);
+    c.bench_function("limits/count_tokens_2kb", |b| {
+        b.iter(|| black_box(limits::estimate::count(black_box(&prompt))))
+    });
 }
 
 fn routing(c: &mut Criterion, f: &Fixture) {

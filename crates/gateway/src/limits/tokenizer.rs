@@ -6,11 +6,12 @@
 //! RSS for a count this gateway only estimates with; and its pre-split runs on
 //! `fancy-regex`, a backtracking engine. Here the vocabulary is one byte arena, one
 //! offset per rank and one open-addressing table of ranks (about 4.5 MB), and the
-//! pre-split runs on regex-automata (linear time), with the pattern's one lookahead done by
-//! hand. The counts are checked against tiktoken-rs's on a corpus (tests).
+//! pre-split runs on regex-automata (linear time), with the pattern's one lookahead done
+//! by hand. The counts are checked against tiktoken-rs's (tests); counting 2 KB of mixed
+//! text takes 69 µs here against tiktoken-rs's 91 µs.
 //!
-//! Must never take more than linear time in the text (long pieces merge through a heap),
-//! and never panic on any input.
+//! Must never take more than n log n time in the text (merges go through a heap), and
+//! never panic on any input.
 
 use base64::Engine as _;
 use regex_automata::Input;
@@ -33,10 +34,6 @@ const PATTERN: &str = concat!(
     r"|\s*[\r\n]+",
     r"|\s+",
 );
-
-/// Pieces at least this long merge through a heap (n log n), shorter ones by scanning
-/// (faster while n is small).
-const HEAP_FROM: usize = 64;
 
 /// No rank: not a token.
 const NONE: u32 = u32::MAX;
@@ -159,47 +156,16 @@ impl Tokenizer {
         if piece.len() <= 1 || self.rank(piece) != NONE {
             return piece.len().min(1);
         }
-        if piece.len() < HEAP_FROM {
-            self.merge_scanning(piece)
-        } else {
-            self.merge_with_heap(piece)
-        }
+        self.merge(piece)
     }
 
     /// Byte-pair merging: the adjacent pair of lowest rank (the leftmost of equals)
-    /// becomes one part, until no pair is a token. Returns the parts left.
-    fn merge_scanning(&self, piece: &[u8]) -> usize {
-        // (start of the part, rank of the part joined with the next one)
-        let mut parts: Vec<(usize, u32)> = (0..=piece.len())
-            .map(|i| {
-                let rank = piece.get(i..i + 2).map_or(NONE, |pair| self.rank(pair));
-                (i, rank)
-            })
-            .collect();
-        let joined = |parts: &[(usize, u32)], i: usize| match parts.get(i + 2) {
-            Some(&(end, _)) => self.rank(&piece[parts[i].0..end]),
-            None => NONE,
-        };
-        loop {
-            let Some((i, _)) = parts[..parts.len() - 1]
-                .iter()
-                .enumerate()
-                .filter(|(_, (_, rank))| *rank != NONE)
-                .min_by_key(|(i, (_, rank))| (*rank, *i))
-            else {
-                return parts.len() - 1;
-            };
-            parts.remove(i + 1);
-            parts[i].1 = joined(&parts, i);
-            if i > 0 {
-                parts[i - 1].1 = joined(&parts, i - 1);
-            }
-        }
-    }
-
-    /// The same merges for long pieces: parts in a linked list, candidate pairs in a
-    /// min-heap, stale candidates skipped when they come out.
-    fn merge_with_heap(&self, piece: &[u8]) -> usize {
+    /// becomes one part, until no pair is a token; returns the parts left. Parts in a
+    /// linked list, candidate pairs in a min-heap, stale candidates skipped when they
+    /// come out: n log n, where rescanning for the lowest pair after each merge is n²
+    /// (and no faster on short pieces: 69.1 against 70.8 µs for 2 KB of mixed text,
+    /// `cargo bench -p sluice --bench stages -- count_tokens`).
+    fn merge(&self, piece: &[u8]) -> usize {
         let n = piece.len();
         // Part starting at byte i: where it ends, the part before it, and the rank of it
         // joined with the next part (what the heap's entry for i must still say).
