@@ -1,7 +1,7 @@
 //! Client errors: the OpenAI error shape with the right status, before anything goes
 //! upstream.
 
-use crate::support::{DEFAULT_CONFIG, chat, start, start_with};
+use crate::support::{chat, start, start_with, with_server};
 use serde_json::{Value, json};
 
 async fn error_of(response: reqwest::Response) -> (u16, Value) {
@@ -82,10 +82,7 @@ async fn unknown_model_is_404_model_not_found() {
 
 #[tokio::test]
 async fn body_over_the_limit_is_413() {
-    let config = DEFAULT_CONFIG.replace(
-        "listen = \"127.0.0.1:0\"",
-        "listen = \"127.0.0.1:0\"\nmax_body_bytes = 1000",
-    );
+    let config = with_server("max_body_bytes = 1000");
     let h = start_with(&config).await;
     let big = chat("gpt-4o", &"x".repeat(2000));
     let (status, body) = error_of(h.post("/v1/chat/completions", &big).await).await;
@@ -111,10 +108,7 @@ async fn unknown_route_is_404_in_the_openai_shape() {
 
 #[tokio::test]
 async fn over_max_in_flight_gets_a_fast_503() {
-    let config = DEFAULT_CONFIG.replace(
-        "listen = \"127.0.0.1:0\"",
-        "listen = \"127.0.0.1:0\"\nmax_in_flight = 1",
-    );
+    let config = with_server("max_in_flight = 1");
     let h = start_with(&config).await;
     let slow = crate::support::chat_stream("gpt-4o", json!({"chunks": 100, "chunk_delay_ms": 20}));
     let held = h.post("/v1/chat/completions", &slow).await;
@@ -223,10 +217,7 @@ async fn anthropic_requests_are_checked_at_the_door_in_anthropic_words() {
 
 #[tokio::test]
 async fn a_request_head_over_max_header_bytes_is_431_and_bodies_are_not_bounded_by_it() {
-    let config = DEFAULT_CONFIG.replace(
-        "listen = \"127.0.0.1:0\"",
-        "listen = \"127.0.0.1:0\"\nmax_header_bytes = 8192",
-    );
+    let config = with_server("max_header_bytes = 8192");
     let h = start_with(&config).await;
     let response = h
         .client
@@ -251,10 +242,7 @@ async fn a_request_head_over_max_header_bytes_is_431_and_bodies_are_not_bounded_
 #[tokio::test]
 async fn a_client_stalling_in_its_request_head_is_cut_off_after_header_timeout() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let config = DEFAULT_CONFIG.replace(
-        "listen = \"127.0.0.1:0\"",
-        "listen = \"127.0.0.1:0\"\nheader_timeout = \"1s\"",
-    );
+    let config = with_server("header_timeout = \"1s\"");
     let h = start_with(&config).await;
     let addr = h.base.trim_start_matches("http://").to_owned();
     let mut tcp = tokio::net::TcpStream::connect(&addr)

@@ -34,12 +34,24 @@ async fn provider_key_is_sent_upstream_as_bearer() {
     )
     .await;
     let seen = h.mock.stats().last_request().expect("request recorded");
-    let auth = seen
-        .headers
-        .iter()
-        .find(|(k, _)| k == "authorization")
-        .map(|(_, v)| v.as_str());
-    assert_eq!(auth, Some("Bearer sk-upstream-secret-key-123456"));
+    let header = |name: &str| {
+        seen.headers
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        header("authorization"),
+        ["Bearer sk-upstream-secret-key-123456"]
+    );
+    // The provider's headers are built once per provider: the user agent and the body's
+    // type go with every request, once each.
+    assert_eq!(
+        header("user-agent"),
+        [concat!("sluice/", env!("CARGO_PKG_VERSION"))]
+    );
+    assert_eq!(header("content-type"), ["application/json"]);
 }
 
 #[tokio::test]

@@ -56,6 +56,11 @@ pub async fn start() -> Harness {
     start_with(DEFAULT_CONFIG).await
 }
 
+/// `DEFAULT_CONFIG` with `settings` (TOML lines) added to its `[server]` table.
+pub fn with_server(settings: &str) -> String {
+    DEFAULT_CONFIG.replacen("[server]\n", &format!("[server]\n{settings}\n"), 1)
+}
+
 /// Starts the mock, then a gateway from `toml` where `${MOCK_URL}` is the mock's base URL
 /// and `${DEAD_URL}` a port nothing listens on.
 pub async fn start_with(toml: &str) -> Harness {
