@@ -67,6 +67,22 @@ impl Default for Metrics {
     }
 }
 
+/// The handle stored under `key`, registered with `recorder` by `make` the first time
+/// (the key is copied only then).
+fn cached<V: Clone>(
+    map: &mut HashMap<String, V>,
+    key: &str,
+    recorder: &PrometheusRecorder,
+    make: impl FnOnce() -> V,
+) -> V {
+    if let Some(handle) = map.get(key) {
+        return handle.clone();
+    }
+    let handle = metrics::with_local_recorder(recorder, make);
+    map.insert(key.to_owned(), handle.clone());
+    handle
+}
+
 impl Metrics {
     /// Counts one finished interaction (the end stage calls it once per record).
     pub fn record(&self, record: &Interaction) {
@@ -121,10 +137,7 @@ impl Metrics {
             scratch,
             "{endpoint}\u{1f}{model}\u{1f}{provider}\u{1f}{status}\u{1f}{outcome}"
         );
-        if let Some(series) = requests.get(scratch.as_str()) {
-            return Arc::clone(series);
-        }
-        let series = metrics::with_local_recorder(&self.recorder, || {
+        cached(requests, scratch, &self.recorder, || {
             let (model, provider) = (model.to_owned(), provider.to_owned());
             let token = |kind: &'static str| {
                 metrics::counter!(
@@ -161,9 +174,7 @@ impl Metrics {
                     "provider" => provider.clone(),
                 ),
             })
-        });
-        requests.insert(scratch.clone(), Arc::clone(&series));
-        series
+        })
     }
 
     /// `sluice_upstream_attempts_total{provider,result}`, made on first use.
@@ -176,18 +187,13 @@ impl Metrics {
         scratch.push_str(provider);
         scratch.push('\u{1f}');
         scratch.push_str(result);
-        if let Some(counter) = attempts.get(scratch.as_str()) {
-            return counter.clone();
-        }
-        let counter = metrics::with_local_recorder(&self.recorder, || {
+        cached(attempts, scratch, &self.recorder, || {
             metrics::counter!(
                 "sluice_upstream_attempts_total",
                 "provider" => provider.to_owned(),
                 "result" => result,
             )
-        });
-        attempts.insert(scratch.clone(), counter.clone());
-        counter
+        })
     }
 
     /// The series only some requests touch (hedges, failovers, the guard), through the
