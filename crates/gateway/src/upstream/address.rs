@@ -66,13 +66,17 @@ impl Upstream {
     }
 }
 
-/// Auth, version, user agent and configured extra headers for every request to this
-/// provider.
+/// Auth, version, user agent, body type (every API call is a JSON `POST`) and configured
+/// extra headers for every request to this provider.
 pub fn headers(config: &ProviderConfig) -> Option<HeaderMap> {
     let mut headers = HeaderMap::new();
     headers.insert(
         header::USER_AGENT,
         HeaderValue::from_static(concat!("sluice/", env!("CARGO_PKG_VERSION"))),
+    );
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
     );
     if let Some(key) = &config.api_key {
         let (name, value) = match config.kind {

@@ -24,6 +24,10 @@ impl Upstream {
         let mut request = axum::http::Request::new(http_body_util::Full::default());
         *request.uri_mut() = url;
         *request.headers_mut() = self.headers.clone();
+        // A `GET` has no body to type.
+        request
+            .headers_mut()
+            .remove(axum::http::header::CONTENT_TYPE);
         match tokio::time::timeout(timeout, self.client.request(request)).await {
             Ok(Ok(response)) if response.status().is_success() => true,
             Ok(Ok(response)) => {

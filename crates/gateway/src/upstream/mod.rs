@@ -41,8 +41,8 @@ pub struct Upstream {
     fixed_urls: [Option<Uri>; 4],
     api_version: Option<String>,
     client: client::Http,
-    /// Auth, version, user agent and extra headers, credentials marked sensitive so
-    /// they never print.
+    /// Auth, version, user agent, body type and extra headers, credentials marked
+    /// sensitive so they never print.
     headers: HeaderMap,
     pub timeouts: Timeouts,
     pub max_response_bytes: usize,

@@ -9,7 +9,7 @@ use super::Upstream;
 use super::body::Body;
 use crate::error::{Phase, UpstreamError};
 use crate::resilience::quota::Quota;
-use axum::http::{HeaderName, HeaderValue, Method, Request, Response, header};
+use axum::http::{HeaderName, HeaderValue, Method, Request, Response};
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -73,10 +73,6 @@ impl Upstream {
         *request.uri_mut() = url;
         let headers = request.headers_mut();
         *headers = self.headers.clone();
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
         for (name, value) in out.forward {
             headers.append(name.clone(), value.clone());
         }
