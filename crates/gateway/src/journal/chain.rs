@@ -11,6 +11,7 @@ use super::entry::Entry;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+use std::sync::Arc;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -19,14 +20,18 @@ type HmacSha256 = Hmac<Sha256>;
 const UNKEYED: &[u8] = b"sluice-journal-unkeyed";
 
 /// An entry as written: its place in its writer's chain and the MAC that seals it.
+///
+/// The text fields are shared (`Arc<str>`) because the store binds them by handle: a
+/// `String` is copied twice per bind (sqlx clones it, then wraps the clone), which cost
+/// about 3 % of the CPU per request with the journal on (BENCHMARKS.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sealed {
-    pub writer: String,
+    pub writer: Arc<str>,
     pub seq: u64,
     /// The entry's JSON, exactly as signed and stored.
-    pub json: String,
-    pub prev_mac: String,
-    pub mac: String,
+    pub json: Arc<str>,
+    pub prev_mac: Arc<str>,
+    pub mac: Arc<str>,
     #[serde(skip)]
     pub entry: Option<Entry>,
 }
@@ -34,18 +39,21 @@ pub struct Sealed {
 /// One writer's chain.
 pub struct Chain {
     key: Vec<u8>,
-    writer: String,
+    writer: Arc<str>,
     seq: u64,
-    head: String,
+    head: Arc<str>,
+    /// The JSON of the entry being sealed; kept so each entry does not grow a new one.
+    json: Vec<u8>,
 }
 
 impl Chain {
     pub fn new(key: Option<&str>, writer: String) -> Self {
         Self {
             key: key_bytes(key),
-            writer,
+            writer: writer.into(),
             seq: 0,
-            head: String::new(),
+            head: Arc::from(""),
+            json: Vec::new(),
         }
     }
 
@@ -64,13 +72,21 @@ impl Chain {
     }
 
     pub fn seal(&mut self, entry: Entry) -> Sealed {
-        // Serializing plain data with string keys cannot fail.
-        let json = serde_json::to_string(&entry).unwrap_or_default();
+        self.json.clear();
+        // Serializing plain data with string keys cannot fail, and serde_json writes
+        // UTF-8 only.
+        let _ = serde_json::to_writer(&mut self.json, &entry);
+        let json: Arc<str> = Arc::from(std::str::from_utf8(&self.json).unwrap_or_default());
         self.seq += 1;
-        let mac = mac(&self.key, &self.writer, self.seq, &self.head, &json);
-        let prev_mac = std::mem::replace(&mut self.head, mac.clone());
+        let mut hex = [0u8; 64];
+        let digest = mac_bytes(&self.key, &self.writer, self.seq, &self.head, &json);
+        let mac: Arc<str> = match hex::encode_to_slice(digest, &mut hex) {
+            Ok(()) => Arc::from(std::str::from_utf8(&hex).unwrap_or_default()),
+            Err(_) => Arc::from(hex::encode(digest)),
+        };
+        let prev_mac = std::mem::replace(&mut self.head, Arc::clone(&mac));
         Sealed {
-            writer: self.writer.clone(),
+            writer: Arc::clone(&self.writer),
             seq: self.seq,
             json,
             prev_mac,
@@ -80,8 +96,12 @@ impl Chain {
     }
 }
 
-/// The MAC of one entry.
+/// The MAC of one entry, as stored (hex).
 pub fn mac(key: &[u8], writer: &str, seq: u64, prev_mac: &str, json: &str) -> String {
+    hex::encode(mac_bytes(key, writer, seq, prev_mac, json))
+}
+
+fn mac_bytes(key: &[u8], writer: &str, seq: u64, prev_mac: &str, json: &str) -> [u8; 32] {
     let mut m = hmac(key);
     for part in [
         writer.as_bytes(),
@@ -94,7 +114,7 @@ pub fn mac(key: &[u8], writer: &str, seq: u64, prev_mac: &str, json: &str) -> St
     ] {
         m.update(part);
     }
-    hex::encode(m.finalize().into_bytes())
+    m.finalize().into_bytes().into()
 }
 
 /// A signed statement of a writer's chain head at one moment.
