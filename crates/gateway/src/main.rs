@@ -22,11 +22,20 @@ fn main() -> ExitCode {
         Plan::Keys(command, config) => (Some(1), Task::Keys(command, config)),
         Plan::Healthcheck(url) => (Some(1), Task::Healthcheck(url)),
     };
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    let threads = env_workers().or(workers);
+    // One worker: a current-thread runtime. The work-stealing scheduler's bookkeeping
+    // (run-queue atomics, the clock read around every batch of tasks for its tuning)
+    // buys nothing without a second worker to steal (measured in BENCHMARKS.md).
+    let mut builder = if threads == Some(1) {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        if let Some(n) = threads {
+            builder.worker_threads(n);
+        }
+        builder
+    };
     builder.enable_all();
-    if let Some(n) = env_workers().or(workers) {
-        builder.worker_threads(n);
-    }
     let runtime = match builder.build() {
         Ok(r) => r,
         Err(e) => {

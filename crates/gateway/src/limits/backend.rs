@@ -96,7 +96,9 @@ impl Limiter {
             return Reserved::Verdict(self.local.reserve_now(ask), Placed::Local);
         };
         if now_ms() >= self.down_until.load(Ordering::Relaxed) {
-            match redis.reserve(ask).await {
+            // Boxed: the Redis round trip's future is large, and inline it would
+            // grow every request's future, memory backend or not.
+            match Box::pin(redis.reserve(ask)).await {
                 Ok(verdict) => {
                     if self.down.swap(false, Ordering::Relaxed) {
                         tracing::info!("limits: Redis answers again; limits are shared again");
