@@ -22,17 +22,19 @@ fn main() -> ExitCode {
         Plan::Keys(command, config) => (Some(1), Task::Keys(command, config)),
         Plan::Healthcheck(url) => (Some(1), Task::Healthcheck(url)),
     };
-    let threads = env_workers().or(workers);
-    // One worker: a current-thread runtime. The work-stealing scheduler's bookkeeping
-    // (run-queue atomics, the clock read around every batch of tasks for its tuning)
-    // buys nothing without a second worker to steal (measured in BENCHMARKS.md).
-    let mut builder = if threads == Some(1) {
+    // Unset: one worker per core the process may use, as tokio would choose.
+    let threads = env_workers()
+        .or(workers)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
+    // One worker (asked for, or a one-core machine): a current-thread runtime. The
+    // work-stealing scheduler's bookkeeping (run-queue atomics, the clock read around
+    // every batch of tasks for its tuning) buys nothing without a second worker to
+    // steal (measured in BENCHMARKS.md).
+    let mut builder = if threads == 1 {
         tokio::runtime::Builder::new_current_thread()
     } else {
         let mut builder = tokio::runtime::Builder::new_multi_thread();
-        if let Some(n) = threads {
-            builder.worker_threads(n);
-        }
+        builder.worker_threads(threads);
         builder
     };
     builder.enable_all();

@@ -60,9 +60,6 @@ pub async fn run(gw: Arc<Gateway>, req: Request, ingest: &'static Ingest) -> Res
     if gw.shared.tracer.is_some() {
         record.trace = Some(TraceContext::from_headers(req.headers()));
     }
-    // On the heap from the start: the stages' state is several kilobytes, and axum's and
-    // tower's layers move the handler's future by value, each move a copy of all of it
-    // (callgrind: 11,500 instructions of memcpy per request, from `MapFuture::call`).
     let result = stages(&gw.shared, &snapshot, req, ingest, &mut record).await;
     egress::respond(result, ingest.ingress, record)
 }
@@ -205,4 +202,27 @@ fn verdict(verdict: guard::hook::Verdict, record: &mut Open) -> Result<(), Gatew
     record.guard.extend(verdict.findings);
     record.hook = Some(verdict.outcome);
     verdict.refusal.map_or(Ok(()), Err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// axum's and tower's layers move every request's future by value, so what a stage
+    /// leaves inline here is copied whole several times per request (BENCHMARKS.md,
+    /// third pass: 9 % of all instructions were that memcpy). The bound is for the test
+    /// build, whose layout is smaller than release's (13,776 bytes there, 38,920 before
+    /// the hook's calls and the Redis reservation were boxed): 5,440 bytes here, and
+    /// 10,064 with the hook's futures inline again.
+    #[tokio::test]
+    async fn a_request_future_stays_small() {
+        let config = crate::config::Config::demo();
+        let shared = Shared::start(&config, Vec::new()).await.expect("shared");
+        let snapshot = Snapshot::build(&config, &shared).expect("snapshot");
+        let gw = Arc::new(Gateway::new(snapshot, shared));
+        let request = Request::new(axum::body::Body::empty());
+        let future = run(gw, request, &crate::ingress::chat::CHAT);
+        let size = std::mem::size_of_val(&future);
+        assert!(size <= 8 * 1024, "the request's future is {size} bytes");
+    }
 }

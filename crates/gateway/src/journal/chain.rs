@@ -11,7 +11,6 @@ use super::entry::Entry;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-use std::sync::Arc;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -20,18 +19,14 @@ type HmacSha256 = Hmac<Sha256>;
 const UNKEYED: &[u8] = b"sluice-journal-unkeyed";
 
 /// An entry as written: its place in its writer's chain and the MAC that seals it.
-///
-/// The text fields are shared (`Arc<str>`) because the store binds them by handle: a
-/// `String` is copied twice per bind (sqlx clones it, then wraps the clone), which cost
-/// about 3 % of the CPU per request with the journal on (BENCHMARKS.md).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sealed {
-    pub writer: Arc<str>,
+    pub writer: String,
     pub seq: u64,
     /// The entry's JSON, exactly as signed and stored.
-    pub json: Arc<str>,
-    pub prev_mac: Arc<str>,
-    pub mac: Arc<str>,
+    pub json: String,
+    pub prev_mac: String,
+    pub mac: String,
     #[serde(skip)]
     pub entry: Option<Entry>,
 }
@@ -39,21 +34,18 @@ pub struct Sealed {
 /// One writer's chain.
 pub struct Chain {
     key: Vec<u8>,
-    writer: Arc<str>,
+    writer: String,
     seq: u64,
-    head: Arc<str>,
-    /// The JSON of the entry being sealed; kept so each entry does not grow a new one.
-    json: Vec<u8>,
+    head: String,
 }
 
 impl Chain {
     pub fn new(key: Option<&str>, writer: String) -> Self {
         Self {
             key: key_bytes(key),
-            writer: writer.into(),
+            writer,
             seq: 0,
-            head: Arc::from(""),
-            json: Vec::new(),
+            head: String::new(),
         }
     }
 
@@ -72,21 +64,13 @@ impl Chain {
     }
 
     pub fn seal(&mut self, entry: Entry) -> Sealed {
-        self.json.clear();
-        // Serializing plain data with string keys cannot fail, and serde_json writes
-        // UTF-8 only.
-        let _ = serde_json::to_writer(&mut self.json, &entry);
-        let json: Arc<str> = Arc::from(std::str::from_utf8(&self.json).unwrap_or_default());
+        // Serializing plain data with string keys cannot fail.
+        let json = serde_json::to_string(&entry).unwrap_or_default();
         self.seq += 1;
-        let mut hex = [0u8; 64];
-        let digest = mac_bytes(&self.key, &self.writer, self.seq, &self.head, &json);
-        let mac: Arc<str> = match hex::encode_to_slice(digest, &mut hex) {
-            Ok(()) => Arc::from(std::str::from_utf8(&hex).unwrap_or_default()),
-            Err(_) => Arc::from(hex::encode(digest)),
-        };
-        let prev_mac = std::mem::replace(&mut self.head, Arc::clone(&mac));
+        let mac = mac(&self.key, &self.writer, self.seq, &self.head, &json);
+        let prev_mac = std::mem::replace(&mut self.head, mac.clone());
         Sealed {
-            writer: Arc::clone(&self.writer),
+            writer: self.writer.clone(),
             seq: self.seq,
             json,
             prev_mac,
@@ -96,12 +80,8 @@ impl Chain {
     }
 }
 
-/// The MAC of one entry, as stored (hex).
+/// The MAC of one entry.
 pub fn mac(key: &[u8], writer: &str, seq: u64, prev_mac: &str, json: &str) -> String {
-    hex::encode(mac_bytes(key, writer, seq, prev_mac, json))
-}
-
-fn mac_bytes(key: &[u8], writer: &str, seq: u64, prev_mac: &str, json: &str) -> [u8; 32] {
     let mut m = hmac(key);
     for part in [
         writer.as_bytes(),
@@ -114,7 +94,7 @@ fn mac_bytes(key: &[u8], writer: &str, seq: u64, prev_mac: &str, json: &str) -> 
     ] {
         m.update(part);
     }
-    m.finalize().into_bytes().into()
+    hex::encode(m.finalize().into_bytes())
 }
 
 /// A signed statement of a writer's chain head at one moment.

@@ -11,7 +11,6 @@ use crate::on_pool;
 use crate::store::Store;
 use sqlx::AssertSqlSafe;
 use std::path::PathBuf;
-use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 
 /// One journal destination.
@@ -102,7 +101,7 @@ impl Sink {
                         let mut q = sqlx::query(AssertSqlSafe(statement(store, size)));
                         for (sealed, row) in chunk.iter().zip(&rows) {
                             q = q
-                                .bind(Arc::clone(&sealed.writer))
+                                .bind(&sealed.writer)
                                 .bind(row.seq)
                                 .bind(&row.entry.id)
                                 .bind(row.entry.at_ms)
@@ -111,9 +110,9 @@ impl Sink {
                                 .bind(&row.entry.model)
                                 .bind(&row.entry.provider)
                                 .bind(i64::from(row.entry.status))
-                                .bind(Arc::clone(&sealed.json))
-                                .bind(Arc::clone(&sealed.prev_mac))
-                                .bind(Arc::clone(&sealed.mac))
+                                .bind(&sealed.json)
+                                .bind(&sealed.prev_mac)
+                                .bind(&sealed.mac)
                                 .bind(row.entry.cost_usd.map(|usd| (usd * 1e6).round() as i64))
                                 .bind(i64::try_from(row.entry.input_tokens).unwrap_or(i64::MAX))
                                 .bind(i64::try_from(row.entry.output_tokens).unwrap_or(i64::MAX));
@@ -154,7 +153,7 @@ pub struct Line<'a> {
 }
 
 fn jsonl_line(sealed: &Sealed) -> String {
-    let Ok(entry) = serde_json::value::RawValue::from_string(sealed.json.to_string()) else {
+    let Ok(entry) = serde_json::value::RawValue::from_string(sealed.json.clone()) else {
         return String::new();
     };
     let line = Line {

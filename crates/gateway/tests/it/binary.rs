@@ -416,6 +416,68 @@ async fn demo_mode_journals_every_interaction_to_sluice_db() {
     assert_eq!(report.entries, 3);
 }
 
+/// One worker thread runs a current-thread runtime: every task of the gateway (the
+/// connections, the journal writer, the end task, the drain on SIGTERM) then shares the
+/// main thread, so this drives all of them at once through it.
+#[tokio::test]
+async fn one_worker_thread_serves_overlapping_streams_journals_them_and_drains() {
+    let mut served = serve_with_env(
+        &["--listen", "127.0.0.1:0"],
+        &[("SLUICE_WORKER_THREADS", "1")],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/chat/completions", served.base);
+    let streams = (0..8).map(|i| {
+        let request = client
+            .post(&url)
+            .header("x-request-id", format!("one-worker-stream-{i}"))
+            .json(&chat_stream(
+                "mock-gpt",
+                json!({"chunks": 10, "chunk_delay_ms": 20}),
+            ));
+        async move {
+            let response = request.send().await.expect("sent");
+            assert_eq!(response.status(), 200);
+            read_sse(response).await
+        }
+    });
+    let plain = (0..8).map(|i| {
+        let request = client
+            .post(&url)
+            .header("x-request-id", format!("one-worker-plain-{i}"))
+            .json(&chat("mock-gpt", "hello"));
+        async move { request.send().await.expect("sent").status() }
+    });
+    let (seen, statuses) = tokio::join!(
+        futures_util::future::join_all(streams),
+        futures_util::future::join_all(plain)
+    );
+    for s in &seen {
+        assert!(s.ends_with_done(), "stream cut: {:?}", s.data());
+        assert_eq!(s.content().split_whitespace().count(), 10);
+    }
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    sigterm(&served.child);
+    let status = tokio::time::timeout(Duration::from_secs(10), served.child.wait())
+        .await
+        .expect("exits")
+        .expect("status");
+    assert!(status.success());
+    let url = format!("sqlite://{}", served.dir.path().join("sluice.db").display());
+    let store = sluice::store::Store::open(&url)
+        .await
+        .expect("journal opens");
+    let rows = sluice::journal::verify::read_store(&store)
+        .await
+        .expect("rows");
+    assert_eq!(rows.len(), 16, "every interaction journaled");
+    assert!(rows.iter().all(|r| r.id.starts_with("one-worker-")));
+    let report =
+        sluice::journal::verify::check(&rows, &sluice::journal::chain::key_bytes(None), &[], &[]);
+    assert_eq!(report.first_bad, None, "{report:?}");
+}
+
 #[tokio::test]
 async fn journal_verify_passes_then_names_an_edited_entry() {
     let mut served = serve(&["--listen", "127.0.0.1:0"]).await;
