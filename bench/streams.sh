@@ -13,7 +13,10 @@
 # BENCH_STREAM_PROCS (load generators, default 4), BENCH_HOLD (default 10s),
 # BENCH_HOLD_CHUNKS / BENCH_HOLD_DELAY_MS (the stream's shape: 20 chunks 1 s apart),
 # BENCH_SLUICE_CONFIG (default bench/sluice-bench-h2.toml), BENCH_SLUICE_HEADER,
-# BENCH_SKIP_BUILD=1. Results: bench/results/<stamp>-streams/ (raw JSON and summary.md).
+# BENCH_CLIENT_H2 (0: each client stream is its own HTTP/1.1 connection, the default;
+# N: clients speak cleartext HTTP/2 with N streams on each connection, as behind an
+# HTTP/2 load balancer), BENCH_SKIP_BUILD=1.
+# Results: bench/results/<stamp>-streams/ (raw JSON and summary.md).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
@@ -25,6 +28,7 @@ CHUNKS=${BENCH_HOLD_CHUNKS:-20}
 DELAY_MS=${BENCH_HOLD_DELAY_MS:-1000}
 CONFIG=${BENCH_SLUICE_CONFIG:-$ROOT/bench/sluice-bench-h2.toml}
 HEADER=${BENCH_SLUICE_HEADER:-}
+CLIENT_H2=${BENCH_CLIENT_H2:-0}
 SLUICE=${BENCH_SLUICE_BIN:-$ROOT/target/release/sluice}
 LOADGEN=$ROOT/target/release/sluice-loadgen
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
@@ -45,6 +49,12 @@ NOFILE=$(ulimit -n)
 # Sluice's own descriptors besides the client sockets: listener, upstream connection,
 # journal, log, epoll, eventfds. 100 is ample.
 MAX=$((NOFILE - 100))
+# Over HTTP/2 a socket carries CLIENT_H2 streams: "max" is then the seed's 100,000, as far
+# as the connections it needs fit under the limit.
+if ((CLIENT_H2 > 0)); then
+    MAX=$((MAX * CLIENT_H2))
+    ((MAX > 100000)) && MAX=100000
+fi
 
 mkdir -p "$RES"
 WORK=$(mktemp -d /tmp/sluice-streams.XXXXXX)
@@ -74,7 +84,7 @@ PIDS+=("$MOCK_PID")
 ROWS=()
 for count in $COUNTS; do
     [[ $count == max ]] && count=$MAX
-    ((count > MAX)) && { log "$count streams exceed the open-files limit ($NOFILE): $MAX"; count=$MAX; }
+    ((count > MAX)) && { log "$count streams exceed what the open-files limit ($NOFILE) allows: $MAX"; count=$MAX; }
     read -r GW_PORT < <("$LOADGEN" free-port --count 1)
     rm -rf "$WORK/journal.db" "$WORK/spool"
     "$SLUICE" serve --config "$CONFIG" --listen "127.0.0.1:$GW_PORT" >"$WORK/sluice-$count.log" 2>&1 &
@@ -97,6 +107,7 @@ for count in $COUNTS; do
         "$LOADGEN" hold --url "http://127.0.0.1:$GW_PORT/v1/chat/completions" --streams "$n" \
             --source-ip "127.0.0.$((i + 2))" --chunks "$CHUNKS" --chunk-delay-ms "$DELAY_MS" \
             --hold "$HOLD" --timeout 60s --ramp-timeout 120s --gateway-pid "$GW_PID" \
+            --h2-streams-per-connection "$CLIENT_H2" \
             ${HEADER:+--header "$HEADER"} --label "hold $count/$i" \
             --out "$RES/hold-$count-$i.json" >"$WORK/hold-$count-$i.out" 2>"$WORK/hold-$count-$i.err" &
         LG+=($!)
@@ -135,10 +146,11 @@ EOF
     log "${ROWS[-1]}"
 done
 
-python3 - "$RES" "$NOFILE" "${ROWS[@]}" <<'EOF' | tee "$RES/summary.md"
+python3 - "$RES" "$NOFILE" "$CLIENT_H2" "${ROWS[@]}" <<'EOF' | tee "$RES/summary.md"
 import json, sys
-res, nofile, rows = sys.argv[1], sys.argv[2], [json.loads(r) for r in sys.argv[3:]]
-print(f"# Many open streams through Sluice (upstream over HTTP/2, open-files limit {nofile})\n")
+res, nofile, h2, rows = sys.argv[1], sys.argv[2], int(sys.argv[3]), [json.loads(r) for r in sys.argv[4:]]
+clients = f"clients over HTTP/2, {h2} streams per connection" if h2 else "clients over HTTP/1.1, one connection per stream"
+print(f"# Many open streams through Sluice ({clients}; upstream over HTTP/2; open-files limit {nofile})\n")
 print("| streams | opened | completed | errors | RSS idle | RSS open | bytes per stream | fds | first token p50 | p99 |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for r in rows:

@@ -80,6 +80,11 @@ pub struct Common {
     /// more connections to one gateway port than one address's port range allows.
     #[arg(long = "source-ip")]
     pub source_ip: Option<std::net::IpAddr>,
+    /// Speak cleartext HTTP/2 (prior knowledge) with at most this many concurrent streams
+    /// on each connection, as clients behind an HTTP/2 load balancer do; 0 (the default)
+    /// is HTTP/1.1 with one request per connection at a time.
+    #[arg(long, default_value_t = 0)]
+    pub h2_streams_per_connection: usize,
 }
 
 #[derive(Args)]

@@ -12,6 +12,7 @@ use crate::workload::{
 use serde_json::json;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
 use std::time::Duration;
 
 pub enum Mode {
@@ -83,9 +84,16 @@ fn target(mode: &Mode, c: &Common) -> Result<Target, String> {
         Err(e) => return Err(format!("invalid --url {:?}: {e}", c.url)),
     };
     let (pool, stream) = mode.pool_and_stream();
-    let client = build_client(&c.headers, pool, c.source_ip)?;
+    let clients = match c.h2_streams_per_connection {
+        0 => vec![build_client(&c.headers, pool, c.source_ip, false)?],
+        // One client holds one HTTP/2 connection: as many clients as the streams need.
+        per => (0..pool.div_ceil(per).max(1))
+            .map(|_| build_client(&c.headers, 1, c.source_ip, true))
+            .collect::<Result<_, _>>()?,
+    };
     Ok(Target {
-        client,
+        clients,
+        next: AtomicUsize::new(0),
         url,
         body: request_body(&c.model, c.prompt_bytes, stream),
         stream: stream.is_some(),

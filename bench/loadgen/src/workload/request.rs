@@ -87,7 +87,7 @@ pub(super) fn classify(e: &reqwest::Error, in_body: bool) -> Failure {
 
 pub(super) async fn send(t: &Target) -> Result<reqwest::Response, Failure> {
     let resp = t
-        .client
+        .client()
         .post(t.url.clone())
         .body(t.body.clone())
         .send()

@@ -5,23 +5,36 @@
 
 use bytes::Bytes;
 use serde_json::json;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// What every request of a run is sent to, and with which body.
 pub struct Target {
-    pub client: reqwest::Client,
+    /// One client (HTTP/1.1, pooled), or one per HTTP/2 connection, taken in turn.
+    pub clients: Vec<reqwest::Client>,
+    pub next: AtomicUsize,
     pub url: reqwest::Url,
     pub body: Bytes,
     pub stream: bool,
     pub timeout: Duration,
 }
 
-/// The HTTP/1.1 client of a run: `Content-Type: application/json` plus the `--header`
-/// values, at most `pool` idle connections kept.
+impl Target {
+    /// The client for the next request: with HTTP/2, the connections in turn.
+    pub fn client(&self) -> &reqwest::Client {
+        let i = self.next.fetch_add(1, Ordering::Relaxed) % self.clients.len();
+        &self.clients[i]
+    }
+}
+
+/// A client of a run: `Content-Type: application/json` plus the `--header` values, at
+/// most `pool` idle connections kept; HTTP/1.1, or cleartext HTTP/2 with `h2` (one
+/// connection, its streams multiplexed).
 pub fn build_client(
     extra_headers: &[String],
     pool: usize,
     source_ip: Option<std::net::IpAddr>,
+    h2: bool,
 ) -> Result<reqwest::Client, String> {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
@@ -38,8 +51,13 @@ pub fn build_client(
             .map_err(|e| format!("header value for {name}: {e}"))?;
         headers.insert(name, value);
     }
-    reqwest::Client::builder()
-        .http1_only()
+    let builder = reqwest::Client::builder();
+    let builder = if h2 {
+        builder.http2_prior_knowledge()
+    } else {
+        builder.http1_only()
+    };
+    builder
         .no_proxy()
         .tcp_nodelay(true)
         .pool_max_idle_per_host(pool)
