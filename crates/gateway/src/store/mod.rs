@@ -56,7 +56,13 @@ impl Store {
                 .busy_timeout(Duration::from_secs(5))
                 // 16 MiB of page cache per connection: index pages stay in memory
                 // instead of being read back for every batch of inserts.
-                .pragma("cache_size", "-16384");
+                .pragma("cache_size", "-16384")
+                // The journal's multi-row inserts run inside a transaction, so SQLite
+                // keeps a statement journal for each; past 64 KiB it spilled to a
+                // temporary file made and deleted per batch (`/var/tmp/etilqs_*`:
+                // an open, about 30 writes and an unlink per 256 rows). In memory it
+                // is bounded by one statement's pages.
+                .pragma("temp_store", "memory");
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
                 .connect_with(options)

@@ -569,3 +569,25 @@ async fn bodies_are_journaled_with_streams_as_the_assembled_answer() {
         "the part the client saw: {partial}"
     );
 }
+
+/// SQLite keeps its temporary data in memory on every pooled connection: the journal's
+/// multi-row inserts run inside a transaction, each with a statement journal, and on
+/// disk that journal spilled into a temporary file made and deleted for every batch.
+#[tokio::test]
+async fn every_sqlite_connection_keeps_its_temporary_data_in_memory() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}/temp-store.db", dir.path().display());
+    let Store::Sqlite(pool) = Store::open(&url).await.expect("store") else {
+        panic!("a sqlite:// url opens SQLite");
+    };
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut conn = pool.acquire().await.expect("connection");
+        let mode: i64 = sqlx::query_scalar("PRAGMA temp_store")
+            .fetch_one(&mut *conn)
+            .await
+            .expect("pragma");
+        assert_eq!(mode, 2, "temp_store is MEMORY (2) on every connection");
+        held.push(conn);
+    }
+}
