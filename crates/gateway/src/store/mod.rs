@@ -84,6 +84,23 @@ impl Store {
         Ok(store)
     }
 
+    /// A handle for one steady writer (the journal). For SQLite: a pool of its own with
+    /// one connection, so that its page cache stays valid from batch to batch. A SQLite
+    /// connection drops its whole cache when another one wrote since its last
+    /// transaction: with batches landing on any of the shared pool's connections, each
+    /// read the B-trees' pages back from the WAL (0.34 `pread` per entry, measured).
+    /// PostgreSQL caches on the server, so the shared pool serves as it is.
+    pub fn single_writer(&self) -> Self {
+        match self {
+            Self::Sqlite(pool) => Self::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_lazy_with((*pool.connect_options()).clone()),
+            ),
+            Self::Postgres(pool) => Self::Postgres(pool.clone()),
+        }
+    }
+
     async fn migrate(&self) -> Result<(), StoreError> {
         match self {
             Self::Sqlite(pool) => migrations::sqlite().run(pool).await?,

@@ -591,3 +591,39 @@ async fn every_sqlite_connection_keeps_its_temporary_data_in_memory() {
         held.push(conn);
     }
 }
+
+/// The journal's writer has one SQLite connection of its own (its page cache stays valid
+/// from batch to batch), to the same database and with the same settings as the store's.
+#[tokio::test]
+async fn the_single_writer_is_one_connection_to_the_same_database_with_its_settings() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}/single-writer.db", dir.path().display());
+    let store = Store::open(&url).await.expect("store");
+    let (Store::Sqlite(shared), Store::Sqlite(writer)) = (&store, store.single_writer()) else {
+        panic!("a sqlite:// url opens SQLite");
+    };
+    assert_eq!(writer.options().get_max_connections(), 1);
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&writer)
+        .await
+        .expect("pragma");
+    assert_eq!(mode, "wal");
+    let temp: i64 = sqlx::query_scalar("PRAGMA temp_store")
+        .fetch_one(&writer)
+        .await
+        .expect("pragma");
+    assert_eq!(temp, 2);
+    sqlx::query("CREATE TABLE written (x INTEGER)")
+        .execute(&writer)
+        .await
+        .expect("create");
+    sqlx::query("INSERT INTO written VALUES (7)")
+        .execute(&writer)
+        .await
+        .expect("insert");
+    let seen: i64 = sqlx::query_scalar("SELECT x FROM written")
+        .fetch_one(shared)
+        .await
+        .expect("read through the shared pool");
+    assert_eq!(seen, 7);
+}
