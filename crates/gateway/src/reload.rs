@@ -13,7 +13,8 @@
 
 use crate::config::{self, Config};
 use crate::state::{Gateway, Snapshot};
-use notify::RecursiveMode;
+use notify::event::ModifyKind;
+use notify::{EventKind, RecursiveMode};
 use notify_debouncer_full::{DebounceEventResult, new_debouncer};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -61,6 +62,7 @@ fn watch_file(path: &Path, tx: mpsc::UnboundedSender<()>) -> Option<impl Sized> 
         let touched = result.is_ok_and(|events| {
             events
                 .iter()
+                .filter(|e| may_change(&e.kind))
                 .flat_map(|e| e.paths.iter())
                 .any(|p| p.file_name() == Some(name.as_os_str()))
         });
@@ -80,6 +82,17 @@ fn watch_file(path: &Path, tx: mpsc::UnboundedSender<()>) -> Option<impl Sized> 
         return None;
     }
     Some(debouncer)
+}
+
+/// Whether an event can mean new content. Reading the file, as every reload does,
+/// raises access events (and may touch its access time): counted as changes, each
+/// reload set off the next, 13 times a second for as long as the gateway ran, and
+/// every one rebuilt the providers' clients, emptying their connection pools.
+fn may_change(kind: &EventKind) -> bool {
+    !matches!(
+        kind,
+        EventKind::Access(_) | EventKind::Modify(ModifyKind::Metadata(_))
+    )
 }
 
 #[cfg(unix)]

@@ -833,6 +833,68 @@ async fn editing_the_config_file_under_load_reloads_it_with_no_failed_request() 
     );
 }
 
+fn reloads_logged(served: &Served) -> usize {
+    served
+        .log
+        .lock()
+        .expect("log")
+        .iter()
+        .filter(|l| l.contains("config reloaded"))
+        .count()
+}
+
+/// A watched config reloads once per edit and never by itself: reading the file during
+/// a reload raised access events, which set off the next reload, about 13 times a
+/// second for as long as the gateway ran (each emptying the providers' connection pools).
+#[tokio::test]
+async fn a_watched_config_reloads_once_per_edit_and_never_by_itself() {
+    let Reloadable {
+        mock,
+        dir,
+        path,
+        served,
+    } = reloadable(&[]).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/chat/completions", served.base);
+    assert_eq!(
+        client
+            .post(&url)
+            .json(&chat("first", "hi"))
+            .send()
+            .await
+            .expect("sent")
+            .status(),
+        200
+    );
+    // Several of the watcher's 300 ms settle times.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(reloads_logged(&served), 0, "reloaded with no edit");
+
+    let fresh = dir.path().join(".sluice.toml.swp");
+    std::fs::write(&fresh, two_models(&mock, true)).expect("write new");
+    std::fs::rename(&fresh, &path).expect("rename over");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while reloads_logged(&served) == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the edit was never picked up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(reloads_logged(&served), 1, "one edit, one reload");
+    assert_eq!(
+        client
+            .post(&url)
+            .json(&chat("second", "hi"))
+            .send()
+            .await
+            .expect("sent")
+            .status(),
+        200
+    );
+}
+
 #[tokio::test]
 async fn no_watch_leaves_file_edits_to_sighup() {
     let Reloadable {
