@@ -90,7 +90,8 @@ fn fixture() -> Fixture {
     let shared = rt
         .block_on(Shared::start(&config, Vec::new()))
         .unwrap_or_else(|e| panic!("shared: {e}"));
-    let snapshot = Snapshot::build(&config, &shared).unwrap_or_else(|e| panic!("snapshot: {e}"));
+    let snapshot =
+        Snapshot::build(&config, &shared, None).unwrap_or_else(|e| panic!("snapshot: {e}"));
     // The tokenizer loads its vocabulary once; not what a request pays.
     limits::estimate::warm();
     Fixture {

@@ -218,7 +218,7 @@ mod tests {
     async fn a_request_future_stays_small() {
         let config = crate::config::Config::demo();
         let shared = Shared::start(&config, Vec::new()).await.expect("shared");
-        let snapshot = Snapshot::build(&config, &shared).expect("snapshot");
+        let snapshot = Snapshot::build(&config, &shared, None).expect("snapshot");
         let gw = Arc::new(Gateway::new(snapshot, shared));
         let request = Request::new(axum::body::Body::empty());
         let future = run(gw, request, &crate::ingress::chat::CHAT);

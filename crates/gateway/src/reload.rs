@@ -143,7 +143,7 @@ pub fn reload(gw: &Gateway, path: &Path, current: &Config) -> Option<Config> {
     };
     // The socket is bound once (and `--listen` may have overridden the file).
     next.server.listen = current.server.listen;
-    let snapshot = match Snapshot::build(&next, &gw.shared) {
+    let snapshot = match Snapshot::build(&next, &gw.shared, Some(&gw.snapshot())) {
         Ok(snapshot) => snapshot,
         Err(e) => {
             tracing::error!(error = %e, "config reload refused");

@@ -52,7 +52,7 @@ pub async fn start_with_sinks(
     sinks: Vec<Sink>,
 ) -> Result<RunningServer, StartError> {
     let shared = Shared::start(config, sinks).await?;
-    let snapshot = Snapshot::build(config, &shared)?;
+    let snapshot = Snapshot::build(config, &shared, None)?;
     let gateway = Arc::new(Gateway::new(snapshot, shared));
     crate::upstream::check::spawn(Arc::downgrade(&gateway));
     let addr = config.server.listen;

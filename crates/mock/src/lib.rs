@@ -97,6 +97,7 @@ async fn serve_app(
     app: routes::App,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let stats = Arc::clone(&app.stats);
     let router = routes::router(app);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     // A gateway's HTTP/2 client carries every stream to one host on one connection;
@@ -118,6 +119,7 @@ async fn serve_app(
             },
             () = &mut shutdown => break,
         };
+        stats.accepted();
         // Stream events are tiny; Nagle would hold them back and distort
         // streaming latency measurements.
         if let Err(err) = tcp.set_nodelay(true) {

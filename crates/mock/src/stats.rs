@@ -24,6 +24,7 @@ pub struct RecordedRequest {
 /// Live counters of one mock server. Cheap to read from any thread.
 #[derive(Debug, Default)]
 pub struct Stats {
+    connections: AtomicU64,
     requests: AtomicU64,
     active_streams: AtomicU64,
     completed_streams: AtomicU64,
@@ -32,6 +33,15 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Connections accepted (a gateway that keeps its pool across a reload opens none).
+    pub fn connections(&self) -> u64 {
+        self.connections.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn accepted(&self) {
+        self.connections.fetch_add(1, Ordering::SeqCst);
+    }
+
     /// Every request to a model API path (`/v1`, `/v1beta`, `/openai`),
     /// whatever its outcome.
     pub fn requests(&self) -> u64 {

@@ -35,14 +35,24 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Builds clients for every provider, each tied to its health in `shared`; `mock`
-    /// providers with no URL go to the in-process mock.
-    pub fn build(config: &Config, shared: &Shared) -> Result<Self, BuildError> {
+    /// providers with no URL go to the in-process mock. A provider of `previous` (the
+    /// snapshot a reload replaces) keeps its connection pool where its client settings
+    /// are unchanged.
+    pub fn build(
+        config: &Config,
+        shared: &Shared,
+        previous: Option<&Snapshot>,
+    ) -> Result<Self, BuildError> {
         let mock_url = shared.mock_url();
         let upstreams = config
             .providers
             .iter()
             .map(|p| {
-                Upstream::build(p, mock_url.as_deref(), shared.health.of(&p.name)).map(Arc::new)
+                let before = previous
+                    .and_then(|s| s.upstreams.iter().find(|u| u.name == p.name))
+                    .map(Arc::as_ref);
+                Upstream::build(p, mock_url.as_deref(), shared.health.of(&p.name), before)
+                    .map(Arc::new)
             })
             .collect::<Result<_, _>>()?;
         Ok(Self {

@@ -29,15 +29,34 @@ use std::time::Duration;
 /// One provider's client: requests carry their whole body.
 pub type Http = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
 
-pub fn build(config: &ProviderConfig) -> Result<Http, rustls::Error> {
+/// What a client is built from. A reload that leaves these alone keeps the provider's
+/// client, and with it the pool of open (TLS) connections.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    connect_timeout: Duration,
+    http2_prior_knowledge: bool,
+    extra_roots: Vec<rustls::pki_types::CertificateDer<'static>>,
+}
+
+impl Settings {
+    pub fn of(config: &ProviderConfig) -> Self {
+        Self {
+            connect_timeout: config.timeouts.connect,
+            http2_prior_knowledge: config.http2_prior_knowledge,
+            extra_roots: config.extra_roots.clone(),
+        }
+    }
+}
+
+pub fn build(settings: &Settings) -> Result<Http, rustls::Error> {
     let mut http = HttpConnector::new();
     // The TLS layer above decides what https means; this one only opens TCP.
     http.enforce_http(false);
     http.set_nodelay(true);
     http.set_keepalive(Some(Duration::from_secs(60)));
-    http.set_connect_timeout(Some(config.timeouts.connect));
+    http.set_connect_timeout(Some(settings.connect_timeout));
     let connector = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(tls(config)?)
+        .with_tls_config(tls(settings)?)
         .https_or_http()
         .enable_http1()
         .enable_http2()
@@ -48,23 +67,23 @@ pub fn build(config: &ProviderConfig) -> Result<Http, rustls::Error> {
         .pool_max_idle_per_host(1024)
         .pool_timer(TokioTimer::new())
         .timer(TokioTimer::new());
-    if config.http2_prior_knowledge {
+    if settings.http2_prior_knowledge {
         builder.http2_only(true);
     }
     Ok(builder.build(connector))
 }
 
-fn tls(config: &ProviderConfig) -> Result<rustls::ClientConfig, rustls::Error> {
+fn tls(settings: &Settings) -> Result<rustls::ClientConfig, rustls::Error> {
     // `main` installs ring as the process default; a gateway embedded without it (tests,
     // a library user) gets ring too instead of a panic.
     let provider = rustls::crypto::CryptoProvider::get_default()
         .cloned()
         .unwrap_or_else(|| Arc::new(rustls::crypto::ring::default_provider()));
-    let verifier = if config.extra_roots.is_empty() {
+    let verifier = if settings.extra_roots.is_empty() {
         rustls_platform_verifier::Verifier::new(Arc::clone(&provider))?
     } else {
         rustls_platform_verifier::Verifier::new_with_extra_roots(
-            config.extra_roots.iter().cloned(),
+            settings.extra_roots.iter().cloned(),
             Arc::clone(&provider),
         )?
     };

@@ -41,6 +41,8 @@ pub struct Upstream {
     fixed_urls: [Option<Uri>; 4],
     api_version: Option<String>,
     client: client::Http,
+    /// What `client` was built from: a reload with the same keeps it.
+    client_settings: client::Settings,
     /// Auth, version, user agent, body type and extra headers, credentials marked
     /// sensitive so they never print.
     headers: HeaderMap,
@@ -70,11 +72,14 @@ pub enum BuildError {
 }
 
 impl Upstream {
-    /// Builds the client for `config`; `fallback_url` serves mock providers with no URL.
+    /// Builds the provider for `config`; `fallback_url` serves mock providers with no
+    /// URL. The client (its connection pool) of `previous`, the same provider in the
+    /// config being replaced, is kept when it was built from the same settings.
     pub fn build(
         config: &ProviderConfig,
         fallback_url: Option<&str>,
         health: Arc<ProviderHealth>,
+        previous: Option<&Upstream>,
     ) -> Result<Self, BuildError> {
         let name = || config.name.clone();
         let base = config
@@ -90,7 +95,11 @@ impl Upstream {
             address::fixed_url(config.kind, &base, Endpoint::Completions),
             address::fixed_url(config.kind, &base, Endpoint::CountTokens),
         ];
-        let client = client::build(config).map_err(|e| BuildError::Client(name(), e))?;
+        let client_settings = client::Settings::of(config);
+        let client = match previous.filter(|p| p.client_settings == client_settings) {
+            Some(previous) => previous.client.clone(),
+            None => client::build(&client_settings).map_err(|e| BuildError::Client(name(), e))?,
+        };
         Ok(Self {
             name: name(),
             label: Arc::from(config.name.as_str()),
@@ -99,6 +108,7 @@ impl Upstream {
             fixed_urls,
             api_version: config.api_version.clone(),
             client,
+            client_settings,
             headers,
             timeouts: config.timeouts,
             max_response_bytes: config.max_response_bytes,

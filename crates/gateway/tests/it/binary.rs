@@ -895,6 +895,56 @@ async fn a_watched_config_reloads_once_per_edit_and_never_by_itself() {
     );
 }
 
+/// A reload that leaves a provider's client settings alone keeps its client and so its
+/// open connections: for a real provider, no new TLS handshake after every edit.
+#[tokio::test]
+async fn a_reload_keeps_the_open_upstream_connections() {
+    let Reloadable {
+        mock,
+        dir,
+        path,
+        served,
+    } = reloadable(&[]).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/chat/completions", served.base);
+    let ask = |model: &'static str| {
+        let (client, url) = (client.clone(), url.clone());
+        async move {
+            let status = client
+                .post(&url)
+                .json(&chat(model, "hi"))
+                .send()
+                .await
+                .expect("sent")
+                .status();
+            // The connection goes back to the pool once its response is read.
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            status
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(ask("first").await, 200);
+    }
+    assert_eq!(mock.stats().connections(), 1, "one pooled connection");
+
+    let fresh = dir.path().join(".sluice.toml.swp");
+    std::fs::write(&fresh, two_models(&mock, true)).expect("write new");
+    std::fs::rename(&fresh, &path).expect("rename over");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while ask("second").await != 200 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the edit was never picked up"
+        );
+    }
+    assert_eq!(ask("first").await, 200);
+    assert_eq!(
+        mock.stats().connections(),
+        1,
+        "the reload opened a new upstream connection"
+    );
+}
+
 #[tokio::test]
 async fn no_watch_leaves_file_edits_to_sighup() {
     let Reloadable {

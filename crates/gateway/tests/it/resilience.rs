@@ -619,7 +619,9 @@ async fn breaker_state_survives_a_config_reload() {
     })
     .expect("valid");
     let gw = f.server.gateway();
-    gw.swap(sluice::state::Snapshot::build(&config, &gw.shared).expect("builds"));
+    gw.swap(
+        sluice::state::Snapshot::build(&config, &gw.shared, Some(&gw.snapshot())).expect("builds"),
+    );
     assert_eq!(f.breaker_state("a").await, "open");
     let before = f.requests("a");
     assert_eq!(header(&f.chat("m").await, "x-sluice-provider"), "b");
