@@ -613,6 +613,11 @@ async fn the_single_writer_is_one_connection_to_the_same_database_with_its_setti
         .await
         .expect("pragma");
     assert_eq!(temp, 2);
+    let cache: i64 = sqlx::query_scalar("PRAGMA cache_size")
+        .fetch_one(&writer)
+        .await
+        .expect("pragma");
+    assert_eq!(cache, -4096, "the writer's own cache, 4 MiB");
     sqlx::query("CREATE TABLE written (x INTEGER)")
         .execute(&writer)
         .await
