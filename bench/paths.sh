@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Where the time to first token goes: for each streamed request at a low rate (cold
+# caches, as in the first-token figure of bench/run.sh), the gateway's request path
+# (the client's request read -> the upstream request written) and response path (the
+# upstream's response head read -> the client's response head written), taken from
+# system call timestamps with bpftrace, for nginx and for Sluice in one run. Also counts
+# the gateway's system calls during the run, which shows work that should not be there
+# (a new upstream connection per request, files read while serving).
+#
+#   bench/paths.sh                       # 100 streams/s, 8 s, nginx then Sluice
+#
+# Env: BENCH_PATHS_RATE (100), BENCH_PATHS_DURATION (8s), BENCH_PATHS_TARGETS
+# ("nginx sluice"), BENCH_PATHS_CONFIG (default bench/sluice-bench-limits.toml, the whole
+# pipeline), BENCH_PATHS_HEADER (that config's virtual key), BENCH_SLUICE_BIN.
+# Needs root, bpftrace (Debian: bpftrace), tracefs (mounted here if missing) and the
+# release build. eBPF adds about a microsecond per traced call: compare the two
+# gateways, not these figures with bench/run.sh's.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+RATE=${BENCH_PATHS_RATE:-100}
+DURATION=${BENCH_PATHS_DURATION:-8s}
+TARGETS=${BENCH_PATHS_TARGETS:-nginx sluice}
+CONFIG=${BENCH_PATHS_CONFIG:-$ROOT/bench/sluice-bench-limits.toml}
+HEADER=${BENCH_PATHS_HEADER-Authorization: Bearer sk-bench-limits-0123456789}
+SLUICE=${BENCH_SLUICE_BIN:-$ROOT/target/release/sluice}
+LOADGEN=$ROOT/target/release/sluice-loadgen
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+
+command -v bpftrace >/dev/null || { echo "bpftrace missing (apt-get install bpftrace)" >&2; exit 1; }
+[[ -x $LOADGEN && -x $SLUICE ]] || { echo "build sluice and sluice-loadgen (release) first" >&2; exit 1; }
+if [[ ! -d /sys/kernel/tracing/events/syscalls ]]; then
+    mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
+fi
+[[ -d /sys/kernel/tracing/events/syscalls ]] || { echo "no syscall tracepoints (tracefs)" >&2; exit 1; }
+
+WORK=$(mktemp -d /tmp/sluice-paths.XXXXXX)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+read -r MOCK_PORT < <("$LOADGEN" free-port --count 1)
+export BENCH_MOCK_PORT=$MOCK_PORT BENCH_WORK=$WORK
+SLUICE_WORKER_THREADS=1 taskset -c 0 "$SLUICE" mock --listen "127.0.0.1:$MOCK_PORT" >"$WORK/mock.log" 2>&1 &
+PIDS+=($!)
+"$LOADGEN" wait-ready --url "http://127.0.0.1:$MOCK_PORT/v1/models" --timeout 10s >/dev/null
+
+# start TARGET PORT -> prints the PID whose system calls to trace (nginx: its worker);
+# not in a subshell, so that PIDS keeps what it started
+start() {
+    local target=$1 port=$2
+    case $target in
+    nginx)
+        mkdir -p "$WORK/nginx"
+        sed -e "s|@WORK@|$WORK/nginx|g" -e "s|@LISTEN@|127.0.0.1:$port|g" \
+            -e "s|@UPSTREAM@|127.0.0.1:$MOCK_PORT|g" bench/nginx.conf.template >"$WORK/nginx/nginx.conf"
+        taskset -c 1 "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" \
+            >/dev/null 2>&1 &
+        PIDS+=($!)
+        "$LOADGEN" wait-ready --url "http://127.0.0.1:$port/v1/models" --timeout 10s >/dev/null
+        awk '{print $1}' "/proc/$!/task/$!/children"
+        ;;
+    sluice)
+        SLUICE_WORKER_THREADS=1 taskset -c 1 "$SLUICE" serve --config "$CONFIG" \
+            --listen "127.0.0.1:$port" >"$WORK/sluice.log" 2>&1 &
+        PIDS+=($!)
+        "$LOADGEN" wait-ready --url "http://127.0.0.1:$port/healthz" --timeout 10s >/dev/null
+        echo $!
+        ;;
+    esac
+}
+
+for target in $TARGETS; do
+    read -r port < <("$LOADGEN" free-port --count 1)
+    start "$target" "$port" >"$WORK/pid"
+    pid=$(cat "$WORK/pid")
+    url=http://127.0.0.1:$port/v1/chat/completions
+    hdr=()
+    [[ $target == sluice && -n $HEADER ]] && hdr=(--header "$HEADER")
+    stream=(streams --rps "$RATE" --chunks 30 --chunk-delay-ms 5 --url "$url" "${hdr[@]}")
+    # Warm: pooled upstream connections, the journal's first pages.
+    taskset -c 0 "$LOADGEN" "${stream[@]}" --duration 2s --warmup 0s >/dev/null 2>&1
+    bpftrace -e "
+tracepoint:syscalls:sys_enter_recvfrom /pid == $pid/ { @buf[tid] = args->ubuf; @fd[tid] = args->fd; }
+tracepoint:syscalls:sys_exit_recvfrom /pid == $pid && args->ret > 0/ {
+    printf(\"R %d %llu %s\n\", @fd[tid], nsecs, str(@buf[tid], 12)); }
+tracepoint:syscalls:sys_enter_writev /pid == $pid/ { printf(\"W %d %llu\n\", args->fd, nsecs); }
+tracepoint:syscalls:sys_enter_sendto /pid == $pid/ { printf(\"W %d %llu\n\", args->fd, nsecs); }
+tracepoint:raw_syscalls:sys_enter /pid == $pid/ { @calls[args->id] = count(); }
+END { clear(@buf); clear(@fd); }
+" >"$WORK/trace-$target.txt" 2>/dev/null &
+    tracer=$!
+    sleep 3 # bpftrace attaches its probes
+    taskset -c 0 "$LOADGEN" "${stream[@]}" --duration "$DURATION" --warmup 0s --label "$target" \
+        --out "$WORK/run-$target.json" >/dev/null 2>&1
+    kill -INT "$tracer"
+    wait "$tracer" 2>/dev/null || true
+    python3 - "$target" "$WORK/trace-$target.txt" "$WORK/run-$target.json" <<'EOF'
+import json, statistics, sys
+target, trace, run = sys.argv[1], sys.argv[2], sys.argv[3]
+events, calls = [], {}
+for line in open(trace, errors="replace"):
+    parts = line.rstrip("\n").split(" ", 3)
+    if parts[0] in ("R", "W") and len(parts) >= 3:
+        events.append((parts[0], int(parts[1]), int(parts[2]), parts[3] if len(parts) > 3 else ""))
+    elif line.startswith("@calls["):
+        key, value = line.split(":", 1)
+        calls[int(key[7:-1])] = int(value)
+paths = {"request": [], "response": []}
+for i, (kind, fd, t, data) in enumerate(events):
+    if kind != "R" or not (data.startswith("POST ") or data.startswith("HTTP/1.1 200")):
+        continue
+    # The path ends at the next write to another socket, before anything else is read.
+    for kind2, fd2, t2, _ in events[i + 1:i + 8]:
+        if kind2 == "R":
+            break
+        if fd2 != fd:
+            paths["request" if data.startswith("POST ") else "response"].append((t2 - t) / 1000)
+            break
+result = json.load(open(run))
+streams = result["ok"]
+names = {41: "socket", 42: "connect", 257: "openat", 332: "statx", 0: "read"}
+extra = ", ".join(f"{calls.get(n, 0) / max(streams, 1):.2f} {name}" for n, name in names.items())
+ttft = result.get("ttft_us") or {}
+print(f"{target}: {streams} streams, first token p50 {ttft.get('p50', 0) / 1000:.3f} ms; "
+      f"per stream: {extra}")
+for name, xs in paths.items():
+    if xs:
+        xs.sort()
+        print(f"  {name} path: p50 {statistics.median(xs):.1f} µs, p10 {xs[len(xs) // 10]:.1f}, "
+              f"p90 {xs[len(xs) * 9 // 10]:.1f} ({len(xs)} of {streams})")
+EOF
+    for p in "${PIDS[@]:1}"; do kill "$p" 2>/dev/null || true; done
+    PIDS=("${PIDS[0]}")
+    sleep 0.5
+done
