@@ -50,6 +50,11 @@ pub async fn run(gw: Arc<Gateway>, path: Option<PathBuf>, mut current: Config, w
     }
 }
 
+/// What Kubernetes renames over when it updates a mounted ConfigMap or Secret: the
+/// config file is a symlink through it (`sluice.toml -> ..data/sluice.toml`), so the
+/// update raises no event under the file's own name.
+const KUBERNETES_DATA: &str = "..data";
+
 /// Watches the file's directory (editors replace a file by renaming a new one over it,
 /// which a watch on the file itself would lose) and signals changes to that file.
 fn watch_file(path: &Path, tx: mpsc::UnboundedSender<()>) -> Option<impl Sized> {
@@ -64,7 +69,8 @@ fn watch_file(path: &Path, tx: mpsc::UnboundedSender<()>) -> Option<impl Sized> 
                 .iter()
                 .filter(|e| may_change(&e.kind))
                 .flat_map(|e| e.paths.iter())
-                .any(|p| p.file_name() == Some(name.as_os_str()))
+                .filter_map(|p| p.file_name())
+                .any(|n| n == name.as_os_str() || n == KUBERNETES_DATA)
         });
         if touched {
             let _ = tx.send(());

@@ -945,6 +945,64 @@ async fn a_reload_keeps_the_open_upstream_connections() {
     );
 }
 
+/// A config mounted from a Kubernetes ConfigMap is a symlink through `..data`, and an
+/// update renames a new `..data` over the old: no event names the file itself.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_kubernetes_configmap_update_is_picked_up() {
+    use std::os::unix::fs::symlink;
+    sluice::install_tls_provider();
+    let mock = sluice_mock::spawn(loopback(), sluice_mock::MockConfig::default())
+        .await
+        .expect("mock");
+    let dir = tempfile::tempdir().expect("dir");
+    let version = |n: u32, second: bool| {
+        let data = dir.path().join(format!("..2026_12_06_v{n}"));
+        std::fs::create_dir(&data).expect("version dir");
+        std::fs::write(data.join("sluice.toml"), two_models(&mock, second)).expect("write");
+        format!("..2026_12_06_v{n}")
+    };
+    let first = version(1, false);
+    symlink(&first, dir.path().join("..data")).expect("..data");
+    symlink("..data/sluice.toml", dir.path().join("sluice.toml")).expect("sluice.toml");
+    let path = dir
+        .path()
+        .join("sluice.toml")
+        .to_string_lossy()
+        .into_owned();
+    let served = serve(&["--config", &path, "--listen", "127.0.0.1:0"]).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}/v1/chat/completions", served.base);
+    let ask = |model: &'static str| {
+        let (client, url) = (client.clone(), url.clone());
+        async move {
+            client
+                .post(&url)
+                .json(&chat(model, "hi"))
+                .send()
+                .await
+                .expect("sent")
+                .status()
+        }
+    };
+    assert_eq!(ask("second").await, 404);
+
+    // The kubelet's atomic update: a new version, a new `..data` renamed over the old.
+    let second = version(2, true);
+    symlink(&second, dir.path().join("..data_tmp")).expect("..data_tmp");
+    std::fs::rename(dir.path().join("..data_tmp"), dir.path().join("..data")).expect("swap");
+    std::fs::remove_dir_all(dir.path().join(&first)).expect("old version");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while ask("second").await != 200 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the ConfigMap update was never picked up"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(ask("first").await, 200);
+}
+
 #[tokio::test]
 async fn no_watch_leaves_file_edits_to_sighup() {
     let Reloadable {
