@@ -394,26 +394,11 @@ async fn demo_mode_journals_every_interaction_to_sluice_db() {
         .await
         .expect("sent");
     assert_eq!(bad.status(), 400);
-    sigterm(&served.child);
-    let status = tokio::time::timeout(Duration::from_secs(10), served.child.wait())
-        .await
-        .expect("exits")
-        .expect("status");
-    assert!(status.success());
-    let url = format!("sqlite://{}", served.dir.path().join("sluice.db").display());
-    let store = sluice::store::Store::open(&url)
-        .await
-        .expect("journal opens");
-    let rows = sluice::journal::verify::read_store(&store)
-        .await
-        .expect("rows");
+    let rows = stop_and_read_the_demo_journal(&mut served).await;
     let mut ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
     ids.sort_unstable();
     assert_eq!(ids, ["demo-bad", "demo-one", "demo-two"]);
-    let report =
-        sluice::journal::verify::check(&rows, &sluice::journal::chain::key_bytes(None), &[], &[]);
-    assert_eq!(report.first_bad, None, "{report:?}");
-    assert_eq!(report.entries, 3);
+    assert_eq!(rows.len(), 3);
 }
 
 /// One worker thread runs a current-thread runtime: every task of the gateway (the
@@ -458,6 +443,16 @@ async fn one_worker_thread_serves_overlapping_streams_journals_them_and_drains()
         assert_eq!(s.content().split_whitespace().count(), 10);
     }
     assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let rows = stop_and_read_the_demo_journal(&mut served).await;
+    assert_eq!(rows.len(), 16, "every interaction journaled");
+    assert!(rows.iter().all(|r| r.id.starts_with("one-worker-")));
+}
+
+/// Stops the demo-mode gateway with SIGTERM (it must exit 0) and reads back its journal,
+/// whose chain must verify.
+async fn stop_and_read_the_demo_journal(
+    served: &mut Served,
+) -> Vec<sluice::journal::verify::Stored> {
     sigterm(&served.child);
     let status = tokio::time::timeout(Duration::from_secs(10), served.child.wait())
         .await
@@ -471,11 +466,11 @@ async fn one_worker_thread_serves_overlapping_streams_journals_them_and_drains()
     let rows = sluice::journal::verify::read_store(&store)
         .await
         .expect("rows");
-    assert_eq!(rows.len(), 16, "every interaction journaled");
-    assert!(rows.iter().all(|r| r.id.starts_with("one-worker-")));
     let report =
         sluice::journal::verify::check(&rows, &sluice::journal::chain::key_bytes(None), &[], &[]);
     assert_eq!(report.first_bad, None, "{report:?}");
+    assert_eq!(report.entries, rows.len() as u64);
+    rows
 }
 
 #[tokio::test]
@@ -648,11 +643,7 @@ async fn sighup_reloads_the_config_and_keeps_streams_and_the_last_good_config() 
     let mut served = serve(&["--config", &path, "--listen", "127.0.0.1:0"]).await;
     let client = reqwest::Client::new();
     let url = format!("{}/v1/chat/completions", served.base);
-    let ask = |model: &'static str| {
-        let request = client.post(&url).json(&chat(model, "hi"));
-        async move { request.send().await.expect("sent").status().as_u16() }
-    };
-    assert_eq!(ask("second").await, 404);
+    assert_eq!(status_for(&client, &served, "second").await, 404);
 
     // A stream started on the old config must finish on it.
     let stream = client
@@ -676,14 +667,7 @@ async fn sighup_reloads_the_config_and_keeps_streams_and_the_last_good_config() 
             .status()
     };
     assert!(hup(&served.child).is_ok_and(|s| s.success()));
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while ask("second").await != 200 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the reload never took effect"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_served(&client, &served, "second", "the reload never took effect").await;
     let seen = read_sse(stream).await;
     assert!(
         seen.ends_with_done() && !seen.body_error,
@@ -713,8 +697,8 @@ async fn sighup_reloads_the_config_and_keeps_streams_and_the_last_good_config() 
             .any(|l| l.contains("server.bogus")),
         "the problem is named"
     );
-    assert_eq!(ask("second").await, 200);
-    assert_eq!(ask("first").await, 200);
+    assert_eq!(status_for(&client, &served, "second").await, 200);
+    assert_eq!(status_for(&client, &served, "first").await, 200);
     assert!(
         served.child.try_wait().expect("status").is_none(),
         "still running"
@@ -761,14 +745,42 @@ async fn reloadable(extra: &[&str]) -> Reloadable {
     }
 }
 
+impl Reloadable {
+    /// Saves the config with model `second` added, as editors do: a new file beside
+    /// it, renamed over the old.
+    fn save_with_second_model(&self) {
+        let fresh = self.dir.path().join(".sluice.toml.swp");
+        std::fs::write(&fresh, two_models(&self.mock, true)).expect("write new");
+        std::fs::rename(&fresh, &self.path).expect("rename over");
+    }
+}
+
+/// The status of a chat request for `model` through `served`.
+async fn status_for(client: &reqwest::Client, served: &Served, model: &str) -> u16 {
+    client
+        .post(format!("{}/v1/chat/completions", served.base))
+        .json(&chat(model, "hi"))
+        .send()
+        .await
+        .expect("sent")
+        .status()
+        .as_u16()
+}
+
+/// Asks for `model` every 50 ms until it is served (a reload took effect), 5 s at most;
+/// `what` says what did not happen otherwise.
+async fn until_served(client: &reqwest::Client, served: &Served, model: &str, what: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while status_for(client, served, model).await != 200 {
+        assert!(tokio::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn editing_the_config_file_under_load_reloads_it_with_no_failed_request() {
-    let Reloadable {
-        mock,
-        dir,
-        path,
-        served,
-    } = reloadable(&[]).await;
+    let reloadable = reloadable(&[]).await;
+    let served = &reloadable.served;
     let client = reqwest::Client::new();
     let url = format!("{}/v1/chat/completions", served.base);
 
@@ -799,28 +811,8 @@ async fn editing_the_config_file_under_load_reloads_it_with_no_failed_request() 
         .send()
         .await
         .expect("stream");
-    // Save the way editors do: write a new file beside it, rename it over the old one.
-    let fresh = dir.path().join(".sluice.toml.swp");
-    std::fs::write(&fresh, two_models(&mock, true)).expect("write new");
-    std::fs::rename(&fresh, &path).expect("rename over");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    loop {
-        let status = client
-            .post(&url)
-            .json(&chat("second", "hi"))
-            .send()
-            .await
-            .expect("sent")
-            .status();
-        if status == 200 {
-            break;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the edit was never picked up"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    reloadable.save_with_second_model();
+    until_served(&client, served, "second", "the edit was never picked up").await;
     let statuses = load.await.expect("load task");
     assert!(
         statuses.iter().all(|s| *s == 200),
@@ -848,33 +840,17 @@ fn reloads_logged(served: &Served) -> usize {
 /// second for as long as the gateway ran (each emptying the providers' connection pools).
 #[tokio::test]
 async fn a_watched_config_reloads_once_per_edit_and_never_by_itself() {
-    let Reloadable {
-        mock,
-        dir,
-        path,
-        served,
-    } = reloadable(&[]).await;
+    let reloadable = reloadable(&[]).await;
+    let served = &reloadable.served;
     let client = reqwest::Client::new();
-    let url = format!("{}/v1/chat/completions", served.base);
-    assert_eq!(
-        client
-            .post(&url)
-            .json(&chat("first", "hi"))
-            .send()
-            .await
-            .expect("sent")
-            .status(),
-        200
-    );
+    assert_eq!(status_for(&client, served, "first").await, 200);
     // Several of the watcher's 300 ms settle times.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(reloads_logged(&served), 0, "reloaded with no edit");
+    assert_eq!(reloads_logged(served), 0, "reloaded with no edit");
 
-    let fresh = dir.path().join(".sluice.toml.swp");
-    std::fs::write(&fresh, two_models(&mock, true)).expect("write new");
-    std::fs::rename(&fresh, &path).expect("rename over");
+    reloadable.save_with_second_model();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while reloads_logged(&served) == 0 {
+    while reloads_logged(served) == 0 {
         assert!(
             tokio::time::Instant::now() < deadline,
             "the edit was never picked up"
@@ -882,62 +858,30 @@ async fn a_watched_config_reloads_once_per_edit_and_never_by_itself() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    assert_eq!(reloads_logged(&served), 1, "one edit, one reload");
-    assert_eq!(
-        client
-            .post(&url)
-            .json(&chat("second", "hi"))
-            .send()
-            .await
-            .expect("sent")
-            .status(),
-        200
-    );
+    assert_eq!(reloads_logged(served), 1, "one edit, one reload");
+    assert_eq!(status_for(&client, served, "second").await, 200);
 }
 
 /// A reload that leaves a provider's client settings alone keeps its client and so its
 /// open connections: for a real provider, no new TLS handshake after every edit.
 #[tokio::test]
 async fn a_reload_keeps_the_open_upstream_connections() {
-    let Reloadable {
-        mock,
-        dir,
-        path,
-        served,
-    } = reloadable(&[]).await;
+    let reloadable = reloadable(&[]).await;
+    let (served, mock) = (&reloadable.served, &reloadable.mock);
     let client = reqwest::Client::new();
-    let url = format!("{}/v1/chat/completions", served.base);
-    let ask = |model: &'static str| {
-        let (client, url) = (client.clone(), url.clone());
-        async move {
-            let status = client
-                .post(&url)
-                .json(&chat(model, "hi"))
-                .send()
-                .await
-                .expect("sent")
-                .status();
-            // The connection goes back to the pool once its response is read.
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            status
-        }
-    };
+    // The connection goes back to the pool once its response is read: requests 50 ms
+    // apart find it there.
+    let pause = || tokio::time::sleep(Duration::from_millis(50));
     for _ in 0..3 {
-        assert_eq!(ask("first").await, 200);
+        assert_eq!(status_for(&client, served, "first").await, 200);
+        pause().await;
     }
     assert_eq!(mock.stats().connections(), 1, "one pooled connection");
 
-    let fresh = dir.path().join(".sluice.toml.swp");
-    std::fs::write(&fresh, two_models(&mock, true)).expect("write new");
-    std::fs::rename(&fresh, &path).expect("rename over");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while ask("second").await != 200 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the edit was never picked up"
-        );
-    }
-    assert_eq!(ask("first").await, 200);
+    reloadable.save_with_second_model();
+    until_served(&client, served, "second", "the edit was never picked up").await;
+    pause().await;
+    assert_eq!(status_for(&client, served, "first").await, 200);
     assert_eq!(
         mock.stats().connections(),
         1,
@@ -972,35 +916,21 @@ async fn a_kubernetes_configmap_update_is_picked_up() {
         .into_owned();
     let served = serve(&["--config", &path, "--listen", "127.0.0.1:0"]).await;
     let client = reqwest::Client::new();
-    let url = format!("{}/v1/chat/completions", served.base);
-    let ask = |model: &'static str| {
-        let (client, url) = (client.clone(), url.clone());
-        async move {
-            client
-                .post(&url)
-                .json(&chat(model, "hi"))
-                .send()
-                .await
-                .expect("sent")
-                .status()
-        }
-    };
-    assert_eq!(ask("second").await, 404);
+    assert_eq!(status_for(&client, &served, "second").await, 404);
 
     // The kubelet's atomic update: a new version, a new `..data` renamed over the old.
     let second = version(2, true);
     symlink(&second, dir.path().join("..data_tmp")).expect("..data_tmp");
     std::fs::rename(dir.path().join("..data_tmp"), dir.path().join("..data")).expect("swap");
     std::fs::remove_dir_all(dir.path().join(&first)).expect("old version");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while ask("second").await != 200 {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the ConfigMap update was never picked up"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert_eq!(ask("first").await, 200);
+    until_served(
+        &client,
+        &served,
+        "second",
+        "the ConfigMap update was never picked up",
+    )
+    .await;
+    assert_eq!(status_for(&client, &served, "first").await, 200);
 }
 
 #[tokio::test]
@@ -1012,18 +942,10 @@ async fn no_watch_leaves_file_edits_to_sighup() {
         served,
     } = reloadable(&["--no-watch"]).await;
     let client = reqwest::Client::new();
-    let url = format!("{}/v1/chat/completions", served.base);
     std::fs::write(&path, two_models(&mock, true)).expect("edit");
     // Well past the watcher's 300 ms settle time: nothing may have reloaded.
     tokio::time::sleep(Duration::from_millis(1000)).await;
-    let status = client
-        .post(&url)
-        .json(&chat("second", "hi"))
-        .send()
-        .await
-        .expect("sent")
-        .status();
-    assert_eq!(status, 404);
+    assert_eq!(status_for(&client, &served, "second").await, 404);
     let pid = served.child.id().expect("running").to_string();
     assert!(
         std::process::Command::new("kill")
@@ -1031,22 +953,7 @@ async fn no_watch_leaves_file_edits_to_sighup() {
             .status()
             .is_ok_and(|s| s.success())
     );
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while client
-        .post(&url)
-        .json(&chat("second", "hi"))
-        .send()
-        .await
-        .expect("sent")
-        .status()
-        != 200
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "SIGHUP did not reload"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_served(&client, &served, "second", "SIGHUP did not reload").await;
 }
 
 #[tokio::test]
