@@ -147,6 +147,7 @@ async fn get_script(State(app): State<App>) -> Response {
 async fn stats(State(app): State<App>) -> Response {
     let stats = &app.stats;
     let body = json!({
+        "connections": stats.connections(),
         "requests": stats.requests(),
         "active_streams": stats.active_streams(),
         "completed_streams": stats.completed_streams(),
