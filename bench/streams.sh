@@ -12,7 +12,9 @@
 # Knobs: BENCH_STREAM_COUNTS ("max" is the open-files limit less a margin),
 # BENCH_STREAM_PROCS (load generators, default 4), BENCH_HOLD (default 10s),
 # BENCH_HOLD_CHUNKS / BENCH_HOLD_DELAY_MS (the stream's shape: 20 chunks 1 s apart),
-# BENCH_SLUICE_CONFIG (default bench/sluice-bench-h2.toml), BENCH_SLUICE_HEADER,
+# BENCH_PROMPT_BYTES (the prompt's size; default 0, one short sentence),
+# BENCH_SLUICE_CONFIG (default bench/sluice-bench-h2.toml), BENCH_SLUICE_HEADER (default:
+# the default config's virtual key; empty for a config without keys),
 # BENCH_CLIENT_H2 (0: each client stream is its own HTTP/1.1 connection, the default;
 # N: clients speak cleartext HTTP/2 with N streams on each connection, as behind an
 # HTTP/2 load balancer), BENCH_SKIP_BUILD=1.
@@ -26,8 +28,10 @@ PROCS=${BENCH_STREAM_PROCS:-4}
 HOLD=${BENCH_HOLD:-10s}
 CHUNKS=${BENCH_HOLD_CHUNKS:-20}
 DELAY_MS=${BENCH_HOLD_DELAY_MS:-1000}
+PROMPT_BYTES=${BENCH_PROMPT_BYTES:-0}
 CONFIG=${BENCH_SLUICE_CONFIG:-$ROOT/bench/sluice-bench-h2.toml}
-HEADER=${BENCH_SLUICE_HEADER:-}
+# The default config turns auth on; without its key every stream is a 401.
+HEADER=${BENCH_SLUICE_HEADER-"Authorization: Bearer sk-bench-limits-0123456789"}
 CLIENT_H2=${BENCH_CLIENT_H2:-0}
 SLUICE=${BENCH_SLUICE_BIN:-$ROOT/target/release/sluice}
 LOADGEN=$ROOT/target/release/sluice-loadgen
@@ -107,7 +111,7 @@ for count in $COUNTS; do
         "$LOADGEN" hold --url "http://127.0.0.1:$GW_PORT/v1/chat/completions" --streams "$n" \
             --source-ip "127.0.0.$((i + 2))" --chunks "$CHUNKS" --chunk-delay-ms "$DELAY_MS" \
             --hold "$HOLD" --timeout 60s --ramp-timeout 120s --gateway-pid "$GW_PID" \
-            --h2-streams-per-connection "$CLIENT_H2" \
+            --h2-streams-per-connection "$CLIENT_H2" --prompt-bytes "$PROMPT_BYTES" \
             ${HEADER:+--header "$HEADER"} --label "hold $count/$i" \
             --out "$RES/hold-$count-$i.json" >"$WORK/hold-$count-$i.out" 2>"$WORK/hold-$count-$i.err" &
         LG+=($!)
@@ -144,13 +148,18 @@ print(json.dumps({"streams": count, "opened": opened, "completed": ok, "errors":
 EOF
 )")
     log "${ROWS[-1]}"
+    # A run where no stream opened measures nothing: say so instead of printing a table.
+    python3 -c 'import json,sys; sys.exit(0 if json.loads(sys.argv[1])["opened"] > 0 else 1)' "${ROWS[-1]}" ||
+        die "no stream opened at $count (see $RES/hold-$count-*.json: error samples)"
 done
 
-python3 - "$RES" "$NOFILE" "$CLIENT_H2" "${ROWS[@]}" <<'EOF' | tee "$RES/summary.md"
+python3 - "$RES" "$NOFILE" "$CLIENT_H2" "$PROMPT_BYTES" "${ROWS[@]}" <<'EOF' | tee "$RES/summary.md"
 import json, sys
-res, nofile, h2, rows = sys.argv[1], sys.argv[2], int(sys.argv[3]), [json.loads(r) for r in sys.argv[4:]]
+res, nofile, h2, prompt = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+rows = [json.loads(r) for r in sys.argv[5:]]
 clients = f"clients over HTTP/2, {h2} streams per connection" if h2 else "clients over HTTP/1.1, one connection per stream"
-print(f"# Many open streams through Sluice ({clients}; upstream over HTTP/2; open-files limit {nofile})\n")
+size = f"a prompt of about {prompt:,} bytes" if prompt else "a one-sentence prompt"
+print(f"# Many open streams through Sluice ({clients}; {size}; upstream over HTTP/2; open-files limit {nofile})\n")
 print("| streams | opened | completed | errors | RSS idle | RSS open | bytes per stream | fds | first token p50 | p99 |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for r in rows:

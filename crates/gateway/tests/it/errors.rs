@@ -229,7 +229,7 @@ async fn a_request_head_over_max_header_bytes_is_431_and_bodies_are_not_bounded_
         .expect("sent");
     assert_eq!(response.status(), 431);
     assert_eq!(h.mock.stats().requests(), 0);
-    // A body far larger than the head's bound still goes through (read 8 KiB at a time).
+    // A body far larger than the head's bound still goes through (read 8 KiB at most at a time).
     let prompt = "word ".repeat(40_000);
     let response = h
         .post("/v1/chat/completions", &chat("gpt-4o", &prompt))

@@ -498,6 +498,9 @@ where
             return Poll::Pending;
         }
 
+        // SLUICE PATCH: this read only waits for the peer to leave, often for as long as a
+        // response streams: it need not hold the size a large message grew the buffer to.
+        self.io.restart_read_size();
         let num_read = ready!(self.force_io_read(cx)).map_err(crate::Error::new_io)?;
 
         if num_read == 0 {

@@ -17,6 +17,13 @@ pub(crate) const INIT_BUFFER_SIZE: usize = 8192;
 /// The minimum value that can be set to max buffer size.
 pub(crate) const MINIMUM_MAX_BUFFER_SIZE: usize = INIT_BUFFER_SIZE;
 
+// SLUICE PATCH: the read buffer starts at, and shrinks back to, 1 KiB instead of
+// `INIT_BUFFER_SIZE`. It doubles on every read that fills it, as before, so a large
+// message still reads in large chunks. A connection that waits mid-message (a long
+// streamed answer, where hyper keeps a read pending to notice the client leaving) then
+// holds 1 KiB instead of 8 KiB. See vendor/README.md.
+const INIT_READ_SIZE: usize = 1024;
+
 /// The default maximum read buffer size. If the buffer gets this big and
 /// a message is still not complete, a `TooLarge` error is triggered.
 // Note: if this changes, update server::conn::Http::max_buf_size docs.
@@ -90,6 +97,16 @@ where
         );
         self.read_buf_strategy = ReadStrategy::with_max(max);
         self.write_buf.max_buf_size = max;
+    }
+
+    /// SLUICE PATCH: the next read reserves `INIT_READ_SIZE` again, and an empty buffer
+    /// that a large message grew is let go. For the read that only waits to notice the
+    /// peer leaving while a response streams (`Conn::mid_message_detect_eof`).
+    pub(crate) fn restart_read_size(&mut self) {
+        self.read_buf_strategy.restart();
+        if self.read_buf.is_empty() && self.read_buf.capacity() > INIT_READ_SIZE {
+            self.read_buf = BytesMut::new();
+        }
     }
 
     #[cfg(feature = "client")]
@@ -384,8 +401,19 @@ impl ReadStrategy {
     fn with_max(max: usize) -> ReadStrategy {
         ReadStrategy::Adaptive {
             decrease_now: false,
-            next: INIT_BUFFER_SIZE,
+            next: INIT_READ_SIZE,
             max,
+        }
+    }
+
+    /// SLUICE PATCH: back to the starting size (an exact size stays as set).
+    fn restart(&mut self) {
+        if let ReadStrategy::Adaptive {
+            decrease_now, next, ..
+        } = self
+        {
+            *next = INIT_READ_SIZE;
+            *decrease_now = false;
         }
     }
 
@@ -420,7 +448,7 @@ impl ReadStrategy {
                     let decr_to = prev_power_of_two(*next);
                     if bytes_read < decr_to {
                         if *decrease_now {
-                            *next = cmp::max(decr_to, INIT_BUFFER_SIZE);
+                            *next = cmp::max(decr_to, INIT_READ_SIZE);
                             *decrease_now = false;
                         } else {
                             // Decreasing is a two "record" process.
@@ -535,7 +563,9 @@ pub(super) struct WriteBuf<B> {
 impl<B: Buf> WriteBuf<B> {
     fn new(strategy: WriteStrategy) -> WriteBuf<B> {
         WriteBuf {
-            headers: Cursor::new(Vec::with_capacity(INIT_BUFFER_SIZE)),
+            // SLUICE PATCH: empty until the first head is encoded, which reserves what
+            // that head needs (`role.rs`), instead of 8 KiB per connection up front.
+            headers: Cursor::new(Vec::new()),
             max_buf_size: DEFAULT_MAX_BUFFER_SIZE,
             queue: BufList::new(),
             strategy,
@@ -728,7 +758,11 @@ mod tests {
     #[test]
     fn read_strategy_adaptive_increments() {
         let mut strategy = ReadStrategy::default();
-        assert_eq!(strategy.next(), 8192);
+        // SLUICE PATCH: starts at INIT_READ_SIZE.
+        assert_eq!(strategy.next(), INIT_READ_SIZE);
+        strategy.record(INIT_READ_SIZE);
+        assert_eq!(strategy.next(), 2 * INIT_READ_SIZE);
+        grow_to_8192(&mut strategy);
 
         // Grows if record == next
         strategy.record(8192);
@@ -754,6 +788,7 @@ mod tests {
     #[test]
     fn read_strategy_adaptive_decrements() {
         let mut strategy = ReadStrategy::default();
+        grow_to_8192(&mut strategy);
         strategy.record(8192);
         assert_eq!(strategy.next(), 16384);
 
@@ -778,13 +813,42 @@ mod tests {
 
         strategy.record(1);
         assert_eq!(strategy.next(), 8192, "first doesn't decrement");
-        strategy.record(1);
-        assert_eq!(strategy.next(), 8192, "doesn't decrement under minimum");
+        // SLUICE PATCH: the floor is INIT_READ_SIZE.
+        for _ in 0..16 {
+            strategy.record(1);
+        }
+        assert_eq!(
+            strategy.next(),
+            INIT_READ_SIZE,
+            "doesn't decrement under minimum"
+        );
+    }
+
+    #[test]
+    fn read_strategy_adaptive_restarts_small() {
+        // SLUICE PATCH
+        let mut strategy = ReadStrategy::default();
+        grow_to_8192(&mut strategy);
+        strategy.record(8192);
+        assert_eq!(strategy.next(), 16384);
+        strategy.restart();
+        assert_eq!(strategy.next(), INIT_READ_SIZE);
+        strategy.record(INIT_READ_SIZE);
+        assert_eq!(strategy.next(), 2 * INIT_READ_SIZE, "grows again from there");
+    }
+
+    /// SLUICE PATCH: brings a default strategy to where hyper's used to start.
+    fn grow_to_8192(strategy: &mut ReadStrategy) {
+        while strategy.next() < 8192 {
+            strategy.record(usize::MAX);
+        }
+        assert_eq!(strategy.next(), 8192);
     }
 
     #[test]
     fn read_strategy_adaptive_stays_the_same() {
         let mut strategy = ReadStrategy::default();
+        grow_to_8192(&mut strategy);
         strategy.record(8192);
         assert_eq!(strategy.next(), 16384);
 
@@ -891,6 +955,9 @@ mod tests {
         let b = |s: &str| Cursor::new(s.as_bytes().to_vec());
 
         let mut write_buf = WriteBuf::<Cursor<Vec<u8>>>::new(WriteStrategy::Flatten);
+        // SLUICE PATCH: the buffer starts empty; a head's encoding reserves room first.
+        assert_eq!(write_buf.headers.bytes.capacity(), 0);
+        write_buf.headers.bytes.reserve(INIT_BUFFER_SIZE);
 
         write_buf.buffer(b("hello "));
         write_buf.buffer(b("world, "));
