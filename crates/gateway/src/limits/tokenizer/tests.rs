@@ -152,3 +152,23 @@ fn a_megabyte_of_one_piece_is_counted() {
     let spaces = " ".repeat(1 << 20) + "x";
     assert!(ours().count(&spaces) >= 1);
 }
+
+#[test]
+fn the_pieces_tile_any_text_so_each_search_may_be_anchored() {
+    // `pieces` anchors each search where the last piece ended; that finds every piece
+    // only if every character starts a match. Any code point, and the corpus.
+    let mut rng = fastrand::Rng::with_seed(0x711e);
+    let random = (0..2_000).map(|_| {
+        let len = rng.usize(0..60);
+        (0..len).map(|_| rng.char(..)).collect::<String>()
+    });
+    for text in random.chain(CORPUS.iter().map(|t| (*t).to_string())) {
+        let mut at = 0;
+        for piece in ours().pieces(&text) {
+            let start = piece.as_ptr() as usize - text.as_ptr() as usize;
+            assert_eq!(start, at, "a gap before byte {start} of {text:?}");
+            at += piece.len();
+        }
+        assert_eq!(at, text.len(), "the end of {text:?} is in no piece");
+    }
+}
