@@ -6,11 +6,12 @@
 //! Two hooks, one per depth of need:
 //! - `on_events`: canonical events (translate path only). A variant that needs them
 //!   says `Needs::text`, which makes `path::choose` pick translate even between equal
-//!   formats (the assembler, the budget cut-off).
+//!   formats (the assembler).
 //! - `edit` / `close`: text pieces by channel, on either path. A variant that only
-//!   rewrites text says `Needs::edit`: a same-format stream then stays on the
-//!   pass-through path and only its text fields are rewritten (`relay::edit`), while a
-//!   translated one reaches the same variant through its canonical events.
+//!   reads or rewrites text says `Needs::edit` (the output guard, the budget cut-off): a
+//!   same-format stream then stays on the pass-through path and only its text fields
+//!   are read and rewritten (`relay::edit`), while a translated one reaches the same
+//!   variant through its canonical events.
 //!
 //! Must never be skipped: a pass-through stream whose transforms edit text is read
 //! event by event (`relay::edit`), never forwarded unread.
@@ -27,11 +28,12 @@ use tokio::time::Instant;
 /// What the stages after dispatch need of an answer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Needs {
-    /// A stage reads the answer as canonical events (the assembler, the budget
-    /// cut-off), so it must cross translated even between equal formats.
+    /// A stage reads the answer as canonical events (the assembler), so it must cross
+    /// translated even between equal formats.
     pub text: bool,
-    /// A stage rewrites the answer's text pieces (the output guard): a same-format
-    /// stream may stay on the pass-through path, its text fields edited in place.
+    /// A stage reads or rewrites the answer's text pieces (the output guard, the budget
+    /// cut-off): a same-format stream may stay on the pass-through path, its text
+    /// fields read and edited in place.
     pub edit: bool,
 }
 
@@ -56,6 +58,7 @@ pub struct BudgetMeter {
 }
 
 impl BudgetMeter {
+    /// Canonical events (translate path): text, thinking and tool-call arguments.
     fn read(&mut self, events: &[StreamEvent]) -> Result<(), StreamFailure> {
         for event in events {
             let text = match event {
@@ -65,6 +68,17 @@ impl BudgetMeter {
             };
             self.chars += text.chars().count() as u64;
         }
+        self.check()
+    }
+
+    /// One text piece of a pass-through stream: the same three kinds of text, as the
+    /// `Lane`s of its channels.
+    fn piece(&mut self, text: &str) -> Result<(), StreamFailure> {
+        self.chars += text.chars().count() as u64;
+        self.check()
+    }
+
+    fn check(&self) -> Result<(), StreamFailure> {
         let tokens = self.chars.div_ceil(4) as f64;
         let spent = self.cut.input_micros as f64 + tokens * self.cut.output_price;
         if spent > self.cut.allowance_micros as f64 {
@@ -77,11 +91,11 @@ impl BudgetMeter {
 impl Transform {
     fn needs(&self) -> Needs {
         match self {
-            Self::Assemble(_) | Self::BudgetCut(_) => Needs {
+            Self::Assemble(_) => Needs {
                 text: true,
                 edit: false,
             },
-            Self::Guard(_) => Needs {
+            Self::BudgetCut(_) | Self::Guard(_) => Needs {
                 text: false,
                 edit: true,
             },
@@ -196,14 +210,23 @@ impl Transforms {
         })
     }
 
-    /// Rewrites one text piece of a pass-through stream (`Needs::edit`); text of other
-    /// channels that must reach the client first goes to `before`. Whether it changed.
+    /// Reads and rewrites one text piece of a pass-through stream (`Needs::edit`); text
+    /// of other channels that must reach the client first goes to `before`. Whether it
+    /// changed.
+    ///
+    /// The budget cut-off counts the piece as the provider wrote it, before any guard
+    /// edits or holds it back: what the provider generated is what it bills.
     pub fn edit(
         &mut self,
         channel: Channel,
         text: &mut String,
         before: &mut Vec<(Channel, String)>,
     ) -> Result<bool, StreamFailure> {
+        for transform in &mut self.0 {
+            if let Transform::BudgetCut(meter) = transform {
+                meter.piece(text)?;
+            }
+        }
         let mut changed = false;
         for guard in self.guards_mut() {
             changed |= guard.edit(channel, text, before)?;

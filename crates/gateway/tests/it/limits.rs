@@ -283,6 +283,66 @@ async fn a_stream_that_would_overspend_ends_with_an_error_event() {
     assert!(!seen.ends_with_done());
 }
 
+#[tokio::test]
+async fn a_budgeted_stream_stays_on_the_pass_through_path() {
+    // The cut-off reads text pieces, not canonical events: a budget does not make an
+    // OpenAI stream to an OpenAI-format provider cross translated.
+    let dir = tempfile::tempdir().unwrap();
+    let h = gateway_with_default_max(
+        &dir,
+        &format!("{}{PRICED}", key("k", KEY, "a", "budget_usd = 10.0")),
+    )
+    .await;
+    // Bytes only the pass-through path keeps: a vendor field, a number's own spelling.
+    let body = r#"{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"go"}],"x_vendor":{"n":1.50}}"#;
+    let r = h
+        .client
+        .post(h.url("/v1/chat/completions"))
+        .bearer_auth(KEY)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let seen = read_sse(r).await;
+    assert!(seen.ends_with_done(), "{:?}", seen.data());
+    assert_eq!(seen.content(), "Mock reply to: go");
+    // The provider's chunks as it wrote them: re-encoded, they lost the fields Sluice's
+    // encoder does not write (`system_fingerprint`, `logprobs`).
+    let chunks = seen.json();
+    assert!(
+        !chunks.is_empty() && chunks.iter().all(|c| c["system_fingerprint"] == "fp_mock"),
+        "{chunks:?}"
+    );
+    let upstream = h.mock.stats().last_request().expect("request recorded");
+    let sent = String::from_utf8_lossy(&upstream.body);
+    assert!(sent.contains(r#""x_vendor":{"n":1.50}"#), "{sent}");
+}
+
+#[tokio::test]
+async fn a_legacy_completions_stream_that_would_overspend_is_cut_too() {
+    // Legacy completions have no canonical form: only the pass-through path's text
+    // pieces can meter them.
+    let dir = tempfile::tempdir().unwrap();
+    let h = gateway_with_default_max(
+        &dir,
+        &format!("{}{PRICED}", key("k", KEY, "a", "budget_usd = 0.00004")),
+    )
+    .await;
+    let long = json!({"model": "gpt-4o", "prompt": "go", "stream": true, "mock": {"chunks": 400}});
+    let r = send(&h, "/v1/completions", Some(KEY), &long).await;
+    assert_eq!(r.status(), 200);
+    let seen = read_sse(r).await;
+    assert_eq!(seen.error_code().as_deref(), Some("budget_exceeded"));
+    assert!(
+        seen.json()
+            .iter()
+            .any(|c| c.pointer("/choices/0/text").is_some())
+    );
+    assert!(!seen.ends_with_done());
+}
+
 async fn gateway_with_default_max(dir: &tempfile::TempDir, extra: &str) -> crate::support::Harness {
     let store = dir.path().join("cut.db");
     let text = format!(
