@@ -4,7 +4,7 @@
 //! the real usage; a stream ended when its budget runs out.
 
 use crate::keys::{MASTER, admin, gateway, hi, send};
-use crate::support::{chat, read_sse};
+use crate::support::{Seen, chat, read_sse};
 use serde_json::{Value, json};
 
 const KEY: &str = "sk-limited-0123456789abcdef";
@@ -267,6 +267,14 @@ async fn a_budget_is_exhausted_stays_exhausted_and_spend_reports_it() {
 
 #[tokio::test]
 async fn a_stream_that_would_overspend_ends_with_an_error_event() {
+    let long = json!({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "go"}], "mock": {"chunks": 400}});
+    let seen = overspend("/v1/chat/completions", &long).await;
+    assert!(!seen.content().is_empty());
+}
+
+/// A long stream on a key whose budget pays for a few tokens: 200, some text, then
+/// `budget_exceeded` in band instead of the end marker.
+async fn overspend(path: &str, body: &Value) -> Seen {
     let dir = tempfile::tempdir().unwrap();
     // No max_tokens: the reservation uses default_max_tokens (5), but the answer is long.
     let h = gateway_with_default_max(
@@ -274,13 +282,12 @@ async fn a_stream_that_would_overspend_ends_with_an_error_event() {
         &format!("{}{PRICED}", key("k", KEY, "a", "budget_usd = 0.00004")),
     )
     .await;
-    let long = json!({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "go"}], "mock": {"chunks": 400}});
-    let r = send(&h, "/v1/chat/completions", Some(KEY), &long).await;
+    let r = send(&h, path, Some(KEY), body).await;
     assert_eq!(r.status(), 200);
     let seen = read_sse(r).await;
     assert_eq!(seen.error_code().as_deref(), Some("budget_exceeded"));
-    assert!(!seen.content().is_empty());
     assert!(!seen.ends_with_done());
+    seen
 }
 
 #[tokio::test]
@@ -324,23 +331,13 @@ async fn a_budgeted_stream_stays_on_the_pass_through_path() {
 async fn a_legacy_completions_stream_that_would_overspend_is_cut_too() {
     // Legacy completions have no canonical form: only the pass-through path's text
     // pieces can meter them.
-    let dir = tempfile::tempdir().unwrap();
-    let h = gateway_with_default_max(
-        &dir,
-        &format!("{}{PRICED}", key("k", KEY, "a", "budget_usd = 0.00004")),
-    )
-    .await;
     let long = json!({"model": "gpt-4o", "prompt": "go", "stream": true, "mock": {"chunks": 400}});
-    let r = send(&h, "/v1/completions", Some(KEY), &long).await;
-    assert_eq!(r.status(), 200);
-    let seen = read_sse(r).await;
-    assert_eq!(seen.error_code().as_deref(), Some("budget_exceeded"));
+    let seen = overspend("/v1/completions", &long).await;
     assert!(
         seen.json()
             .iter()
             .any(|c| c.pointer("/choices/0/text").is_some())
     );
-    assert!(!seen.ends_with_done());
 }
 
 async fn gateway_with_default_max(dir: &tempfile::TempDir, extra: &str) -> crate::support::Harness {
