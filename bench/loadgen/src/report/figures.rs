@@ -80,9 +80,10 @@ pub fn write_other(md: &mut String, r: &Results, f: &Figures) {
     }
     let _ = writeln!(
         md,
-        "- Sluice start-up (spawn to first 2xx on /healthz): {}; release binary: {}.",
+        "- Sluice start-up (spawn to first 2xx on /healthz): {}; release binary: {}; shipped binary (`--profile dist`): {}.",
         startup_ms(f.startup),
         binary_mb(f.bin),
+        binary_mb(f.dist),
     );
     write_oha(md, r);
     md.push('\n');

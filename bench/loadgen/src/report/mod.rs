@@ -70,6 +70,8 @@ struct Figures {
     idle: Option<f64>,
     startup: Option<f64>,
     bin: Option<f64>,
+    /// The shipped build's size (`--profile dist`), when run.sh found one as new.
+    dist: Option<f64>,
     peak: Option<f64>,
 }
 
@@ -89,6 +91,7 @@ impl Figures {
             .load("sluice-ready.json")
             .and_then(|v| num(&v, "elapsed_ms"));
         let bin = r.meta_num("binary_size_bytes");
+        let dist = r.meta_num("dist_binary_size_bytes");
         let peak = r.meta_num("gateways.sluice.peak_rss_kb");
         Self {
             hold,
@@ -98,6 +101,7 @@ impl Figures {
             idle,
             startup,
             bin,
+            dist,
             peak,
         }
     }
@@ -168,5 +172,38 @@ mod tests {
         assert!(md.contains("+0.100 ms"), "{md}");
         assert!(md.contains("+0.120 ms"), "{md}");
         assert!(md.contains("1.20×"), "{md}");
+    }
+
+    #[test]
+    fn the_size_target_judges_the_shipped_build_not_the_release_one() {
+        let render_meta = |name: &str, meta: &str| {
+            let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::write(dir.join("meta.json"), meta);
+            let md = render(&dir);
+            let _ = std::fs::remove_dir_all(&dir);
+            md.unwrap_or_default()
+        };
+        let row = |md: &str| {
+            md.lines()
+                .find(|l| l.contains("--profile dist`) < 25 MB"))
+                .map(str::to_owned)
+                .unwrap_or_default()
+        };
+        // 31.9 MB of release build, 19.4 MB shipped: the row passes on the shipped one.
+        let md = render_meta(
+            "loadgen-report3",
+            r#"{"binary_size_bytes": 33450000, "dist_binary_size_bytes": 20346536}"#,
+        );
+        assert!(
+            row(&md).contains("19.4 MB") && row(&md).ends_with("pass |"),
+            "{md}"
+        );
+        // No shipped build as new as the binary measured: nothing to judge.
+        let md = render_meta("loadgen-report4", r#"{"binary_size_bytes": 33450000}"#);
+        assert!(
+            row(&md).contains("not built") && !row(&md).contains("FAIL"),
+            "{md}"
+        );
     }
 }

@@ -84,10 +84,15 @@ fn resource_rows(f: &Figures) -> Vec<Row> {
             startup_ms(f.startup),
             f.startup.map(|v| v < 50.0),
         ),
+        // The target is the shipped build's; without one as new as the binary measured,
+        // there is nothing to judge (the release build keeps its symbols).
         (
-            "release binary < 25 MB".into(),
-            binary_mb(f.bin),
-            f.bin.map(|b| b < 25.0 * 1_048_576.0),
+            "shipped binary (`--profile dist`) < 25 MB".into(),
+            match f.dist {
+                Some(_) => binary_mb(f.dist),
+                None => "– (not built)".into(),
+            },
+            f.dist.map(|b| b < 25.0 * 1_048_576.0),
         ),
     ]
 }
