@@ -1,7 +1,7 @@
 //! The real `sluice` binary: `check`, `serve` (demo mode, config, `--listen`) and
 //! graceful shutdown on SIGTERM.
 
-use crate::support::{chat, chat_stream, loopback, read_sse};
+use crate::support::{chat, chat_stream, default_mock, read_sse};
 use serde_json::json;
 use std::io::Write;
 use std::process::Stdio;
@@ -204,9 +204,7 @@ fn mock_config(mock_url: &str, drain: &str) -> tempfile::NamedTempFile {
 
 #[tokio::test]
 async fn sigterm_lets_in_flight_streams_finish_then_exits_0() {
-    let mock = sluice_mock::spawn(loopback(), sluice_mock::MockConfig::default())
-        .await
-        .expect("mock");
+    let mock = default_mock().await;
     let file = mock_config(&mock.base_url(), "10s");
     let path = file.path().to_string_lossy().into_owned();
     // --listen overrides the config's port 1, which nobody could bind as non-root in CI.
@@ -252,9 +250,7 @@ async fn sigterm_lets_in_flight_streams_finish_then_exits_0() {
 
 #[tokio::test]
 async fn drain_deadline_cuts_what_is_left_and_still_exits_0() {
-    let mock = sluice_mock::spawn(loopback(), sluice_mock::MockConfig::default())
-        .await
-        .expect("mock");
+    let mock = default_mock().await;
     let file = mock_config(&mock.base_url(), "300ms");
     let path = file.path().to_string_lossy().into_owned();
     let mut served = serve(&["--config", &path, "--listen", "127.0.0.1:0"]).await;
@@ -536,9 +532,7 @@ async fn journal_verify_passes_then_names_an_edited_entry() {
 async fn provider_keys_never_reach_logs_journal_spool_or_metrics() {
     const SECRET: &str = "sk-upstream-secret-never-shown-0123";
     sluice::install_tls_provider();
-    let mock = sluice_mock::spawn(loopback(), sluice_mock::MockConfig::default())
-        .await
-        .expect("mock");
+    let mock = default_mock().await;
     let dir = tempfile::tempdir().expect("dir");
     let file = config_file(&format!(
         r#"[server]
@@ -631,9 +625,7 @@ spool_dir = "{spool}"
 #[tokio::test]
 async fn sighup_reloads_the_config_and_keeps_streams_and_the_last_good_config() {
     sluice::install_tls_provider();
-    let mock = sluice_mock::spawn(loopback(), sluice_mock::MockConfig::default())
-        .await
-        .expect("mock");
+    let mock = default_mock().await;
     let base = format!(
         "[providers.mock]\nkind = \"openai-compatible\"\nbase_url = \"{}\"\n[[models]]\nname = \"first\"\ntargets = [{{ provider = \"mock\", model = \"gpt-4o\" }}]\n",
         mock.base_url()
@@ -727,9 +719,7 @@ struct Reloadable {
 
 async fn reloadable(extra: &[&str]) -> Reloadable {
     sluice::install_tls_provider();
-    let mock = sluice_mock::spawn(loopback(), sluice_mock::MockConfig::default())
-        .await
-        .expect("mock");
+    let mock = default_mock().await;
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("sluice.toml");
     std::fs::write(&path, two_models(&mock, false)).expect("write");
@@ -901,9 +891,7 @@ async fn a_reload_keeps_the_open_upstream_connections() {
 async fn a_kubernetes_configmap_update_is_picked_up() {
     use std::os::unix::fs::symlink;
     sluice::install_tls_provider();
-    let mock = sluice_mock::spawn(loopback(), sluice_mock::MockConfig::default())
-        .await
-        .expect("mock");
+    let mock = default_mock().await;
     let dir = tempfile::tempdir().expect("dir");
     let version = |n: u32, second: bool| {
         let data = dir.path().join(format!("..2026_12_06_v{n}"));

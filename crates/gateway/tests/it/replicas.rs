@@ -161,16 +161,10 @@ fn count(statuses: &[u16], status: u16) -> usize {
     statuses.iter().filter(|s| **s == status).count()
 }
 
-async fn mock() -> sluice_mock::MockHandle {
-    sluice_mock::spawn(loopback(), sluice_mock::MockConfig::default())
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn three_replicas_admit_exactly_rpm_requests_between_them() {
     let Some(redis) = redis().await else { return };
-    let mock = mock().await;
+    let mock = crate::support::default_mock().await;
     let secret = unique("sk-rpm-0123456789");
     let text = config(
         &mock.base_url(),
@@ -189,7 +183,7 @@ async fn three_replicas_admit_exactly_rpm_requests_between_them() {
 #[tokio::test]
 async fn max_concurrent_holds_across_replicas_and_frees_its_slots() {
     let Some(redis) = redis().await else { return };
-    let mock = mock().await;
+    let mock = crate::support::default_mock().await;
     let secret = unique("sk-conc-0123456789");
     let text = config(
         &mock.base_url(),
@@ -218,7 +212,7 @@ async fn max_concurrent_holds_across_replicas_and_frees_its_slots() {
 #[tokio::test]
 async fn a_budget_is_never_overspent_by_concurrent_requests_on_many_replicas() {
     let Some(redis) = redis().await else { return };
-    let mock = mock().await;
+    let mock = crate::support::default_mock().await;
     let secret = unique("sk-budget-0123456789");
     let name = unique("budget");
     // 300 micro-dollars; each request reserves about 30 (prompt and max_tokens at $1
@@ -274,7 +268,7 @@ async fn a_budget_is_never_overspent_by_concurrent_requests_on_many_replicas() {
 #[tokio::test]
 async fn a_revocation_reaches_every_replica_on_its_next_request() {
     let Some(redis) = redis().await else { return };
-    let mock = mock().await;
+    let mock = crate::support::default_mock().await;
     let dir = tempfile::tempdir().unwrap();
     let store = format!("sqlite://{}", dir.path().join("keys.db").display());
     let master = "sk-master-replicas-0123456789";
@@ -350,7 +344,7 @@ async fn backend_up(client: &reqwest::Client, base: &str) -> Option<bool> {
 async fn redis_going_away_mid_load_falls_back_locally_then_limits_are_shared_again() {
     let Some(redis) = redis().await else { return };
     let outage = Outage::start(redis.addr).await;
-    let mock = mock().await;
+    let mock = crate::support::default_mock().await;
     let (busy, fresh) = (unique("sk-busy-0123456789"), unique("sk-fresh-0123456789"));
     let keys = format!(
         "{}{}",
@@ -399,7 +393,7 @@ async fn with_deny_a_dead_redis_is_a_fast_503_not_a_hang() {
     let Some(redis) = redis().await else { return };
     let outage = Outage::start(redis.addr).await;
     outage.down();
-    let mock = mock().await;
+    let mock = crate::support::default_mock().await;
     let secret = unique("sk-deny-0123456789");
     let text = config(
         &mock.base_url(),

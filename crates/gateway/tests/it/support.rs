@@ -141,6 +141,14 @@ pub fn loopback() -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
+/// The mock provider, default behaviour, on a free loopback port: for tests that start
+/// it themselves (a gateway binary, a proxy in front of it, several gateways).
+pub async fn default_mock() -> sluice_mock::MockHandle {
+    sluice_mock::spawn(loopback(), sluice_mock::MockConfig::default())
+        .await
+        .expect("mock")
+}
+
 /// An address that refuses connections: bound, then closed.
 pub fn dead_addr() -> SocketAddr {
     let listener = std::net::TcpListener::bind(loopback()).expect("bind");

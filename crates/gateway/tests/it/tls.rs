@@ -68,9 +68,7 @@ async fn tls_proxy(backend: SocketAddr) -> (SocketAddr, Arc<Mutex<Vec<String>>>)
 async fn harness_behind_tls(with_ca: bool) -> (Harness, Arc<Mutex<Vec<String>>>) {
     // The proxy must exist before the config that points at it, so this mock is started
     // here rather than by the harness.
-    let mock = sluice_mock::spawn(loopback(), sluice_mock::MockConfig::default())
-        .await
-        .expect("mock");
+    let mock = crate::support::default_mock().await;
     let (proxy, alpn) = tls_proxy(mock.addr()).await;
     let ca = if with_ca {
         format!("ca_file = \"{}\"\n", fixture("ca.pem").display())
