@@ -10,8 +10,8 @@ use crate::config::{KeyConfig, Limits};
 use crate::store::Store;
 use crate::store::keys::StoredKey;
 use arc_swap::ArcSwap;
+use foldhash::HashMap;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 

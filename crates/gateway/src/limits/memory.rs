@@ -7,7 +7,7 @@
 
 use super::counters::{Ask, BackendError, Check, Counters, Settle, Verdict, refill, wait_ms};
 use super::wall_ms as now_ms;
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::Mutex;
 
 #[derive(Debug, Clone, Copy)]

@@ -12,7 +12,7 @@ use crate::resilience::latency::Latency;
 use crate::resilience::now_ms;
 use crate::resilience::quota::Quota;
 use crate::resilience::retry::Budget;
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -12,9 +12,9 @@ use crate::state::Gateway;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use foldhash::HashMap;
 use metrics::{Counter, Histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusRecorder};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Latency buckets in seconds: from 1 ms to 5 min.
