@@ -76,6 +76,11 @@ impl Shared {
             sinks.insert(0, Sink::Traces(Arc::clone(tracer)));
         }
         let metrics = Arc::new(Metrics::default());
+        // Ends by itself when the gateway's metrics are dropped.
+        drop(Metrics::spawn_upkeep(
+            Arc::downgrade(&metrics),
+            crate::telemetry::metrics::UPKEEP_EVERY,
+        ));
         sinks.insert(0, Sink::Metrics(Arc::clone(&metrics)));
         let limiter = Arc::new(Limiter::new(&config.limits)?);
         // First: the settle writes the cost every later stage reads.

@@ -83,7 +83,38 @@ fn cached<V: Clone>(
     handle
 }
 
+/// How often histogram observations are folded into their buckets (the exporter's own
+/// default when it runs its upkeep itself).
+pub const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl Metrics {
+    /// Folds the histograms' waiting observations into their buckets, periodically, for
+    /// as long as `metrics` lives. The recorder keeps every observation until an upkeep
+    /// or a scrape drains it: without this task a gateway nobody scraped grew by about
+    /// 16 bytes a request for good (6 MB per 10 s at 35,000 requests/s, measured), and a
+    /// scrape every minute let a minute's worth pile up.
+    pub fn spawn_upkeep(
+        metrics: std::sync::Weak<Self>,
+        every: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let Some(metrics) = metrics.upgrade() else {
+                    return;
+                };
+                metrics.upkeep();
+            }
+        })
+    }
+
+    fn upkeep(&self) {
+        self.recorder.handle().run_upkeep();
+    }
+
     /// Counts one finished interaction (the end stage calls it once per record).
     pub fn record(&self, record: &Interaction) {
         let model = record.route.as_deref().unwrap_or("-");
@@ -322,5 +353,72 @@ fn limiter_gauges(limiter: &crate::limits::Limiter) {
             .absolute(stats.local_fallbacks.load(Relaxed));
         metrics::counter!("sluice_limits_backend_denied_total")
             .absolute(stats.denied_backend_down.load(Relaxed));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn finished(latency_ms: u64) -> Interaction {
+        let mut record = Interaction::start("req_1".into(), "chat.completions", Instant::now());
+        record.status = 200;
+        record.latency = Duration::from_millis(latency_ms);
+        record
+    }
+
+    /// The line of `text` that starts with `prefix`, its value.
+    fn value(text: &str, prefix: &str) -> Option<f64> {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+    }
+
+    #[test]
+    fn upkeep_folds_observations_into_the_buckets_and_loses_none() {
+        let metrics = Metrics::default();
+        for ms in [3, 30, 300] {
+            metrics.record(&finished(ms));
+        }
+        metrics.upkeep();
+        metrics.upkeep();
+        metrics.record(&finished(3));
+        let text = metrics.recorder.handle().render();
+        assert_eq!(
+            value(&text, "sluice_request_duration_seconds_count{"),
+            Some(4.0),
+            "{text}"
+        );
+        assert_eq!(
+            value(
+                &text,
+                "sluice_request_duration_seconds_bucket{endpoint=\"chat.completions\",model=\"-\",provider=\"-\",le=\"0.005\"}"
+            ),
+            Some(2.0),
+            "{text}"
+        );
+        let sum = value(&text, "sluice_request_duration_seconds_sum{").unwrap_or(0.0);
+        assert!((sum - 0.336).abs() < 1e-9, "{text}");
+    }
+
+    #[tokio::test]
+    async fn the_upkeep_task_ends_with_its_metrics() {
+        let every = Duration::from_millis(10);
+        let metrics = Arc::new(Metrics::default());
+        let task = Metrics::spawn_upkeep(Arc::downgrade(&metrics), every);
+        metrics.record(&finished(3));
+        tokio::time::sleep(every * 5).await;
+        let text = metrics.recorder.handle().render();
+        assert_eq!(
+            value(&text, "sluice_request_duration_seconds_count{"),
+            Some(1.0),
+            "{text}"
+        );
+        assert!(!task.is_finished());
+        drop(metrics);
+        tokio::time::sleep(every * 3).await;
+        assert!(task.is_finished(), "the task outlived its metrics");
     }
 }
