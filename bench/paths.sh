@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Where the time to first token goes: for each streamed request at a low rate (cold
 # caches, as in the first-token figure of bench/run.sh), the gateway's request path
-# (the client's request read -> the upstream request written) and response path (the
-# upstream's response head read -> the client's response head written), taken from
+# (the client's request read -> the upstream request written), the upstream wait (-> the
+# upstream's response head read: the provider's time and the gateway's wake-up) and the
+# response path (-> the client's response head written), taken from
 # system call timestamps with bpftrace, for nginx and for Sluice in one run. Also counts
 # the gateway's system calls during the run, which shows work that should not be there
 # (a new upstream connection per request, files read while serving).
@@ -110,16 +111,23 @@ for line in open(trace, errors="replace"):
     elif line.startswith("@calls["):
         key, value = line.split(":", 1)
         calls[int(key[7:-1])] = int(value)
-paths = {"request": [], "response": []}
+paths = {"request": [], "upstream wait": [], "response": []}
 for i, (kind, fd, t, data) in enumerate(events):
     if kind != "R" or not (data.startswith("POST ") or data.startswith("HTTP/1.1 200")):
         continue
     # The path ends at the next write to another socket, before anything else is read.
-    for kind2, fd2, t2, _ in events[i + 1:i + 8]:
+    for j, (kind2, fd2, t2, _) in enumerate(events[i + 1:i + 8], start=i + 1):
         if kind2 == "R":
             break
         if fd2 != fd:
             paths["request" if data.startswith("POST ") else "response"].append((t2 - t) / 1000)
+            # After a request path: how long until the upstream's response head is read
+            # (the provider's time and the gateway's wake-up, not the gateway's work).
+            if data.startswith("POST "):
+                for kind3, fd3, t3, data3 in events[j + 1:j + 40]:
+                    if kind3 == "R" and fd3 == fd2 and data3.startswith("HTTP/1.1"):
+                        paths["upstream wait"].append((t3 - t2) / 1000)
+                        break
             break
 result = json.load(open(run))
 streams = result["ok"]
