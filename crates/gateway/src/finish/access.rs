@@ -184,13 +184,17 @@ mod tests {
         assert_eq!(out, "2000-02-29T00:00:00.000000Z");
     }
 
-    #[test]
-    fn a_client_typed_model_cannot_forge_a_line() {
-        let mut record = Interaction::start(
+    fn record() -> Interaction {
+        Interaction::start(
             "req_1".into(),
             "chat.completions",
             std::time::Instant::now(),
-        );
+        )
+    }
+
+    #[test]
+    fn a_client_typed_model_cannot_forge_a_line() {
+        let mut record = record();
         record.model = "evil\nINFO sluice::access: id=forged".into();
         let line = text(&record);
         assert_eq!(line.matches('\n').count(), 1, "{line}");
@@ -226,11 +230,7 @@ mod tests {
 
     #[test]
     fn numbers_and_empty_notes_read_as_before() {
-        let mut record = Interaction::start(
-            "req_1".into(),
-            "chat.completions",
-            std::time::Instant::now(),
-        );
+        let mut record = record();
         record.status = 429;
         record.latency = Duration::from_micros(1_234_567);
         let line = text(&record);
