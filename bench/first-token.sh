@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The added first-token time of nginx and of Sluice, in alternating rounds: each round
+# measures direct, nginx and Sluice back to back (a few seconds each), takes each
+# gateway's first-token p50 minus the same round's direct p50, and the script reports
+# the median over the rounds. bench/run.sh measures each target once for 10 s, so a
+# drift of this VM between its direct and nginx runs (the direct p50 moved from 0.12 to
+# 0.20 ms between runs) lands whole on nginx's small added figure and swings the ratio
+# from 1.4x to 6.8x; rounds let the drift hit all three alike.
+#
+#   bench/first-token.sh                 # 7 rounds of 3 s at 100 streams/s
+#
+# Env: BENCH_FT_ROUNDS (7), BENCH_FT_DURATION (3s), BENCH_FT_RATE (100),
+# BENCH_FT_CONFIG (default bench/sluice-bench-limits.toml, the whole pipeline),
+# BENCH_FT_HEADER (that config's virtual key), BENCH_SLUICE_BIN.
+# Needs nginx (Debian: nginx) and the release build (cargo build --release -p sluice
+# -p sluice-loadgen). Pinning as in bench/run.sh: gateways on CPU 1, the rest on CPU 0.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+ROUNDS=${BENCH_FT_ROUNDS:-7}
+DURATION=${BENCH_FT_DURATION:-3s}
+RATE=${BENCH_FT_RATE:-100}
+CONFIG=${BENCH_FT_CONFIG:-$ROOT/bench/sluice-bench-limits.toml}
+HEADER=${BENCH_FT_HEADER-Authorization: Bearer sk-bench-limits-0123456789}
+SLUICE=${BENCH_SLUICE_BIN:-$ROOT/target/release/sluice}
+LOADGEN=$ROOT/target/release/sluice-loadgen
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[[ -x $NGINX ]] || { echo "nginx missing (apt-get install nginx)" >&2; exit 1; }
+[[ -x $LOADGEN && -x $SLUICE ]] || { echo "build sluice and sluice-loadgen (release) first" >&2; exit 1; }
+
+WORK=$(mktemp -d /tmp/sluice-ft.XXXXXX)
+PIDS=()
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+read -r MOCK_PORT NGINX_PORT SLUICE_PORT < <("$LOADGEN" free-port --count 3)
+export BENCH_MOCK_PORT=$MOCK_PORT BENCH_WORK=$WORK
+SLUICE_WORKER_THREADS=1 taskset -c 0 "$SLUICE" mock --listen "127.0.0.1:$MOCK_PORT" >"$WORK/mock.log" 2>&1 &
+PIDS+=($!)
+"$LOADGEN" wait-ready --url "http://127.0.0.1:$MOCK_PORT/v1/models" --timeout 10s >/dev/null
+mkdir -p "$WORK/nginx"
+sed -e "s|@WORK@|$WORK/nginx|g" -e "s|@LISTEN@|127.0.0.1:$NGINX_PORT|g" \
+    -e "s|@UPSTREAM@|127.0.0.1:$MOCK_PORT|g" bench/nginx.conf.template >"$WORK/nginx/nginx.conf"
+taskset -c 1 "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" \
+    >/dev/null 2>&1 &
+PIDS+=($!)
+"$LOADGEN" wait-ready --url "http://127.0.0.1:$NGINX_PORT/v1/models" --timeout 10s >/dev/null
+SLUICE_WORKER_THREADS=1 taskset -c 1 "$SLUICE" serve --config "$CONFIG" \
+    --listen "127.0.0.1:$SLUICE_PORT" >"$WORK/sluice.log" 2>&1 &
+PIDS+=($!)
+"$LOADGEN" wait-ready --url "http://127.0.0.1:$SLUICE_PORT/healthz" --timeout 10s >/dev/null
+
+declare -A PORT=([direct]=$MOCK_PORT [nginx]=$NGINX_PORT [sluice]=$SLUICE_PORT)
+for round in $(seq 1 "$ROUNDS"); do
+    for target in direct nginx sluice; do
+        hdr=()
+        [[ $target == sluice && -n $HEADER ]] && hdr=(--header "$HEADER")
+        taskset -c 0 "$LOADGEN" streams --rps "$RATE" --chunks 30 --chunk-delay-ms 5 \
+            --url "http://127.0.0.1:${PORT[$target]}/v1/chat/completions" "${hdr[@]}" \
+            --duration "$DURATION" --warmup 1s --label "$target" \
+            --out "$WORK/r$round-$target.json" >/dev/null 2>&1
+    done
+done
+
+python3 - "$WORK" "$ROUNDS" <<'EOF'
+import json, statistics, sys
+work, rounds = sys.argv[1], int(sys.argv[2])
+p50 = {t: [] for t in ("direct", "nginx", "sluice")}
+for r in range(1, rounds + 1):
+    for t in p50:
+        result = json.load(open(f"{work}/r{r}-{t}.json"))
+        if result["error_total"]:
+            sys.exit(f"round {r}, {t}: {result['error_total']} errors")
+        p50[t].append(result["ttft_us"]["p50"])
+added = {t: [g - d for g, d in zip(p50[t], p50["direct"])] for t in ("nginx", "sluice")}
+print("round   direct p50   nginx added   sluice added   ratio")
+for r in range(rounds):
+    n, s = added["nginx"][r], added["sluice"][r]
+    ratio = f"{s / n:.2f}x" if n > 0 else "n/a"
+    print(f"{r + 1:>5}   {p50['direct'][r]:8.1f} µs   {n:8.1f} µs   {s:9.1f} µs   {ratio}")
+n, s = statistics.median(added["nginx"]), statistics.median(added["sluice"])
+print(f"median added first token: nginx +{n:.1f} µs, sluice +{s:.1f} µs: "
+      + (f"{s / n:.2f}x (target at most 1.5x)" if n > 0 else "ratio n/a"))
+EOF
