@@ -28,31 +28,14 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 [[ -x $NGINX ]] || { echo "nginx missing (apt-get install nginx)" >&2; exit 1; }
 [[ -x $LOADGEN && -x $SLUICE ]] || { echo "build sluice and sluice-loadgen (release) first" >&2; exit 1; }
 
-WORK=$(mktemp -d /tmp/sluice-ft.XXXXXX)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_work ft
 read -r MOCK_PORT NGINX_PORT SLUICE_PORT < <("$LOADGEN" free-port --count 3)
 export BENCH_MOCK_PORT=$MOCK_PORT BENCH_WORK=$WORK
-SLUICE_WORKER_THREADS=1 taskset -c 0 "$SLUICE" mock --listen "127.0.0.1:$MOCK_PORT" >"$WORK/mock.log" 2>&1 &
-PIDS+=($!)
-"$LOADGEN" wait-ready --url "http://127.0.0.1:$MOCK_PORT/v1/models" --timeout 10s >/dev/null
-mkdir -p "$WORK/nginx"
-sed -e "s|@WORK@|$WORK/nginx|g" -e "s|@LISTEN@|127.0.0.1:$NGINX_PORT|g" \
-    -e "s|@UPSTREAM@|127.0.0.1:$MOCK_PORT|g" bench/nginx.conf.template >"$WORK/nginx/nginx.conf"
-taskset -c 1 "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" \
-    >/dev/null 2>&1 &
-PIDS+=($!)
-"$LOADGEN" wait-ready --url "http://127.0.0.1:$NGINX_PORT/v1/models" --timeout 10s >/dev/null
-SLUICE_WORKER_THREADS=1 taskset -c 1 "$SLUICE" serve --config "$CONFIG" \
-    --listen "127.0.0.1:$SLUICE_PORT" >"$WORK/sluice.log" 2>&1 &
-PIDS+=($!)
-"$LOADGEN" wait-ready --url "http://127.0.0.1:$SLUICE_PORT/healthz" --timeout 10s >/dev/null
+start_mock "$MOCK_PORT"
+start_nginx "$NGINX_PORT" "$MOCK_PORT"
+start_sluice "$SLUICE_PORT" "$CONFIG"
 
 declare -A PORT=([direct]=$MOCK_PORT [nginx]=$NGINX_PORT [sluice]=$SLUICE_PORT)
 for round in $(seq 1 "$ROUNDS"); do

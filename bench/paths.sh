@@ -35,41 +35,22 @@ if [[ ! -d /sys/kernel/tracing/events/syscalls ]]; then
 fi
 [[ -d /sys/kernel/tracing/events/syscalls ]] || { echo "no syscall tracepoints (tracefs)" >&2; exit 1; }
 
-WORK=$(mktemp -d /tmp/sluice-paths.XXXXXX)
-PIDS=()
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_work paths
 read -r MOCK_PORT < <("$LOADGEN" free-port --count 1)
 export BENCH_MOCK_PORT=$MOCK_PORT BENCH_WORK=$WORK
-SLUICE_WORKER_THREADS=1 taskset -c 0 "$SLUICE" mock --listen "127.0.0.1:$MOCK_PORT" >"$WORK/mock.log" 2>&1 &
-PIDS+=($!)
-"$LOADGEN" wait-ready --url "http://127.0.0.1:$MOCK_PORT/v1/models" --timeout 10s >/dev/null
+start_mock "$MOCK_PORT"
 
-# start TARGET PORT -> prints the PID whose system calls to trace (nginx: its worker);
-# not in a subshell, so that PIDS keeps what it started
+# start TARGET PORT -> prints the PID whose system calls to trace (nginx: its worker)
 start() {
-    local target=$1 port=$2
-    case $target in
+    case $1 in
     nginx)
-        mkdir -p "$WORK/nginx"
-        sed -e "s|@WORK@|$WORK/nginx|g" -e "s|@LISTEN@|127.0.0.1:$port|g" \
-            -e "s|@UPSTREAM@|127.0.0.1:$MOCK_PORT|g" bench/nginx.conf.template >"$WORK/nginx/nginx.conf"
-        taskset -c 1 "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" \
-            >/dev/null 2>&1 &
-        PIDS+=($!)
-        "$LOADGEN" wait-ready --url "http://127.0.0.1:$port/v1/models" --timeout 10s >/dev/null
+        start_nginx "$2" "$MOCK_PORT"
         awk '{print $1}' "/proc/$!/task/$!/children"
         ;;
     sluice)
-        SLUICE_WORKER_THREADS=1 taskset -c 1 "$SLUICE" serve --config "$CONFIG" \
-            --listen "127.0.0.1:$port" >"$WORK/sluice.log" 2>&1 &
-        PIDS+=($!)
-        "$LOADGEN" wait-ready --url "http://127.0.0.1:$port/healthz" --timeout 10s >/dev/null
+        start_sluice "$2" "$CONFIG"
         echo $!
         ;;
     esac
@@ -111,7 +92,7 @@ for line in open(trace, errors="replace"):
     elif line.startswith("@calls["):
         key, value = line.split(":", 1)
         calls[int(key[7:-1])] = int(value)
-paths = {"request": [], "upstream wait": [], "response": []}
+paths = {"request path": [], "upstream wait": [], "response path": []}
 for i, (kind, fd, t, data) in enumerate(events):
     if kind != "R" or not (data.startswith("POST ") or data.startswith("HTTP/1.1 200")):
         continue
@@ -120,7 +101,7 @@ for i, (kind, fd, t, data) in enumerate(events):
         if kind2 == "R":
             break
         if fd2 != fd:
-            paths["request" if data.startswith("POST ") else "response"].append((t2 - t) / 1000)
+            paths["request path" if data.startswith("POST ") else "response path"].append((t2 - t) / 1000)
             # After a request path: how long until the upstream's response head is read
             # (the provider's time and the gateway's wake-up, not the gateway's work).
             if data.startswith("POST "):
@@ -139,7 +120,7 @@ print(f"{target}: {streams} streams, first token p50 {ttft.get('p50', 0) / 1000:
 for name, xs in paths.items():
     if xs:
         xs.sort()
-        print(f"  {name} path: p50 {statistics.median(xs):.1f} µs, p10 {xs[len(xs) // 10]:.1f}, "
+        print(f"  {name}: p50 {statistics.median(xs):.1f} µs, p10 {xs[len(xs) // 10]:.1f}, "
               f"p90 {xs[len(xs) * 9 // 10]:.1f} ({len(xs)} of {streams})")
 EOF
     for p in "${PIDS[@]:1}"; do kill "$p" 2>/dev/null || true; done

@@ -1,0 +1,46 @@
+# Shared by the bench scripts that start their own processes (paths.sh, first-token.sh):
+# a work directory removed on exit with everything started, and the mock, nginx and
+# Sluice started pinned as bench/run.sh pins them (the mock on CPU 0, a gateway alone on
+# CPU 1, one worker thread each). Source it after setting LOADGEN, SLUICE and NGINX.
+#
+# Each start function waits until its process answers and leaves its PID in $! and
+# PIDS; none runs in a subshell, so that the cleanup knows what to stop.
+
+# bench_work NAME: WORK (a fresh directory), PIDS, and the cleanup trap.
+bench_work() {
+    WORK=$(mktemp -d "/tmp/sluice-$1.XXXXXX")
+    PIDS=()
+    trap bench_cleanup EXIT
+}
+
+bench_cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$WORK"
+}
+
+# start_mock PORT
+start_mock() {
+    SLUICE_WORKER_THREADS=1 taskset -c 0 "$SLUICE" mock --listen "127.0.0.1:$1" >"$WORK/mock.log" 2>&1 &
+    PIDS+=($!)
+    "$LOADGEN" wait-ready --url "http://127.0.0.1:$1/v1/models" --timeout 10s >/dev/null
+}
+
+# start_nginx PORT UPSTREAM_PORT (bench/nginx.conf.template, rendered into WORK)
+start_nginx() {
+    mkdir -p "$WORK/nginx"
+    sed -e "s|@WORK@|$WORK/nginx|g" -e "s|@LISTEN@|127.0.0.1:$1|g" \
+        -e "s|@UPSTREAM@|127.0.0.1:$2|g" bench/nginx.conf.template >"$WORK/nginx/nginx.conf"
+    taskset -c 1 "$NGINX" -p "$WORK/nginx" -c "$WORK/nginx/nginx.conf" -e "$WORK/nginx/error.log" \
+        >/dev/null 2>&1 &
+    PIDS+=($!)
+    "$LOADGEN" wait-ready --url "http://127.0.0.1:$1/v1/models" --timeout 10s >/dev/null
+}
+
+# start_sluice PORT CONFIG
+start_sluice() {
+    SLUICE_WORKER_THREADS=1 taskset -c 1 "$SLUICE" serve --config "$2" \
+        --listen "127.0.0.1:$1" >"$WORK/sluice.log" 2>&1 &
+    PIDS+=($!)
+    "$LOADGEN" wait-ready --url "http://127.0.0.1:$1/healthz" --timeout 10s >/dev/null
+}
