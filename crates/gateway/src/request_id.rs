@@ -52,13 +52,15 @@ fn generate() -> String {
         .map_or(0, |d| d.as_millis());
     let random = fastrand::u128(..) & ((1 << 80) - 1);
     let bits = ((ms & 0xffff_ffff_ffff) << 80) | random;
-    // Written into one buffer: through `format!` the id cost about 1,400 instructions.
-    let mut id = [0u8; 36];
-    id[..4].copy_from_slice(b"req_");
-    if hex::encode_to_slice(bits.to_be_bytes(), &mut id[4..]).is_err() {
-        return format!("req_{bits:032x}");
+    // Pushed digit by digit into one string: through `format!` the id cost about 1,400
+    // instructions.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(4 + 32);
+    id.push_str("req_");
+    for nibble in (0..32).rev() {
+        id.push(char::from(HEX[((bits >> (nibble * 4)) & 0xf) as usize]));
     }
-    String::from_utf8_lossy(&id).into_owned()
+    id
 }
 
 #[cfg(test)]
@@ -80,6 +82,20 @@ mod tests {
             assert_eq!(id.len(), 4 + 32, "{id}");
         }
         assert!(first < second, "{first} !< {second}");
+        // The time part is the milliseconds since the epoch, in 12 lowercase hex digits.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let at = u128::from_str_radix(&second[4..16], 16).unwrap_or(0);
+        assert!(
+            now.abs_diff(at) < 60_000,
+            "{second} is not stamped near {now:x}"
+        );
+        assert!(
+            second[4..]
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        );
         assert_ne!(first[16..], second[16..], "the random part differs");
     }
 }
