@@ -83,10 +83,11 @@ impl Chain {
 /// The MAC of one entry.
 pub fn mac(key: &[u8], writer: &str, seq: u64, prev_mac: &str, json: &str) -> String {
     let mut m = hmac(key);
+    let mut seq_digits = itoa::Buffer::new();
     for part in [
         writer.as_bytes(),
         b"\n",
-        seq.to_string().as_bytes(),
+        seq_digits.format(seq).as_bytes(),
         b"\n",
         prev_mac.as_bytes(),
         b"\n",
@@ -94,7 +95,19 @@ pub fn mac(key: &[u8], writer: &str, seq: u64, prev_mac: &str, json: &str) -> St
     ] {
         m.update(part);
     }
-    hex::encode(m.finalize().into_bytes())
+    to_hex(&m.finalize().into_bytes())
+}
+
+/// Lowercase hex, written into one buffer: `hex::encode` collects an iterator of chars
+/// and cost about 1,700 instructions per entry (BENCHMARKS.md, "seventh pass").
+fn to_hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(char::from(HEX[usize::from(byte >> 4)]));
+        out.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    out
 }
 
 /// A signed statement of a writer's chain head at one moment.
@@ -126,7 +139,7 @@ impl Checkpoint {
 fn checkpoint_sig(key: &[u8], writer: &str, seq: u64, head: &str, at_ms: i64) -> String {
     let mut m = hmac(key);
     m.update(format!("checkpoint\n{writer}\n{seq}\n{head}\n{at_ms}").as_bytes());
-    hex::encode(m.finalize().into_bytes())
+    to_hex(&m.finalize().into_bytes())
 }
 
 #[expect(clippy::expect_used, reason = "HMAC accepts keys of any length")]
@@ -137,4 +150,20 @@ fn hmac(key: &[u8]) -> HmacSha256 {
 /// The key bytes a config's key (or its absence) stands for.
 pub fn key_bytes(key: Option<&str>) -> Vec<u8> {
     key.map_or_else(|| UNKEYED.to_vec(), |k| k.as_bytes().to_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macs_are_lowercase_hex_as_hex_writes_them() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(to_hex(&bytes), hex::encode(&bytes));
+        let a = mac(b"k", "w", 7, "prev", "{}");
+        assert_eq!(a.len(), 64);
+        let mut m = hmac(b"k");
+        m.update(b"w\n7\nprev\n{}");
+        assert_eq!(a, hex::encode(m.finalize().into_bytes()));
+    }
 }
