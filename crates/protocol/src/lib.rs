@@ -14,12 +14,15 @@
 //!   stages that read or rewrite it (the guard).
 //! - [`translate`]: the switchboard: each translation step as one call dispatching on the
 //!   ingress or provider format.
+//! - `json_lex` (private): JSON's lexical pieces, strict, shared by the two in-place
+//!   walkers (the pass-through tap's check and the text walk) so they refuse alike.
 //!
 //! Never depend on tokio, hyper or reqwest here; never log; never panic on input.
 
 pub mod anthropic;
 pub mod canonical;
 pub mod gemini;
+mod json_lex;
 pub mod openai;
 pub mod responses;
 pub mod sse;

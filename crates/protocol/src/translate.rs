@@ -124,6 +124,16 @@ impl Provider {
             Self::Gemini => Tap::default(),
         }
     }
+
+    /// `tap` for data the stream's text reader already walked (`walked`: it took the
+    /// data as one JSON value; see `StreamText::read_walked`), so OpenAI's JSON check
+    /// is not made twice. Anthropic's tap makes no such check.
+    pub fn tap_walked(self, event: Option<&str>, data: &[u8], walked: bool) -> Tap {
+        match self {
+            Self::OpenAiChat => openai::tap::tap_walked(event, data, walked),
+            Self::Anthropic | Self::Gemini => self.tap(event, data),
+        }
+    }
 }
 
 /// Turns one provider's stream events into canonical events.

@@ -8,7 +8,9 @@
 //! the fast path is bytes only.
 //!
 //! A pass-through stream whose text a transform rewrites keeps a `StreamText` reader:
-//! its events are handed back for editing (`Encoded::Edit`, see `relay::edit`).
+//! its events are handed back for editing (`Encoded::Edit`, see `relay::edit`). The
+//! reader walks each event once in `decode`, and that walk also stands for the tap's
+//! JSON check (`Provider::tap_walked`): one walk per event instead of two.
 //!
 //! Must never forward a pass-through event it was told to hide, nor emit anything for
 //! an event after the stream ended.
@@ -16,9 +18,9 @@
 use super::path::Path;
 use crate::error::StreamFailure;
 use bytes::{Bytes, BytesMut};
-use sluice_protocol::canonical::{StreamEvent, Usage};
+use sluice_protocol::canonical::{StreamEvent, Tap, Usage};
 use sluice_protocol::sse::RawEvent;
-use sluice_protocol::text::{Channel, StreamText};
+use sluice_protocol::text::{Channel, Event as TextEvent, StreamText};
 use sluice_protocol::translate::{Ingress, Provider, StreamDecoder, StreamEncoder};
 
 /// What one upstream event told the relay, whichever path it took.
@@ -44,6 +46,8 @@ pub enum Codec {
         probe: Option<Box<StreamDecoder>>,
         /// Reads each event's text for the transforms that rewrite it.
         editor: Option<Box<StreamText>>,
+        /// The text of the event `decode` just read, for `encode` to hand to the edit.
+        read: Option<TextEvent>,
     },
     /// Boxed: the codecs' state is large and pass-through streams should not pay for it.
     Translate(Box<Codecs>),
@@ -70,6 +74,7 @@ impl Codec {
                 hide_usage_chunk,
                 probe: probe.then(|| Box::new(StreamDecoder::new(provider))),
                 editor: edit.map(|stream| Box::new(StreamText::new(stream))),
+                read: None,
             },
             Path::Translate { provider, request } => Self::Translate(Box::new(Codecs {
                 decoder: StreamDecoder::new(provider),
@@ -105,9 +110,20 @@ impl Codec {
     pub fn decode(&mut self, event: &RawEvent, events: &mut Vec<StreamEvent>) -> Facts {
         match self {
             Self::PassThrough {
-                provider, probe, ..
+                provider,
+                probe,
+                editor,
+                read,
+                ..
             } => {
-                let mut facts = tap(*provider, event);
+                let mut facts = match editor {
+                    Some(editor) => {
+                        let (facts, text) = tap_and_read(*provider, event, editor);
+                        *read = text;
+                        facts
+                    }
+                    None => tap(*provider, event),
+                };
                 if probe.is_none() && !committed_once(&facts) {
                     // No decoder for this stream: its first data event commits.
                     facts.content = true;
@@ -177,9 +193,11 @@ impl Codec {
             Self::PassThrough {
                 hide_usage_chunk,
                 editor,
+                read,
                 ..
             } => {
                 events.clear();
+                let text = read.take();
                 match (event, editor) {
                     (Some(event), _)
                         if *hide_usage_chunk
@@ -188,7 +206,7 @@ impl Codec {
                     {
                         Encoded::Nothing
                     }
-                    (Some(event), Some(editor)) => Encoded::Edit(event, editor),
+                    (Some(event), Some(editor)) => Encoded::Edit(event, editor, text),
                     (Some(event), None) => Encoded::Bytes(event.into_raw()),
                     (None, _) => Encoded::Nothing,
                 }
@@ -250,8 +268,9 @@ impl Codec {
 pub enum Encoded<'c> {
     Nothing,
     Bytes(Bytes),
-    /// A pass-through event whose text pieces the transforms rewrite (`relay::edit`).
-    Edit(RawEvent, &'c mut StreamText),
+    /// A pass-through event whose text pieces the transforms rewrite (`relay::edit`),
+    /// with what the reader found in it (`None`: no text, nothing ended, or not JSON).
+    Edit(RawEvent, &'c mut StreamText, Option<TextEvent>),
 }
 
 /// Two legs' usage together.
@@ -277,6 +296,27 @@ fn tap(provider: Provider, event: &RawEvent) -> Facts {
         Some(data) => provider.tap(event_type, data),
         None => Default::default(),
     };
+    facts_of(tap)
+}
+
+/// The tap and the text reader over one walk of the event (see the module doc).
+fn tap_and_read(
+    provider: Provider,
+    event: &RawEvent,
+    editor: &mut StreamText,
+) -> (Facts, Option<TextEvent>) {
+    let Some(data) = event.single_data() else {
+        return (facts_of(Tap::default()), None);
+    };
+    let (walked, text) = editor.read_walked(data);
+    let event_type = event.event_type().and_then(|t| std::str::from_utf8(t).ok());
+    (
+        facts_of(provider.tap_walked(event_type, data, walked)),
+        text,
+    )
+}
+
+fn facts_of(tap: Tap) -> Facts {
     Facts {
         usage: tap.usage,
         content: false,

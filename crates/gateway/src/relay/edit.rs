@@ -11,7 +11,7 @@ use super::Transforms;
 use crate::error::StreamFailure;
 use bytes::Bytes;
 use sluice_protocol::sse::{RawEvent, encode_event};
-use sluice_protocol::text::{Channel, Close, StreamText};
+use sluice_protocol::text::{Channel, Close, Event, StreamText};
 use std::collections::VecDeque;
 
 /// One event's edit: the stream's reader, the transforms, and where client bytes go.
@@ -22,10 +22,15 @@ pub struct Editing<'a> {
 }
 
 impl Editing<'_> {
-    /// Edits one upstream event; `end`: it is the stream's normal end (`[DONE]`), so
+    /// Edits one upstream event, given what the stream's reader found in it (`parsed`,
+    /// read when it was decoded); `end`: it is the stream's normal end (`[DONE]`), so
     /// everything still held goes out before it.
-    pub fn event(self, event: RawEvent, end: bool) -> Result<(), StreamFailure> {
-        let parsed = event.single_data().and_then(|data| self.text.read(data));
+    pub fn event(
+        self,
+        event: RawEvent,
+        parsed: Option<Event>,
+        end: bool,
+    ) -> Result<(), StreamFailure> {
         let Some(mut parsed) = parsed else {
             if end {
                 let mut released = Vec::new();

@@ -235,12 +235,12 @@ impl Relay {
                 self.ready.push_back(bytes);
                 Ok(())
             }
-            Encoded::Edit(event, text) => edit::Editing {
+            Encoded::Edit(event, text, read) => edit::Editing {
                 text,
                 transforms: &mut self.transforms,
                 ready: &mut self.ready,
             }
-            .event(event, facts.end),
+            .event(event, read, facts.end),
         };
         transformed.and(edited)
     }

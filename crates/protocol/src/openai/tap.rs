@@ -6,11 +6,23 @@
 //! path keeps a heap stack for nested values), and usage is parsed only when a chunk
 //! carries a non-null `usage` (with `include_usage` every chunk says `"usage":null`).
 
-use super::usage::{find_usage, is_error_chunk};
+use super::usage::{USAGE_KEY, find_usage, is_error_chunk};
 use crate::canonical::Tap;
+use crate::json_lex;
 
 /// Inspects one event's data (`event` is the SSE `event:` field, if any).
 pub fn tap(event: Option<&str>, data: &[u8]) -> Tap {
+    inspect(event, data, is_json)
+}
+
+/// `tap` for data the stream's text reader already walked (`StreamText::read_walked`):
+/// `walked` says the walk took it as one JSON value, which spares the check; when it
+/// did not, the check is made as `tap` makes it.
+pub fn tap_walked(event: Option<&str>, data: &[u8], walked: bool) -> Tap {
+    inspect(event, data, |trimmed| walked || is_json(trimmed))
+}
+
+fn inspect(event: Option<&str>, data: &[u8], json: impl FnOnce(&[u8]) -> bool) -> Tap {
     let data = data.trim_ascii();
     if data == b"[DONE]" {
         return Tap {
@@ -22,7 +34,7 @@ pub fn tap(event: Option<&str>, data: &[u8]) -> Tap {
     if data.is_empty() {
         return Tap::default();
     }
-    if !is_json(data) {
+    if !json(data) {
         return Tap {
             malformed: true,
             ..Tap::default()
@@ -42,7 +54,7 @@ pub fn tap(event: Option<&str>, data: &[u8]) -> Tap {
 
 /// False only when every `"usage"` in the chunk is followed by `: null`.
 fn may_carry_usage(data: &[u8]) -> bool {
-    memchr::memmem::find_iter(data, b"\"usage\"").any(|at| {
+    USAGE_KEY.find_iter(data).any(|at| {
         let rest = data.get(at + 7..).unwrap_or_default().trim_ascii_start();
         let rest = rest.strip_prefix(b":").unwrap_or(rest).trim_ascii_start();
         !rest.starts_with(b"null")
@@ -56,150 +68,50 @@ const MAX_DEPTH: u32 = 128;
 /// Whether `b` is exactly one JSON value (RFC 8259) with optional surrounding
 /// whitespace. Agrees with `serde_json::from_slice::<IgnoredAny>`, which the relay
 /// used before: like it, this checks neither UTF-8 inside strings (clients decode
-/// leniently) nor `\u` surrogate pairs.
+/// leniently) nor `\u` surrogate pairs. The pieces are `json_lex`'s, shared with the
+/// text walk so both refuse the same inputs.
 pub(crate) fn is_json(b: &[u8]) -> bool {
-    let mut scan = Scan { b, i: 0 };
-    if !scan.value(0) {
-        return false;
-    }
-    scan.ws();
-    scan.i == b.len()
+    let at = json_lex::space(b, 0);
+    value(b, at, 0).is_some_and(|end| json_lex::space(b, end) == b.len())
 }
 
-struct Scan<'a> {
-    b: &'a [u8],
-    i: usize,
+/// Past the value at `at` (whitespace before it already skipped).
+fn value(b: &[u8], at: usize, depth: u32) -> Option<usize> {
+    match b.get(at)? {
+        b'{' if depth < MAX_DEPTH => container(b, at, depth + 1, b'}'),
+        b'[' if depth < MAX_DEPTH => container(b, at, depth + 1, b']'),
+        b'"' => json_lex::string(b, at).map(|(end, _)| end),
+        b't' => json_lex::word(b, at, b"true"),
+        b'f' => json_lex::word(b, at, b"false"),
+        b'n' => json_lex::word(b, at, b"null"),
+        b'-' | b'0'..=b'9' => json_lex::number(b, at),
+        _ => None,
+    }
 }
 
-impl Scan<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.b.get(self.i).copied()
+/// Past the object or array that opens at `at` and ends with `close`.
+fn container(b: &[u8], at: usize, depth: u32, close: u8) -> Option<usize> {
+    let mut i = json_lex::space(b, at + 1);
+    if b.get(i) == Some(&close) {
+        return Some(i + 1);
     }
-
-    fn eat(&mut self, c: u8) -> bool {
-        let hit = self.peek() == Some(c);
-        self.i += usize::from(hit);
-        hit
-    }
-
-    fn ws(&mut self) {
-        while matches!(self.peek(), Some(b' ' | b'\t' | b'\n' | b'\r')) {
-            self.i += 1;
-        }
-    }
-
-    fn value(&mut self, depth: u32) -> bool {
-        self.ws();
-        match self.peek() {
-            Some(b'{') => depth < MAX_DEPTH && self.object(depth + 1),
-            Some(b'[') => depth < MAX_DEPTH && self.array(depth + 1),
-            Some(b'"') => self.string(),
-            Some(b't') => self.literal(b"true"),
-            Some(b'f') => self.literal(b"false"),
-            Some(b'n') => self.literal(b"null"),
-            Some(b'-' | b'0'..=b'9') => self.number(),
-            _ => false,
-        }
-    }
-
-    fn object(&mut self, depth: u32) -> bool {
-        self.i += 1;
-        self.ws();
-        if self.eat(b'}') {
-            return true;
-        }
-        loop {
-            self.ws();
-            if !(self.peek() == Some(b'"') && self.string()) {
-                return false;
+    loop {
+        if close == b'}' {
+            if b.get(i) != Some(&b'"') {
+                return None;
             }
-            self.ws();
-            if !(self.eat(b':') && self.value(depth)) {
-                return false;
+            i = json_lex::space(b, json_lex::string(b, i)?.0);
+            if b.get(i) != Some(&b':') {
+                return None;
             }
-            self.ws();
-            if !self.eat(b',') {
-                return self.eat(b'}');
-            }
+            i = json_lex::space(b, i + 1);
         }
-    }
-
-    fn array(&mut self, depth: u32) -> bool {
-        self.i += 1;
-        self.ws();
-        if self.eat(b']') {
-            return true;
+        i = json_lex::space(b, value(b, i, depth)?);
+        match b.get(i)? {
+            b',' => i = json_lex::space(b, i + 1),
+            c if *c == close => return Some(i + 1),
+            _ => return None,
         }
-        loop {
-            if !self.value(depth) {
-                return false;
-            }
-            self.ws();
-            if !self.eat(b',') {
-                return self.eat(b']');
-            }
-        }
-    }
-
-    /// From the opening quote to past the closing one; control characters are not
-    /// allowed raw, escapes must be one of JSON's.
-    fn string(&mut self) -> bool {
-        self.i += 1;
-        loop {
-            match self.peek() {
-                Some(b'"') => {
-                    self.i += 1;
-                    return true;
-                }
-                Some(b'\\') => {
-                    let ok = match self.b.get(self.i + 1) {
-                        Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => 2,
-                        Some(b'u') => match self.b.get(self.i + 2..self.i + 6) {
-                            Some(hex) if hex.iter().all(u8::is_ascii_hexdigit) => 6,
-                            _ => return false,
-                        },
-                        _ => return false,
-                    };
-                    self.i += ok;
-                }
-                Some(0x20..) => self.i += 1,
-                _ => return false,
-            }
-        }
-    }
-
-    fn literal(&mut self, word: &[u8]) -> bool {
-        let hit = self.b.get(self.i..self.i + word.len()) == Some(word);
-        self.i += if hit { word.len() } else { 0 };
-        hit
-    }
-
-    /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`
-    fn number(&mut self) -> bool {
-        self.eat(b'-');
-        if !self.eat(b'0') && self.digits() == 0 {
-            return false;
-        }
-        if self.eat(b'.') && self.digits() == 0 {
-            return false;
-        }
-        if self.eat(b'e') || self.eat(b'E') {
-            if !self.eat(b'+') {
-                self.eat(b'-');
-            }
-            if self.digits() == 0 {
-                return false;
-            }
-        }
-        true
-    }
-
-    fn digits(&mut self) -> usize {
-        let start = self.i;
-        while matches!(self.peek(), Some(b'0'..=b'9')) {
-            self.i += 1;
-        }
-        self.i - start
     }
 }
 
@@ -207,6 +119,7 @@ impl Scan<'_> {
 mod tests {
     use super::*;
     use crate::canonical::Usage;
+    use crate::text::{Stream, StreamText};
     use proptest::prelude::*;
     use serde::de::IgnoredAny;
 
@@ -286,7 +199,52 @@ mod tests {
         assert!(!is_json(deep.as_bytes()));
     }
 
+    /// What the relay gets when the text reader walked the data first.
+    fn walked_tap(event: Option<&str>, data: &[u8]) -> Tap {
+        let mut reader = StreamText::new(Stream::Chat);
+        let (walked, _) = reader.read_walked(data);
+        tap_walked(event, data, walked)
+    }
+
+    #[test]
+    fn a_walked_tap_reads_as_the_tap_reads() {
+        let cases: &[(Option<&str>, &[u8])] = &[
+            (None, b"[DONE]"),
+            (None, b" [DONE] "),
+            (None, b""),
+            (
+                None,
+                br#"{"choices":[{"index":0,"delta":{"content":"hi"}}],"usage":null}"#,
+            ),
+            (
+                None,
+                br#"{"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2}}"#,
+            ),
+            (None, br#"{"error":{"message":"x","type":"server_error"}}"#),
+            (Some("error"), br#"{"message":"x"}"#),
+            (None, b"{\"id\":"),
+            (None, b"not json"),
+            (None, b"\x0c{}\x0c"),
+            (None, b"{\"a\":\"\xff\"}"),
+            (None, b"{\"a\":\"b\tc\"}"),
+            (None, b"{} {}"),
+        ];
+        for (event, data) in cases {
+            assert_eq!(
+                walked_tap(*event, data),
+                tap(*event, data),
+                "{}",
+                String::from_utf8_lossy(data)
+            );
+        }
+    }
+
     proptest! {
+        #[test]
+        fn a_walked_tap_agrees_with_the_tap(s in r#"[\[\]{}",:0-9eE+\-. a-u\\\t\x0c]{0,24}"#) {
+            prop_assert_eq!(walked_tap(None, s.as_bytes()), tap(None, s.as_bytes()), "{:?}", s);
+        }
+
         #[test]
         fn scanner_agrees_with_serde(s in r#"[\[\]{}",:0-9eE+\-. a-u\\]{0,24}"#) {
             prop_assert_eq!(is_json(s.as_bytes()), serde_says(s.as_bytes()), "{}", s);

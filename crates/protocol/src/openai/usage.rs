@@ -4,7 +4,14 @@
 //! Must never fail a response because usage is missing or odd: usage is best effort.
 
 use crate::canonical::Usage;
+use memchr::memmem::Finder;
 use serde::Deserialize;
+use std::sync::LazyLock;
+
+/// The `"usage"` key, searched for in every streamed chunk: a searcher built once
+/// (`memmem::find` builds one per call, about 400 instructions of a chunk's tap).
+pub(crate) static USAGE_KEY: LazyLock<Finder<'static>> =
+    LazyLock::new(|| Finder::new(b"\"usage\""));
 
 #[derive(Deserialize)]
 struct WithUsage {
@@ -39,7 +46,7 @@ struct PromptDetails {
 /// Usage from a whole response body or one chunk's JSON; `None` when absent or null.
 pub fn find_usage(json: &[u8]) -> Option<Usage> {
     // Most stream chunks carry no usage; skip them without parsing.
-    memchr::memmem::find(json, b"\"usage\"")?;
+    USAGE_KEY.find(json)?;
     let parsed: WithUsage = serde_json::from_slice(json).ok()?;
     parsed.usage.map(Usage::from)
 }

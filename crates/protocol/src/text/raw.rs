@@ -9,8 +9,11 @@
 //!
 //! Must never panic or recurse past `MAX_DEPTH` on untrusted input: anything that is
 //! not one JSON value is refused (`false`), and the caller forwards the event unread.
+//! It refuses exactly what the pass-through tap's check refuses: both are made of
+//! `json_lex`'s strict pieces.
 
 use super::strings::unescape;
+use crate::json_lex;
 use std::borrow::Cow;
 use std::ops::Range;
 
@@ -91,76 +94,28 @@ struct Walker<'a> {
 
 impl<'a> Walker<'a> {
     fn space(&mut self) {
-        while self
-            .bytes
-            .get(self.at)
-            .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-        {
-            self.at += 1;
-        }
+        self.at = json_lex::space(self.bytes, self.at);
     }
 
     fn value(&mut self, f: &mut OnScalar<'a, '_>, depth: usize) -> bool {
-        if depth > MAX_DEPTH {
-            return false;
-        }
         let start = self.at;
-        let kind =
-            match self.bytes.get(self.at) {
-                Some(b'{') => return self.object(f, depth),
-                Some(b'[') => return self.array(f, depth),
-                Some(b'"') => {
-                    if !self.string() {
-                        return false;
-                    }
-                    Scalar::Str
-                }
-                Some(b't') => self.word(b"true", Scalar::Bool),
-                Some(b'f') => self.word(b"false", Scalar::Bool),
-                Some(b'n') => self.word(b"null", Scalar::Null),
-                Some(b'-' | b'0'..=b'9') => {
-                    while self.bytes.get(self.at).is_some_and(|b| {
-                        matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
-                    }) {
-                        self.at += 1;
-                    }
-                    Scalar::Num
-                }
-                _ => return false,
-            };
-        if self.at == start {
-            return false;
-        }
-        f(&self.path, kind, start..self.at);
+        let b = self.bytes;
+        let (end, kind) = match b.get(start) {
+            // As deep as `openai::tap::is_json` goes, and no deeper.
+            Some(b'{' | b'[') if depth >= MAX_DEPTH => return false,
+            Some(b'{') => return self.object(f, depth),
+            Some(b'[') => return self.array(f, depth),
+            Some(b'"') => (json_lex::string(b, start).map(|(end, _)| end), Scalar::Str),
+            Some(b't') => (json_lex::word(b, start, b"true"), Scalar::Bool),
+            Some(b'f') => (json_lex::word(b, start, b"false"), Scalar::Bool),
+            Some(b'n') => (json_lex::word(b, start, b"null"), Scalar::Null),
+            Some(b'-' | b'0'..=b'9') => (json_lex::number(b, start), Scalar::Num),
+            _ => return false,
+        };
+        let Some(end) = end else { return false };
+        self.at = end;
+        f(&self.path, kind, start..end);
         true
-    }
-
-    /// A literal word; leaves `at` unmoved (an error) when it is not there.
-    fn word(&mut self, word: &[u8], kind: Scalar) -> Scalar {
-        if self.bytes[self.at..].starts_with(word) {
-            self.at += word.len();
-        }
-        kind
-    }
-
-    /// Skips a string literal (at its opening quote).
-    fn string(&mut self) -> bool {
-        let mut from = self.at + 1;
-        loop {
-            let Some(stop) = memchr::memchr2(b'"', b'\\', &self.bytes[from..]) else {
-                return false;
-            };
-            let stop = from + stop;
-            if self.bytes[stop] == b'"' {
-                self.at = stop + 1;
-                return true;
-            }
-            // The escaped byte is never a quote that ends the string.
-            from = stop + 2;
-            if from > self.bytes.len() {
-                return false;
-            }
-        }
     }
 
     fn object(&mut self, f: &mut OnScalar<'a, '_>, depth: usize) -> bool {
@@ -171,15 +126,22 @@ impl<'a> Walker<'a> {
         }
         loop {
             self.space();
-            if self.bytes.get(self.at) != Some(&b'"') {
-                return false;
-            }
             let key_start = self.at;
-            if !self.string() {
+            if self.bytes.get(key_start) != Some(&b'"') {
                 return false;
             }
-            let Some(key) = decode(&self.text[key_start..self.at]) else {
+            let Some((key_end, escaped)) = json_lex::string(self.bytes, key_start) else {
                 return false;
+            };
+            self.at = key_end;
+            // Most keys hold no escape: borrowed as they are, with no second look.
+            let key = if escaped {
+                match decode(&self.text[key_start..key_end]) {
+                    Some(key) => key,
+                    None => return false,
+                }
+            } else {
+                Cow::Borrowed(&self.text[key_start + 1..key_end - 1])
             };
             self.space();
             if !self.eat(b':') || !self.member(Seg::Key(key), f, depth) {
@@ -247,6 +209,8 @@ impl<'a> Walker<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::openai::tap::is_json;
+    use proptest::prelude::*;
 
     fn walk(data: &str) -> Option<Vec<(String, Scalar, String)>> {
         let mut out = Vec::new();
@@ -317,5 +281,35 @@ mod tests {
         let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
         assert!(walk(&deep).is_none());
         assert!(walk("[[[1]]]").is_some());
+    }
+
+    #[test]
+    fn refuses_what_the_taps_check_refuses_at_the_depth_limit() {
+        for levels in [127, 128, 129] {
+            let nested = format!("{}1{}", "[".repeat(levels), "]".repeat(levels));
+            assert_eq!(
+                walk(&nested).is_some(),
+                is_json(nested.as_bytes()),
+                "{levels} levels"
+            );
+        }
+        assert!(walk(&format!("{}1{}", "[".repeat(128), "]".repeat(128))).is_some());
+    }
+
+    proptest! {
+        /// The walk and the tap's check take and refuse the same documents.
+        #[test]
+        fn agrees_with_the_taps_check(s in r#"[\[\]{}",:0-9eE+\-. a-u\\\t]{0,24}"#) {
+            prop_assert_eq!(walk(&s).is_some(), is_json(s.as_bytes()), "{:?}", s);
+        }
+
+        /// Whatever serde writes is walked, every scalar with it.
+        #[test]
+        fn walks_what_serde_writes(v in proptest::collection::vec(("[a-z\"\\\\\n]{0,6}", any::<i64>(), any::<f64>()), 0..4)) {
+            let json = serde_json::json!({"items": v.iter().map(|(s, i, f)| serde_json::json!([s, i, f, null, true, {}])).collect::<Vec<_>>()}).to_string();
+            let scalars = walk(&json);
+            prop_assert!(scalars.is_some(), "{}", json);
+            prop_assert_eq!(scalars.map_or(0, |s| s.len()), v.len() * 5);
+        }
     }
 }

@@ -129,15 +129,30 @@ impl StreamText {
     /// The texts of one event's data; `None` when the event carries none and ends
     /// nothing, or is not JSON (it then goes on as it came).
     pub fn read(&mut self, data: &[u8]) -> Option<Event> {
+        self.read_walked(data).1
+    }
+
+    /// `read`, also telling whether the walk took `data` whole as one JSON value. The
+    /// walk is as strict as `openai::tap`'s check (`json_lex`), so a caller that needs
+    /// both walks the event once: `true` means the check would pass. `false` also for
+    /// data that is not UTF-8, or has whitespace JSON does not allow around it: there
+    /// the check must still be made.
+    pub fn read_walked(&mut self, data: &[u8]) -> (bool, Option<Event>) {
         if let Some(index) = self.stopped.take() {
             self.blocks.retain(|(i, _)| *i != index);
         }
-        let text = std::str::from_utf8(data).ok()?;
-        let event = match self.stream {
-            Stream::Chat | Stream::Completions => self.read_chunk(text)?,
-            Stream::Messages => self.read_message_event(text)?,
+        let Ok(text) = std::str::from_utf8(data) else {
+            return (false, None);
         };
-        (!event.pieces.is_empty() || !event.closes.is_empty()).then_some(event)
+        let event = match self.stream {
+            Stream::Chat | Stream::Completions => self.read_chunk(text),
+            Stream::Messages => self.read_message_event(text),
+        };
+        let Some(event) = event else {
+            return (false, None);
+        };
+        let event = (!event.pieces.is_empty() || !event.closes.is_empty()).then_some(event);
+        (true, event)
     }
 
     fn channel_of(&self, index: u64) -> Option<Channel> {
