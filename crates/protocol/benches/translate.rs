@@ -1,11 +1,13 @@
 //! Translation cost per request, without I/O: what a translated stream or body costs
 //! Sluice's CPU over the pass-through path (which only taps events). The end-to-end
-//! figures come from `bench/run.sh`; these isolate the translation itself.
+//! figures come from `bench/run.sh`; these isolate the translation itself, and the
+//! pass-through path's own reading of each event (with and without its text read).
 
 use bytes::BytesMut;
 use criterion::{Criterion, criterion_group, criterion_main};
 use sluice_protocol::canonical::{ChatRequest, Format};
 use sluice_protocol::sse::{SseDecoder, encode_event};
+use sluice_protocol::text::{Stream, StreamText};
 use sluice_protocol::translate::{Ingress, Provider, StreamDecoder, StreamEncoder};
 use std::hint::black_box;
 
@@ -81,6 +83,24 @@ fn passthrough(provider: Provider, transcript: &[u8]) -> usize {
     forwarded
 }
 
+/// Pass-through when a stage reads the text (the budget cut-off, the output guard): each
+/// event walked once by the text reader, whose walk also stands for the tap's check.
+fn passthrough_read(provider: Provider, stream: Stream, transcript: &[u8]) -> usize {
+    let mut sse = SseDecoder::new(1 << 20);
+    sse.push(transcript);
+    let mut reader = StreamText::new(stream);
+    let mut pieces = 0;
+    while let Ok(Some(event)) = sse.next_event() {
+        let kind = event.event_type().and_then(|t| std::str::from_utf8(t).ok());
+        if let Some(data) = event.single_data() {
+            let (walked, text) = reader.read_walked(data);
+            black_box(provider.tap_walked(kind, data, walked));
+            pieces += text.map_or(0, |t| t.pieces.len());
+        }
+    }
+    pieces
+}
+
 fn translate(provider: Provider, ingress: Ingress, transcript: &[u8], req: &ChatRequest) -> usize {
     let mut sse = SseDecoder::new(1 << 20);
     sse.push(transcript);
@@ -111,6 +131,9 @@ fn streams(c: &mut Criterion) {
     let mut group = c.benchmark_group("stream_30_chunks");
     group.bench_function("passthrough_openai", |b| {
         b.iter(|| passthrough(Provider::OpenAiChat, black_box(&openai)))
+    });
+    group.bench_function("passthrough_openai_text_read", |b| {
+        b.iter(|| passthrough_read(Provider::OpenAiChat, Stream::Chat, black_box(&openai)))
     });
     group.bench_function("passthrough_anthropic", |b| {
         b.iter(|| passthrough(Provider::Anthropic, black_box(&anthropic)))
