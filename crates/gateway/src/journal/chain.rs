@@ -99,7 +99,7 @@ pub fn mac(key: &[u8], writer: &str, seq: u64, prev_mac: &str, json: &str) -> St
 }
 
 /// Lowercase hex, written into one buffer: `hex::encode` collects an iterator of chars
-/// and cost about 1,700 instructions per entry (BENCHMARKS.md, "seventh pass").
+/// and cost about 1,000 instructions more per entry (BENCHMARKS.md, "seventh pass").
 fn to_hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(bytes.len() * 2);
