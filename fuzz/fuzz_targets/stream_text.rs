@@ -1,10 +1,12 @@
-//! The text module on any input: the stream reader never panics and an event written
-//! back with its texts unchanged is the same bytes; `strings` of any JSON
+//! The text module on any input: the stream reader never panics, its walk standing for
+//! the tap's JSON check gives the tap's verdict, and an event written back with its
+//! texts unchanged is the same bytes; `strings` of any JSON
 //! document holds every string serde reads in it (the guard skips its walk on it).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use sluice_protocol::text::{Channel, Stream, StreamText};
+use sluice_protocol::translate::Provider;
 
 fn every_string(value: &serde_json::Value, out: &mut Vec<String>) {
     match value {
@@ -31,7 +33,14 @@ fuzz_target!(|data: &[u8]| {
     for stream in [Stream::Chat, Stream::Completions, Stream::Messages] {
         let mut reader = StreamText::new(stream);
         for part in data.split(|b| *b == b'\n') {
-            if let Some(event) = reader.read(part) {
+            let (walked, event) = reader.read_walked(part);
+            // The relay lets the reader's walk stand for the tap's JSON check.
+            assert_eq!(
+                Provider::OpenAiChat.tap_walked(None, part, walked),
+                Provider::OpenAiChat.tap(None, part),
+                "a walked tap must read as the tap reads"
+            );
+            if let Some(event) = event {
                 let text = std::str::from_utf8(part).unwrap_or_default();
                 assert_eq!(event.write(text), text, "unchanged texts must give the same bytes");
             }

@@ -241,6 +241,11 @@ mod tests {
 
     proptest! {
         #[test]
+        fn a_walked_tap_agrees_with_the_tap_on_any_bytes(b in proptest::collection::vec(any::<u8>(), 0..48)) {
+            prop_assert_eq!(walked_tap(None, &b), tap(None, &b), "{:?}", b);
+        }
+
+        #[test]
         fn a_walked_tap_agrees_with_the_tap(s in r#"[\[\]{}",:0-9eE+\-. a-u\\\t\x0c]{0,24}"#) {
             prop_assert_eq!(walked_tap(None, s.as_bytes()), tap(None, s.as_bytes()), "{:?}", s);
         }
