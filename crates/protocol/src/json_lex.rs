@@ -113,15 +113,17 @@ pub fn word(b: &[u8], at: usize, word: &[u8]) -> Option<usize> {
     (b.get(at..at + word.len())? == word).then_some(at + word.len())
 }
 
+/// What these pieces must agree with: whether serde takes `b` as one JSON value (for
+/// the tests of every walker built on them).
+#[cfg(test)]
+pub(crate) fn serde_says(b: &[u8]) -> bool {
+    serde_json::from_slice::<serde::de::IgnoredAny>(b).is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use serde::de::IgnoredAny;
-
-    fn serde_says(b: &[u8]) -> bool {
-        serde_json::from_slice::<IgnoredAny>(b).is_ok()
-    }
 
     #[test]
     fn strings_end_after_their_quote_and_say_whether_they_hold_an_escape() {

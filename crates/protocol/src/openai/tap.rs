@@ -119,13 +119,9 @@ fn container(b: &[u8], at: usize, depth: u32, close: u8) -> Option<usize> {
 mod tests {
     use super::*;
     use crate::canonical::Usage;
+    use crate::json_lex::serde_says;
     use crate::text::{Stream, StreamText};
     use proptest::prelude::*;
-    use serde::de::IgnoredAny;
-
-    fn serde_says(b: &[u8]) -> bool {
-        serde_json::from_slice::<IgnoredAny>(b).is_ok()
-    }
 
     #[test]
     fn reads_end_error_usage_and_malformed() {
