@@ -20,8 +20,11 @@ HEADER=${BENCH_INSN_HEADER:-}
 # Prompt size in bytes (0: one short sentence), for stages that scale with it (the guard).
 PROMPT_BYTES=${BENCH_INSN_PROMPT_BYTES:-0}
 # `seq` (non-stream, one connection) or `streams` (20 streams/s of 30 chunks 1 ms
-# apart: instructions per whole stream).
+# apart: instructions per whole stream; BENCH_INSN_CHUNKS=1 and BENCH_INSN_RATE=50 for
+# the first-token path alone).
 WORKLOAD=${BENCH_INSN_WORKLOAD:-seq}
+CHUNKS=${BENCH_INSN_CHUNKS:-30}
+RATE=${BENCH_INSN_RATE:-20}
 command -v valgrind >/dev/null || { echo "valgrind missing (apt-get install valgrind)" >&2; exit 1; }
 [[ -x $LOADGEN ]] || { echo "$LOADGEN missing" >&2; exit 1; }
 WORK=$(mktemp -d)
@@ -40,7 +43,7 @@ run() {
     vg=$!
     "$LOADGEN" wait-ready --url "http://127.0.0.1:$gw_port/healthz" --timeout 60s >/dev/null
     local shape=()
-    [[ $WORKLOAD == streams ]] && shape=(--rps 20 --chunks 30 --chunk-delay-ms 1 --warmup 0s)
+    [[ $WORKLOAD == streams ]] && shape=(--rps "$RATE" --chunks "$CHUNKS" --chunk-delay-ms 1 --warmup 0s)
     "$LOADGEN" "$WORKLOAD" --url "http://127.0.0.1:$gw_port/v1/chat/completions" --duration "$dur" "${shape[@]}" \
         ${HEADER:+--header "$HEADER"} --prompt-bytes "$PROMPT_BYTES" \
         --out "$WORK/seq.json" >/dev/null
