@@ -328,6 +328,37 @@ async fn a_budgeted_stream_stays_on_the_pass_through_path() {
 }
 
 #[tokio::test]
+async fn a_budgeted_stream_with_a_malformed_event_fails_as_an_unbudgeted_one_does() {
+    // With a budget the stream's text is read, and that walk stands for the tap's JSON
+    // check: a broken event must be caught exactly as the tap alone catches it.
+    let body = crate::support::chat_stream("gpt-4o", json!({"chunks": 5, "malformed": "sse"}));
+    let plain = crate::support::start().await;
+    let r = plain.post("/v1/chat/completions", &body).await;
+    let status = r.status();
+    let unbudgeted = read_sse(r).await;
+    let dir = tempfile::tempdir().unwrap();
+    let h = gateway_with_default_max(
+        &dir,
+        &format!("{}{PRICED}", key("k", KEY, "a", "budget_usd = 10.0")),
+    )
+    .await;
+    let r = h
+        .client
+        .post(h.url("/v1/chat/completions"))
+        .bearer_auth(KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), status);
+    let budgeted = read_sse(r).await;
+    assert_eq!(budgeted.error_code().as_deref(), Some("upstream_protocol"));
+    assert_eq!(budgeted.error_code(), unbudgeted.error_code());
+    assert!(!budgeted.ends_with_done(), "{:?}", budgeted.data());
+    assert_eq!(budgeted.content(), unbudgeted.content());
+}
+
+#[tokio::test]
 async fn a_legacy_completions_stream_that_would_overspend_is_cut_too() {
     // Legacy completions have no canonical form: only the pass-through path's text
     // pieces can meter them.
