@@ -9,6 +9,7 @@
 //! Must never buffer more than `max_event_bytes` of one event, and never panic on input.
 
 use bytes::{Bytes, BytesMut};
+use std::ops::Range;
 
 /// Why a byte stream is not acceptable SSE.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -18,10 +19,54 @@ pub enum SseError {
     EventTooLarge { limit: usize },
 }
 
-/// One event: its raw bytes (including the blank line that ended it).
+/// One event: its raw bytes (including the blank line that ended it), and where its
+/// `event:` value and single `data:` value are in them, found while its lines were
+/// scanned (the relay reads both for every event; scanning again cost about 750
+/// instructions an event).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawEvent {
     raw: Bytes,
+    fields: Fields,
+}
+
+/// Where an event's fields are, as its lines go by.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Fields {
+    /// The first `event:` line's value.
+    kind: Option<Range<usize>>,
+    /// The `data:` value when there is exactly one data line.
+    data: Option<Range<usize>>,
+    data_lines: u32,
+}
+
+impl Fields {
+    /// Takes in one line (`start..end` in the event, no terminator), as `event_type`
+    /// and `single_data` read lines: comments and empty lines are no field.
+    fn line(&mut self, line: &[u8], start: usize) {
+        if line.is_empty() || line[0] == b':' {
+            return;
+        }
+        let (name, value_at) = field(line);
+        let range = start + value_at..start + line.len();
+        match name {
+            b"data" => {
+                self.data_lines += 1;
+                self.data = (self.data_lines == 1).then_some(range);
+            }
+            b"event" if self.kind.is_none() => self.kind = Some(range),
+            _ => {}
+        }
+    }
+
+    /// The fields of a whole event's bytes.
+    fn of(raw: &[u8]) -> Self {
+        let mut fields = Self::default();
+        let base = raw.as_ptr() as usize;
+        for line in lines(raw) {
+            fields.line(line, line.as_ptr() as usize - base);
+        }
+        fields
+    }
 }
 
 /// The fields of an event as the SSE specification dispatches them.
@@ -37,7 +82,8 @@ pub struct ParsedEvent {
 impl RawEvent {
     /// Wraps bytes that form exactly one event.
     pub fn from_bytes(raw: Bytes) -> Self {
-        Self { raw }
+        let fields = Fields::of(&raw);
+        Self { raw, fields }
     }
 
     /// The exact bytes received, terminator included.
@@ -86,42 +132,32 @@ impl RawEvent {
         (kind, data)
     }
 
-    /// The `event:` field's value without allocating, when present.
+    /// The first `event:` field's value without allocating, when present.
     pub fn event_type(&self) -> Option<&[u8]> {
-        lines(&self.raw).find_map(|line| {
-            let (name, value) = split_field(line);
-            (name == b"event" && line.first() != Some(&b':')).then_some(value)
-        })
+        self.raw.get(self.fields.kind.clone()?)
     }
 
     /// The `data` payload without allocating when the event has a single data line
     /// (the common case for LLM streams).
     pub fn single_data(&self) -> Option<&[u8]> {
-        let mut found = None;
-        for line in lines(&self.raw) {
-            if line.is_empty() || line[0] == b':' {
-                continue;
-            }
-            let (name, value) = split_field(line);
-            if name == b"data" {
-                if found.is_some() {
-                    return None;
-                }
-                found = Some(value);
-            }
-        }
-        found
+        self.raw.get(self.fields.data.clone()?)
     }
 }
 
 fn split_field(line: &[u8]) -> (&[u8], &[u8]) {
+    let (name, value_at) = field(line);
+    (name, &line[value_at..])
+}
+
+/// A line's field name and where its value starts: after the first colon and one space
+/// (the end of the line when there is no colon: the whole line is the name).
+fn field(line: &[u8]) -> (&[u8], usize) {
     match memchr::memchr(b':', line) {
         Some(i) => {
-            let value = &line[i + 1..];
-            let value = value.strip_prefix(b" ").unwrap_or(value);
-            (&line[..i], value)
+            let value_at = i + 1 + usize::from(line.get(i + 1) == Some(&b' '));
+            (&line[..i], value_at)
         }
-        None => (line, &[]),
+        None => (line, line.len()),
     }
 }
 
@@ -158,6 +194,8 @@ pub struct SseDecoder {
     buf: BytesMut,
     /// Where the line being scanned starts, relative to `buf`.
     line_start: usize,
+    /// The fields of the event being scanned, from its complete lines.
+    fields: Fields,
     max_event_bytes: usize,
 }
 
@@ -166,6 +204,7 @@ impl SseDecoder {
         Self {
             buf: BytesMut::new(),
             line_start: 0,
+            fields: Fields::default(),
             max_event_bytes,
         }
     }
@@ -197,11 +236,16 @@ impl SseDecoder {
                 1
             };
             let line_is_empty = at == self.line_start;
+            if !line_is_empty {
+                self.fields
+                    .line(&self.buf[self.line_start..at], self.line_start);
+            }
             self.line_start = at + term_len;
             if line_is_empty {
                 let raw = self.buf.split_to(self.line_start).freeze();
                 self.line_start = 0;
-                return Ok(Some(RawEvent { raw }));
+                let fields = std::mem::take(&mut self.fields);
+                return Ok(Some(RawEvent { raw, fields }));
             }
         }
     }
@@ -213,6 +257,7 @@ impl SseDecoder {
             None
         } else {
             self.line_start = 0;
+            self.fields = Fields::default();
             Some(self.buf.split().freeze())
         }
     }
@@ -248,6 +293,62 @@ pub fn encode_event(event: Option<&str>, data: &str) -> Bytes {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// What `event_type` and `single_data` read before the decoder located the fields:
+    /// a scan of the event's lines, kept as the reference.
+    fn scanned(raw: &[u8]) -> (Option<&[u8]>, Option<&[u8]>) {
+        let kind = lines(raw).find_map(|line| {
+            let (name, value) = split_field(line);
+            (name == b"event" && line.first() != Some(&b':')).then_some(value)
+        });
+        let mut data = None;
+        let mut count = 0;
+        for line in lines(raw) {
+            if line.is_empty() || line[0] == b':' {
+                continue;
+            }
+            let (name, value) = split_field(line);
+            if name == b"data" {
+                count += 1;
+                data = Some(value);
+            }
+        }
+        (kind, if count == 1 { data } else { None })
+    }
+
+    proptest! {
+        /// However the bytes arrive, each event's located fields are what a scan of its
+        /// lines finds: first `event:` value, the one `data:` value (none for two).
+        #[test]
+        fn located_fields_are_what_a_scan_finds(
+            body in proptest::collection::vec(
+                prop_oneof![
+                    Just(&b"data: x"[..]), Just(&b"data:y"[..]), Just(&b"data"[..]),
+                    Just(&b"data: "[..]), Just(&b"event: e"[..]), Just(&b"event:f"[..]),
+                    Just(&b"event"[..]), Just(&b": c"[..]), Just(&b":"[..]), Just(&b"id: 1"[..]),
+                    Just(&b"\n"[..]), Just(&b"\r"[..]), Just(&b"\r\n"[..]), Just(&b"\n\n"[..]),
+                ],
+                0..24,
+            ),
+            cut in 0usize..64,
+        ) {
+            let bytes: Vec<u8> = body.concat();
+            let cut = cut.min(bytes.len());
+            let mut d = SseDecoder::new(1 << 20);
+            for part in [&bytes[..cut], &bytes[cut..]] {
+                d.push(part);
+                while let Ok(Some(event)) = d.next_event() {
+                    let (kind, data) = scanned(event.raw());
+                    prop_assert_eq!(event.event_type(), kind, "{:?}", event.raw());
+                    prop_assert_eq!(event.single_data(), data, "{:?}", event.raw());
+                    let again = RawEvent::from_bytes(event.raw().clone());
+                    prop_assert_eq!(again.event_type(), kind);
+                    prop_assert_eq!(again.single_data(), data);
+                }
+            }
+        }
+    }
 
     fn decode_all(chunks: &[&[u8]]) -> Vec<ParsedEvent> {
         let mut d = SseDecoder::new(1 << 20);
