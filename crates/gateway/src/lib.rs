@@ -43,6 +43,7 @@ pub mod error;
 pub mod finish;
 pub mod guard;
 pub mod handlers;
+pub mod hex_digits;
 pub mod ingress;
 pub mod journal;
 pub mod limits;

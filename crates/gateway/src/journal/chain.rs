@@ -98,15 +98,10 @@ pub fn mac(key: &[u8], writer: &str, seq: u64, prev_mac: &str, json: &str) -> St
     to_hex(&m.finalize().into_bytes())
 }
 
-/// Lowercase hex, written into one buffer: `hex::encode` collects an iterator of chars
-/// and cost about 1,000 instructions more per entry (BENCHMARKS.md, "seventh pass").
-fn to_hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(HEX[usize::from(byte >> 4)]));
-        out.push(char::from(HEX[usize::from(byte & 0xf)]));
-    }
+/// A MAC as the 64 lowercase hex digits the journal stores.
+fn to_hex(mac: &[u8]) -> String {
+    let mut out = String::with_capacity(mac.len() * 2);
+    crate::hex_digits::push(&mut out, mac);
     out
 }
 
@@ -158,8 +153,6 @@ mod tests {
 
     #[test]
     fn macs_are_lowercase_hex_as_hex_writes_them() {
-        let bytes: Vec<u8> = (0..=255).collect();
-        assert_eq!(to_hex(&bytes), hex::encode(&bytes));
         let a = mac(b"k", "w", 7, "prev", "{}");
         assert_eq!(a.len(), 64);
         let mut m = hmac(b"k");
