@@ -38,7 +38,7 @@ pub fn tap(event: Option<&str>, data: &[u8]) -> Tap {
         tap.malformed = true;
         return tap;
     }
-    let carries_usage = crate::openai::usage::USAGE_KEY.find(data).is_some();
+    let carries_usage = crate::canonical::stream::USAGE_KEY.find(data).is_some();
     let parsed = match event {
         Some("message_start" | "message_delta") if carries_usage => parse(data),
         Some(_) => None,

@@ -6,8 +6,9 @@
 //! path keeps a heap stack for nested values), and usage is parsed only when a chunk
 //! carries a non-null `usage` (with `include_usage` every chunk says `"usage":null`).
 
-use super::usage::{USAGE_KEY, find_usage, is_error_chunk};
+use super::usage::{find_usage, is_error_chunk};
 use crate::canonical::Tap;
+use crate::canonical::stream::USAGE_KEY;
 use crate::json_lex;
 
 /// Inspects one event's data (`event` is the SSE `event:` field, if any).

@@ -4,14 +4,8 @@
 //! Must never fail a response because usage is missing or odd: usage is best effort.
 
 use crate::canonical::Usage;
-use memchr::memmem::Finder;
+use crate::canonical::stream::USAGE_KEY;
 use serde::Deserialize;
-use std::sync::LazyLock;
-
-/// The `"usage"` key, searched for in every streamed chunk: a searcher built once
-/// (`memmem::find` builds one per call, about 400 instructions of a chunk's tap).
-pub(crate) static USAGE_KEY: LazyLock<Finder<'static>> =
-    LazyLock::new(|| Finder::new(b"\"usage\""));
 
 #[derive(Deserialize)]
 struct WithUsage {
