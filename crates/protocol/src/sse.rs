@@ -61,9 +61,8 @@ impl Fields {
     /// The fields of a whole event's bytes.
     fn of(raw: &[u8]) -> Self {
         let mut fields = Self::default();
-        let base = raw.as_ptr() as usize;
-        for line in lines(raw) {
-            fields.line(line, line.as_ptr() as usize - base);
+        for (start, line) in lines_at(raw) {
+            fields.line(line, start);
         }
         fields
     }
@@ -163,26 +162,28 @@ fn field(line: &[u8]) -> (&[u8], usize) {
 
 /// Splits on CRLF, LF or CR, as the SSE specification allows.
 fn lines(raw: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut rest = raw;
+    lines_at(raw).map(|(_, line)| line)
+}
+
+/// `lines`, each with where it starts in `raw`.
+fn lines_at(raw: &[u8]) -> impl Iterator<Item = (usize, &[u8])> {
+    let mut at = 0;
     std::iter::from_fn(move || {
-        if rest.is_empty() {
-            return None;
-        }
+        let rest = raw.get(at..).filter(|rest| !rest.is_empty())?;
+        let start = at;
         match memchr::memchr2(b'\n', b'\r', rest) {
             Some(i) => {
-                let line = &rest[..i];
                 let skip = if rest[i] == b'\r' && rest.get(i + 1) == Some(&b'\n') {
                     2
                 } else {
                     1
                 };
-                rest = &rest[i + skip..];
-                Some(line)
+                at += i + skip;
+                Some((start, &rest[..i]))
             }
             None => {
-                let line = rest;
-                rest = &[];
-                Some(line)
+                at = raw.len();
+                Some((start, rest))
             }
         }
     })
