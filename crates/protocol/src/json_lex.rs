@@ -14,6 +14,10 @@
 //!
 //! Must never panic nor read past the slice, whatever the input.
 
+/// Containers nested deeper than this are refused by both walkers (serde_json's own
+/// limit for typed parsing; no real event comes near it, and it bounds the recursion).
+pub const MAX_DEPTH: usize = 128;
+
 /// Bytes that go on inside a string literal without a second look: not a quote, not a
 /// backslash, not a control character.
 static PLAIN: [bool; 256] = {

@@ -62,10 +62,6 @@ fn may_carry_usage(data: &[u8]) -> bool {
     })
 }
 
-/// Values nested deeper than this count as malformed (serde_json's limit for typed
-/// parsing; no real chunk comes near it, and it bounds our recursion).
-const MAX_DEPTH: u32 = 128;
-
 /// Whether `b` is exactly one JSON value (RFC 8259) with optional surrounding
 /// whitespace. Agrees with `serde_json::from_slice::<IgnoredAny>`, which the relay
 /// used before: like it, this checks neither UTF-8 inside strings (clients decode
@@ -77,10 +73,10 @@ pub(crate) fn is_json(b: &[u8]) -> bool {
 }
 
 /// Past the value at `at` (whitespace before it already skipped).
-fn value(b: &[u8], at: usize, depth: u32) -> Option<usize> {
+fn value(b: &[u8], at: usize, depth: usize) -> Option<usize> {
     match b.get(at)? {
-        b'{' if depth < MAX_DEPTH => container(b, at, depth + 1, b'}'),
-        b'[' if depth < MAX_DEPTH => container(b, at, depth + 1, b']'),
+        b'{' if depth < json_lex::MAX_DEPTH => container(b, at, depth + 1, b'}'),
+        b'[' if depth < json_lex::MAX_DEPTH => container(b, at, depth + 1, b']'),
         b'"' => json_lex::string(b, at).map(|(end, _)| end),
         b't' => json_lex::word(b, at, b"true"),
         b'f' => json_lex::word(b, at, b"false"),
@@ -91,7 +87,7 @@ fn value(b: &[u8], at: usize, depth: u32) -> Option<usize> {
 }
 
 /// Past the object or array that opens at `at` and ends with `close`.
-fn container(b: &[u8], at: usize, depth: u32, close: u8) -> Option<usize> {
+fn container(b: &[u8], at: usize, depth: usize, close: u8) -> Option<usize> {
     let mut i = json_lex::space(b, at + 1);
     if b.get(i) == Some(&close) {
         return Some(i + 1);

@@ -7,18 +7,15 @@
 //! output guard together (BENCHMARKS.md, "The guard"). Keys are borrowed unless they
 //! hold an escape.
 //!
-//! Must never panic or recurse past `MAX_DEPTH` on untrusted input: anything that is
-//! not one JSON value is refused (`false`), and the caller forwards the event unread.
-//! It refuses exactly what the pass-through tap's check refuses: both are made of
-//! `json_lex`'s strict pieces.
+//! Must never panic or recurse past `json_lex::MAX_DEPTH` on untrusted input: anything
+//! that is not one JSON value is refused (`false`), and the caller forwards the event
+//! unread. It refuses exactly what the pass-through tap's check refuses: both are made
+//! of `json_lex`'s strict pieces, depth limit included.
 
 use super::strings::unescape;
 use crate::json_lex;
 use std::borrow::Cow;
 use std::ops::Range;
-
-/// Deepest nesting walked (serde_json's own default limit).
-const MAX_DEPTH: usize = 128;
 
 /// One step of a path: an object's key or an array's index.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +104,7 @@ impl<'a> Walker<'a> {
         let b = self.bytes;
         let (end, kind) = match b.get(start) {
             // As deep as `openai::tap::is_json` goes, and no deeper.
-            Some(b'{' | b'[') if depth >= MAX_DEPTH => return false,
+            Some(b'{' | b'[') if depth >= json_lex::MAX_DEPTH => return false,
             Some(b'{') => return self.object(f, depth),
             Some(b'[') => return self.array(f, depth),
             Some(b'"') => (json_lex::string(b, start).map(|(end, _)| end), Scalar::Str),
