@@ -74,7 +74,7 @@ fn passthrough(provider: Provider, transcript: &[u8]) -> usize {
     sse.push(transcript);
     let mut forwarded = 0;
     while let Ok(Some(event)) = sse.next_event() {
-        let kind = event.event_type().and_then(|t| std::str::from_utf8(t).ok());
+        let kind = event.event_name();
         if let Some(data) = event.single_data() {
             black_box(provider.tap(kind, data));
         }
@@ -91,7 +91,7 @@ fn passthrough_read(provider: Provider, stream: Stream, transcript: &[u8]) -> us
     let mut reader = StreamText::new(stream);
     let mut pieces = 0;
     while let Ok(Some(event)) = sse.next_event() {
-        let kind = event.event_type().and_then(|t| std::str::from_utf8(t).ok());
+        let kind = event.event_name();
         if let Some(data) = event.single_data() {
             let (walked, text) = reader.read_walked(data);
             black_box(provider.tap_walked(kind, data, walked));

@@ -123,7 +123,7 @@ impl RawEvent {
     /// (multi-line data is joined into an owned buffer). Non-UTF-8 event types read as
     /// absent.
     pub fn type_and_data(&self) -> (Option<&str>, std::borrow::Cow<'_, [u8]>) {
-        let kind = self.event_type().and_then(|t| std::str::from_utf8(t).ok());
+        let kind = self.event_name();
         let data = match self.single_data() {
             Some(data) => std::borrow::Cow::Borrowed(data),
             None => std::borrow::Cow::Owned(self.parse().data.unwrap_or_default().into_bytes()),
@@ -134,6 +134,12 @@ impl RawEvent {
     /// The first `event:` field's value without allocating, when present.
     pub fn event_type(&self) -> Option<&[u8]> {
         self.raw.get(self.fields.kind.clone()?)
+    }
+
+    /// `event_type` as text; `None` also when it is not UTF-8 (no format names its
+    /// events so, and the taps and decoders read such an event as unnamed).
+    pub fn event_name(&self) -> Option<&str> {
+        self.event_type().and_then(|t| std::str::from_utf8(t).ok())
     }
 
     /// The `data` payload without allocating when the event has a single data line

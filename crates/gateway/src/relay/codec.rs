@@ -291,7 +291,7 @@ fn committed_once(facts: &Facts) -> bool {
 
 /// The pass-through tap, as facts.
 fn tap(provider: Provider, event: &RawEvent) -> Facts {
-    let event_type = event.event_type().and_then(|t| std::str::from_utf8(t).ok());
+    let event_type = event.event_name();
     let tap = match event.single_data() {
         Some(data) => provider.tap(event_type, data),
         None => Default::default(),
@@ -309,7 +309,7 @@ fn tap_and_read(
         return (facts_of(Tap::default()), None);
     };
     let (walked, text) = editor.read_walked(data);
-    let event_type = event.event_type().and_then(|t| std::str::from_utf8(t).ok());
+    let event_type = event.event_name();
     (
         facts_of(provider.tap_walked(event_type, data, walked)),
         text,

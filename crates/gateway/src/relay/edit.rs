@@ -65,7 +65,7 @@ impl Editing<'_> {
         let written = changed
             .then(|| {
                 let data = std::str::from_utf8(event.single_data()?).ok()?;
-                let kind = event.event_type().and_then(|t| std::str::from_utf8(t).ok());
+                let kind = event.event_name();
                 Some(encode_event(kind, &parsed.write(data)))
             })
             .flatten();
