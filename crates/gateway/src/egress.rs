@@ -27,7 +27,10 @@ pub fn respond(
     ingress: Ingress,
     mut record: Open,
 ) -> Response {
-    let request_id = HeaderValue::from_str(&record.request_id).ok();
+    // The Anthropic SDK reads `request-id` into its errors and logs; no other needs it.
+    let request_id = (ingress == Ingress::Anthropic)
+        .then(|| HeaderValue::from_str(&record.request_id).ok())
+        .flatten();
     let rate = record.rate;
     let mut response = match result {
         Ok((committed, permit)) => admission::hold(answer(committed, record), permit),
@@ -46,10 +49,7 @@ pub fn respond(
         }
     };
     rate.apply(response.headers_mut());
-    if ingress == Ingress::Anthropic
-        && let Some(id) = request_id
-    {
-        // The Anthropic SDK reads `request-id` into its errors and logs.
+    if let Some(id) = request_id {
         response.headers_mut().insert(REQUEST_ID, id);
     }
     response

@@ -4,10 +4,10 @@
 //! - [`server`]: bind, serve, graceful shutdown with a drain deadline; [`startup`]: the
 //!   start-up line (mode, logs, features).
 //! - [`reload`]: SIGHUP re-reads the config and swaps the snapshot.
-//! - [`routes`]: every public path, and the HTTP-generic layers.
+//! - [`routes`]: every public path; `App` sends the upstream-bound ones to the pipeline.
 //! - [`request_id`]: `x-request-id` echo or generation.
 //! - [`trace_context`]: the client's `traceparent`, continued (when tracing is on).
-//! - [`handlers`]: one line per upstream-bound endpoint naming its format; models, health.
+//! - [`handlers`]: the endpoints that answer from the snapshot: models, health, count_tokens.
 //! - [`pipeline`]: the stages in order, in one short function.
 //! - [`ingress`]: each ingress format's head decoder and header checks.
 //! - [`auth`]: virtual key -> principal (config and store keys), model allow-lists.

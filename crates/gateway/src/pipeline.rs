@@ -45,23 +45,26 @@ use axum::response::Response;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub async fn run(gw: Arc<Gateway>, req: Request, ingest: &'static Ingest) -> Response {
+pub async fn run(
+    gw: Arc<Gateway>,
+    req: Request,
+    ingest: &'static Ingest,
+    mut id: RequestId,
+) -> Response {
     let started = Instant::now();
     let snapshot = gw.snapshot();
-    let id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(|r| r.0.clone())
-        .unwrap_or_default();
-    let mut record = gw
-        .shared
-        .finisher
-        .open(Interaction::start(id, ingest.name, started));
+    let mut record = gw.shared.finisher.open(Interaction::start(
+        std::mem::take(&mut id.id),
+        ingest.name,
+        started,
+    ));
     if gw.shared.tracer.is_some() {
         record.trace = Some(TraceContext::from_headers(req.headers()));
     }
     let result = stages(&gw.shared, &snapshot, req, ingest, &mut record).await;
-    egress::respond(result, ingest.ingress, record)
+    let mut response = egress::respond(result, ingest.ingress, record);
+    id.stamp(&mut response);
+    response
 }
 
 async fn stages(
@@ -221,7 +224,7 @@ mod tests {
         let snapshot = Snapshot::build(&config, &shared, None).expect("snapshot");
         let gw = Arc::new(Gateway::new(snapshot, shared));
         let request = Request::new(axum::body::Body::empty());
-        let future = run(gw, request, &crate::ingress::chat::CHAT);
+        let future = run(gw, request, &crate::ingress::chat::CHAT, Default::default());
         let size = std::mem::size_of_val(&future);
         assert!(size <= 8 * 1024, "the request's future is {size} bytes");
     }

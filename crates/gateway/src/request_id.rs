@@ -1,12 +1,10 @@
-//! `x-request-id`: echo the client's id when it is sane, otherwise make one; put it in the
-//! request extensions for the pipeline and on every response.
+//! `x-request-id`: echo the client's id when it is sane, otherwise make one; handed to
+//! the pipeline and put on every response (`routes::App` does both).
 //!
 //! Must never echo an id that could inject into logs or headers (length and charset are
 //! checked).
 
-use axum::extract::Request;
-use axum::http::{HeaderName, HeaderValue};
-use axum::middleware::Next;
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::Response;
 
 pub const HEADER: &str = "x-request-id";
@@ -14,24 +12,31 @@ pub const HEADER: &str = "x-request-id";
 const NAME: HeaderName = HeaderName::from_static(HEADER);
 const MAX_LEN: usize = 128;
 
-/// The id of the request being served.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+/// The id of the request being served, and its header value for the response.
+#[derive(Debug, Clone, Default)]
+pub struct RequestId {
+    pub id: String,
+    header: Option<HeaderValue>,
+}
 
-pub async fn layer(mut req: Request, next: Next) -> Response {
-    let id = req
-        .headers()
-        .get(HEADER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| is_sane(v))
-        .map_or_else(generate, str::to_owned);
-    let header = HeaderValue::from_str(&id).ok();
-    req.extensions_mut().insert(RequestId(id));
-    let mut response = next.run(req).await;
-    if let Some(value) = header {
-        response.headers_mut().insert(NAME, value);
+impl RequestId {
+    /// The client's id when sane, else a new one.
+    pub fn of(headers: &HeaderMap) -> Self {
+        let id = headers
+            .get(&NAME)
+            .and_then(|v| v.to_str().ok())
+            .filter(|v| is_sane(v))
+            .map_or_else(generate, str::to_owned);
+        let header = HeaderValue::from_str(&id).ok();
+        Self { id, header }
     }
-    response
+
+    /// Puts the id on the request's response.
+    pub fn stamp(self, response: &mut Response) {
+        if let Some(value) = self.header {
+            response.headers_mut().insert(NAME, value);
+        }
+    }
 }
 
 fn is_sane(id: &str) -> bool {

@@ -6,13 +6,12 @@
 
 use crate::config::Config;
 use crate::finish::Sink;
-use crate::routes::router;
+use crate::routes::App;
 use crate::state::{BuildError, Gateway, Shared, Snapshot};
 use futures_util::FutureExt as _;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
-use hyper_util::service::TowerToHyperService;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -62,7 +61,7 @@ pub async fn start_with_sinks(
         .map_err(|source| StartError::Bind { addr, source })?;
     let (stop, stopped) = watch::channel(false);
     // `Router` is an `Arc` inside: a clone per connection shares one route table.
-    let app = router(Arc::clone(&gateway));
+    let app = App::new(Arc::clone(&gateway));
     let task = tokio::spawn(serve(listener, app, http(&config.server), stopped));
     Ok(RunningServer {
         addr,
@@ -126,7 +125,7 @@ fn http(server: &crate::config::ServerConfig) -> auto::Builder<TokioExecutor> {
 /// 400 KB per connection.
 async fn serve(
     listener: TcpListener,
-    app: axum::Router,
+    app: App,
     http: auto::Builder<TokioExecutor>,
     mut stopped: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
@@ -147,7 +146,7 @@ async fn serve(
         };
         // Stream events are small writes; Nagle's algorithm would hold them back.
         let _ = tcp.set_nodelay(true);
-        let service = TowerToHyperService::new(app.clone());
+        let service = app.clone();
         let conn = http
             .serve_connection_with_upgrades(TokioIo::new(tcp), service)
             .into_owned();

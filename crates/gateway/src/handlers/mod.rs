@@ -1,5 +1,5 @@
-//! HTTP handlers. Each endpoint that goes upstream only names its ingress format and
-//! hands the request to the pipeline; the others answer from the snapshot.
+//! HTTP handlers for the endpoints that do not go upstream: they answer from the
+//! snapshot (the upstream-bound ones go from `routes::App` straight to the pipeline).
 //!
 //! - [`models`]: `GET /v1/models` and `GET /v1/models/{id}`.
 //! - [`health`]: `/healthz` and `/readyz`.
@@ -10,35 +10,3 @@
 pub mod count_tokens;
 pub mod health;
 pub mod models;
-
-use crate::ingress;
-use crate::pipeline;
-use crate::state::Gateway;
-use axum::extract::{Request, State};
-use axum::response::Response;
-use std::sync::Arc;
-
-/// `POST /v1/chat/completions`: OpenAI Chat Completions.
-pub async fn chat_completions(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
-    pipeline::run(gw, req, &ingress::chat::CHAT).await
-}
-
-/// `POST /v1/messages`: Anthropic Messages.
-pub async fn messages(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
-    pipeline::run(gw, req, &ingress::messages::MESSAGES).await
-}
-
-/// `POST /v1/responses`: OpenAI Responses.
-pub async fn responses(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
-    pipeline::run(gw, req, &ingress::responses::RESPONSES).await
-}
-
-/// `POST /v1/completions`: OpenAI legacy text completions.
-pub async fn completions(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
-    pipeline::run(gw, req, &ingress::completions::COMPLETIONS).await
-}
-
-/// `POST /v1/embeddings`: OpenAI Embeddings.
-pub async fn embeddings(State(gw): State<Arc<Gateway>>, req: Request) -> Response {
-    pipeline::run(gw, req, &ingress::embeddings::EMBEDDINGS).await
-}

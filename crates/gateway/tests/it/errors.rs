@@ -104,6 +104,18 @@ async fn unknown_route_is_404_in_the_openai_shape() {
     let (status, body) = error_of(h.post("/v1/nope", &json!({})).await).await;
     assert_eq!(status, 404);
     assert_eq!(body["error"]["code"], "unknown_url");
+    // Only the exact upstream-bound paths go to the pipeline; a near miss is the router's
+    // 404, with a request id made for it. A query string does not change the path.
+    let near = h.post("/v1/chat/completions/", &chat("gpt-4o", "x")).await;
+    let id = near.headers()["x-request-id"].to_str().map(str::to_owned);
+    let (status, body) = error_of(near).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["error"]["code"], "unknown_url");
+    assert!(id.is_ok_and(|id| id.starts_with("req_")));
+    let query = h
+        .post("/v1/chat/completions?trace=1", &chat("gpt-4o", "x"))
+        .await;
+    assert_eq!(query.status(), 200);
 }
 
 #[tokio::test]
@@ -146,10 +158,17 @@ async fn wrong_method_on_a_known_path_is_405_in_the_routes_shape_with_allow() {
         let response = h
             .client
             .request(method.parse().expect("method"), h.url(path))
+            .header("x-request-id", format!("wrong-{method}"))
             .send()
             .await
             .expect("sent");
         assert_eq!(response.status(), 405, "{method} {path}");
+        // The router's answers carry the request id as the pipeline's do.
+        assert_eq!(
+            response.headers()["x-request-id"],
+            format!("wrong-{method}").as_str(),
+            "{method} {path}"
+        );
         assert_eq!(
             response
                 .headers()
