@@ -20,17 +20,12 @@ use std::time::Instant;
 const X_SLUICE_PROVIDER: HeaderName = HeaderName::from_static("x-sluice-provider");
 const X_SLUICE_MODEL: HeaderName = HeaderName::from_static("x-sluice-model");
 const X_SLUICE_ATTEMPTS: HeaderName = HeaderName::from_static("x-sluice-attempts");
-const REQUEST_ID: HeaderName = HeaderName::from_static("request-id");
 
 pub fn respond(
     result: Result<(Committed, Permit), GatewayError>,
     ingress: Ingress,
     mut record: Open,
 ) -> Response {
-    // The Anthropic SDK reads `request-id` into its errors and logs; no other needs it.
-    let request_id = (ingress == Ingress::Anthropic)
-        .then(|| HeaderValue::from_str(&record.request_id).ok())
-        .flatten();
     let rate = record.rate;
     let mut response = match result {
         Ok((committed, permit)) => admission::hold(answer(committed, record), permit),
@@ -49,9 +44,6 @@ pub fn respond(
         }
     };
     rate.apply(response.headers_mut());
-    if let Some(id) = request_id {
-        response.headers_mut().insert(REQUEST_ID, id);
-    }
     response
 }
 

@@ -63,7 +63,7 @@ pub async fn run(
     }
     let result = stages(&gw.shared, &snapshot, req, ingest, &mut record).await;
     let mut response = egress::respond(result, ingest.ingress, record);
-    id.stamp(&mut response);
+    id.stamp(&mut response, Some(ingest.ingress));
     response
 }
 

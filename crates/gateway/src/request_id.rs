@@ -6,10 +6,13 @@
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::Response;
+use sluice_protocol::translate::Ingress;
 
 pub const HEADER: &str = "x-request-id";
 /// `HEADER` as a name made once (a `&str` name is copied on every insert).
 const NAME: HeaderName = HeaderName::from_static(HEADER);
+/// The same id under the name the Anthropic SDK reads into its errors and logs.
+const ANTHROPIC_NAME: HeaderName = HeaderName::from_static("request-id");
 const MAX_LEN: usize = 128;
 
 /// The id of the request being served, and its header value for the response.
@@ -31,11 +34,15 @@ impl RequestId {
         Self { id, header }
     }
 
-    /// Puts the id on the request's response.
-    pub fn stamp(self, response: &mut Response) {
-        if let Some(value) = self.header {
-            response.headers_mut().insert(NAME, value);
+    /// Puts the id on the request's response; on an Anthropic-format answer of the
+    /// pipeline also as `request-id` (`ingress`: the pipeline's format, `None` for the
+    /// router's answers).
+    pub fn stamp(self, response: &mut Response, ingress: Option<Ingress>) {
+        let Some(value) = self.header else { return };
+        if ingress == Some(Ingress::Anthropic) {
+            response.headers_mut().insert(ANTHROPIC_NAME, value.clone());
         }
+        response.headers_mut().insert(NAME, value);
     }
 }
 

@@ -80,6 +80,11 @@ async fn anthropic_errors_from_sluice_use_the_anthropic_shape() {
     let body = Client::Anthropic.request("no-such-model", &[Turn::User("x")], false);
     let response = Client::Anthropic.send(&h, &body).await;
     assert_eq!(response.status(), 404);
+    // The Anthropic SDK's `request-id` is the same id as `x-request-id`.
+    assert_eq!(
+        response.headers().get("request-id"),
+        response.headers().get("x-request-id")
+    );
     assert!(response.headers().contains_key("request-id"));
     let error: Value = response.json().await.expect("json");
     assert_eq!(error["type"], "error");
