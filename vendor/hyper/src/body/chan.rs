@@ -1,3 +1,4 @@
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
@@ -12,6 +13,8 @@ pub(crate) fn channel(wanter: bool) -> (Sender, Receiver) {
     let shared = Arc::new(Shared {
         state: Mutex::new(State {
             item: None,
+            more: VecDeque::new(),
+            queued: 0,
             pending_error: None,
             trailers: None,
             sender_open: true,
@@ -51,8 +54,20 @@ struct Shared {
     receiver_waker: AtomicWaker,
 }
 
+// SLUICE PATCH: hyper holds one chunk here, so a connection that has several chunks in
+// its read buffer (an SSE answer's last events, its end) hands them over one per wake-up
+// of the reader, and a proxy writes each with its own system call. Up to `MAX_QUEUED`
+// chunks and `MAX_QUEUED_BYTES` wait now (the first always fits, as before), so what
+// arrived together goes on together; `more` allocates only when a second chunk waits.
+pub(crate) const MAX_QUEUED: usize = 16;
+pub(crate) const MAX_QUEUED_BYTES: usize = 8 * 1024;
+
 struct State {
     item: Option<Result<Bytes, crate::Error>>,
+    /// SLUICE PATCH: chunks accepted after `item`, in order.
+    more: VecDeque<Bytes>,
+    /// SLUICE PATCH: bytes in `item` and `more`.
+    queued: usize,
     // An error must not displace data which was already accepted. The old
     // mpsc channel achieved this by sending the error from a cloned sender.
     pending_error: Option<crate::Error>,
@@ -62,13 +77,24 @@ struct State {
     want: bool,
 }
 
+impl State {
+    /// SLUICE PATCH: whether another chunk may wait.
+    fn has_room(&self) -> bool {
+        match &self.item {
+            None => true,
+            Some(Ok(_)) => self.more.len() < MAX_QUEUED - 1 && self.queued < MAX_QUEUED_BYTES,
+            Some(Err(_)) => false,
+        }
+    }
+}
+
 impl Sender {
     pub(crate) fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<crate::Result<()>> {
         self.shared.sender_waker.register(cx.waker());
         let state = self.shared.state.lock().panic_if_poisoned();
         if !state.receiver_open {
             Poll::Ready(Err(crate::Error::new_closed()))
-        } else if state.want && state.item.is_none() && state.pending_error.is_none() {
+        } else if state.want && state.has_room() && state.pending_error.is_none() {
             Poll::Ready(Ok(()))
         } else {
             Poll::Pending
@@ -92,12 +118,17 @@ impl Sender {
         let mut state = self.shared.state.lock().panic_if_poisoned();
         if !state.receiver_open
             || !state.want
-            || state.item.is_some()
+            || !state.has_room()
             || state.pending_error.is_some()
         {
             return Err(chunk);
         }
-        state.item = Some(Ok(chunk));
+        state.queued += chunk.len();
+        if state.item.is_none() {
+            state.item = Some(Ok(chunk));
+        } else {
+            state.more.push_back(chunk);
+        }
         drop(state);
         self.shared.receiver_waker.wake();
         Ok(())
@@ -171,9 +202,19 @@ impl Receiver {
         } else {
             false
         };
+        // SLUICE PATCH: the sender is woken only when it may have been waiting for room
+        // (or for `want`), not per chunk.
+        let was_full = !state.has_room();
         if let Some(item) = state.item.take() {
+            // SLUICE PATCH: the next waiting chunk moves up.
+            if let Ok(chunk) = &item {
+                state.queued -= chunk.len();
+            }
+            state.item = state.more.pop_front().map(Ok);
             drop(state);
-            self.shared.sender_waker.wake();
+            if was_full || wake_sender {
+                self.shared.sender_waker.wake();
+            }
             return Poll::Ready(Some(item));
         }
         if let Some(err) = state.pending_error.take() {
@@ -260,6 +301,56 @@ mod tests {
         assert_eq!(recv(&mut rx).await.unwrap().unwrap(), "data");
         assert!(recv(&mut rx).await.unwrap().is_err());
         assert!(recv(&mut rx).await.is_none());
+    }
+
+    // SLUICE PATCH: chunks that arrive together wait together, in order, up to a count
+    // and a byte bound; the sender is woken when room opens, not per chunk.
+    #[test]
+    fn several_chunks_wait_in_order_within_bounds() {
+        struct Count(AtomicUsize);
+
+        impl Wake for Count {
+            fn wake(self: Arc<Self>) {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let mut cx = Context::from_waker(&waker);
+
+        let (mut tx, mut rx) = channel(false);
+        for i in 0..MAX_QUEUED {
+            assert!(tx.poll_ready(&mut cx).is_ready(), "chunk {i} has room");
+            tx.try_send_data(Bytes::from(format!("c{i}"))).unwrap();
+        }
+        assert!(tx.poll_ready(&mut cx).is_pending(), "full by count");
+        assert!(tx.try_send_data(Bytes::from_static(b"x")).is_err());
+        tx.send_error(crate::Error::new_incomplete());
+
+        let wakes = count.0.load(Ordering::Relaxed);
+        for i in 0..MAX_QUEUED {
+            match rx.poll_next(&mut cx) {
+                Poll::Ready(Some(Ok(chunk))) => assert_eq!(chunk, format!("c{i}")),
+                other => panic!("chunk {i}: {other:?}"),
+            }
+        }
+        // The full queue's first take woke the waiting sender; later takes did not.
+        assert_eq!(count.0.load(Ordering::Relaxed), wakes + 1);
+        assert!(matches!(rx.poll_next(&mut cx), Poll::Ready(Some(Err(_)))));
+
+        // By bytes: a big first chunk always fits; nothing waits behind it.
+        let (mut tx, mut rx) = channel(false);
+        tx.try_send_data(Bytes::from(vec![0u8; MAX_QUEUED_BYTES])).unwrap();
+        assert!(tx.poll_ready(&mut cx).is_pending(), "full by bytes");
+        assert!(matches!(rx.poll_next(&mut cx), Poll::Ready(Some(Ok(c))) if c.len() == MAX_QUEUED_BYTES));
+        assert!(tx.poll_ready(&mut cx).is_ready());
+        tx.try_send_data(Bytes::from_static(b"a")).unwrap();
+        tx.try_send_data(Bytes::from_static(b"b")).unwrap();
+        drop(tx);
+        assert!(matches!(rx.poll_next(&mut cx), Poll::Ready(Some(Ok(c))) if c == "a"));
+        assert!(matches!(rx.poll_next(&mut cx), Poll::Ready(Some(Ok(c))) if c == "b"));
+        assert!(matches!(rx.poll_next(&mut cx), Poll::Ready(None)));
     }
 
     #[tokio::test]

@@ -450,7 +450,10 @@ mod tests {
     fn channel_buffers_one() {
         let (mut tx, _rx) = Incoming::channel();
 
-        tx.try_send_data("chunk 1".into()).expect("send 1");
+        // SLUICE PATCH: the channel holds up to `MAX_QUEUED` chunks, not one.
+        for _ in 0..super::super::chan::MAX_QUEUED {
+            tx.try_send_data("chunk 1".into()).expect("send 1");
+        }
 
         // buffer is now full
         let chunk2 = tx.try_send_data("chunk 2".into()).expect_err("send 2");
