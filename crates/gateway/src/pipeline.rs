@@ -141,8 +141,12 @@ async fn stages(
     record.rate = admitted.headers;
     record.reservation = admitted.reservation.map(Box::new);
     let output = guard::output_plan(&snapshot.guard, screening.as_ref(), ingest);
-    let transforms =
-        Transforms::for_request(output.filter(|_| head.stream), keep_bodies, admitted.cut);
+    let transforms = Transforms::for_request(
+        output.filter(|_| head.stream),
+        keep_bodies,
+        admitted.cut,
+        plan.most_answer_bytes(&snapshot.upstreams),
+    );
     let call = Call {
         ingress: ingest.ingress,
         endpoint: ingest.endpoint,

@@ -60,6 +60,22 @@ pub struct Plan<'a> {
     pub targets: Vec<Target>,
 }
 
+impl Plan<'_> {
+    /// The most bytes one answer may come in: the largest response a target accepts,
+    /// once per leg a broken stream may be resumed with.
+    pub fn most_answer_bytes(&self, upstreams: &[Arc<Upstream>]) -> u64 {
+        let largest = self
+            .targets
+            .iter()
+            .filter_map(|t| upstreams.get(t.provider))
+            .map(|u| u.max_response_bytes as u64)
+            .max()
+            .unwrap_or(0);
+        let legs = 1 + self.route.resume.as_ref().map_or(0, |r| u64::from(r.hops));
+        largest.saturating_mul(legs)
+    }
+}
+
 /// What `find` needs of a model entry.
 pub trait Entry {
     fn name(&self) -> &str;

@@ -162,6 +162,17 @@ pub struct BudgetCut {
     pub output_price: f64,
 }
 
+impl BudgetCut {
+    /// Whether an answer of `chars` characters so far costs more than the allowance.
+    /// Output tokens are estimated as characters over four while streaming (the
+    /// tokenizer per delta would cost more than the answer); the provider's usage
+    /// settles the real figure afterwards.
+    pub fn exceeded_by(&self, chars: u64) -> bool {
+        let tokens = chars.div_ceil(4) as f64;
+        self.input_micros as f64 + tokens * self.output_price > self.allowance_micros as f64
+    }
+}
+
 /// What the stage admitted.
 #[derive(Debug, Default)]
 pub struct Admitted {
