@@ -60,11 +60,12 @@ impl Store {
                 // The pool's connections keep SQLite's default cache: they serve the
                 // admin API's queries, the key ring and spend. The journal's inserts,
                 // which a bigger cache served, go through `single_writer`'s own.
-                // The journal's multi-row inserts run inside a transaction, so SQLite
-                // keeps a statement journal for each; past 64 KiB it spilled to a
-                // temporary file made and deleted per batch (`/var/tmp/etilqs_*`:
-                // an open, about 30 writes and an unlink per 256 rows). In memory it
-                // is bounded by one statement's pages.
+                // A statement journal SQLite keeps (a multi-row statement that may
+                // abort inside a transaction; the journal's inserts no longer do, see
+                // `journal::sink`) spilled past 64 KiB to a temporary file made and
+                // deleted per batch (`/var/tmp/etilqs_*`: an open, about 30 writes
+                // and an unlink per 256 rows). In memory it is bounded by one
+                // statement's pages.
                 .pragma("temp_store", "memory");
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)
