@@ -11,6 +11,7 @@ use super::entry::Entry;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
+use std::sync::Arc;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -19,14 +20,18 @@ type HmacSha256 = Hmac<Sha256>;
 const UNKEYED: &[u8] = b"sluice-journal-unkeyed";
 
 /// An entry as written: its place in its writer's chain and the MAC that seals it.
+///
+/// The texts are shared (`Arc<str>`): the writer's id and a MAC each appear in two
+/// places, and the SQLite sink binds a shared text as it is, where it copied a `String`
+/// into a new `Arc` for each of them (two allocations per column and row).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Sealed {
-    pub writer: String,
+    pub writer: Arc<str>,
     pub seq: u64,
     /// The entry's JSON, exactly as signed and stored.
-    pub json: String,
-    pub prev_mac: String,
-    pub mac: String,
+    pub json: Arc<str>,
+    pub prev_mac: Arc<str>,
+    pub mac: Arc<str>,
     #[serde(skip)]
     pub entry: Option<Entry>,
 }
@@ -34,18 +39,18 @@ pub struct Sealed {
 /// One writer's chain.
 pub struct Chain {
     key: Vec<u8>,
-    writer: String,
+    writer: Arc<str>,
     seq: u64,
-    head: String,
+    head: Arc<str>,
 }
 
 impl Chain {
     pub fn new(key: Option<&str>, writer: String) -> Self {
         Self {
             key: key_bytes(key),
-            writer,
+            writer: writer.into(),
             seq: 0,
-            head: String::new(),
+            head: Arc::from(""),
         }
     }
 
@@ -65,12 +70,12 @@ impl Chain {
 
     pub fn seal(&mut self, entry: Entry) -> Sealed {
         // Serializing plain data with string keys cannot fail.
-        let json = serde_json::to_string(&entry).unwrap_or_default();
+        let json: Arc<str> = serde_json::to_string(&entry).unwrap_or_default().into();
         self.seq += 1;
-        let mac = mac(&self.key, &self.writer, self.seq, &self.head, &json);
-        let prev_mac = std::mem::replace(&mut self.head, mac.clone());
+        let mac: Arc<str> = mac(&self.key, &self.writer, self.seq, &self.head, &json).into();
+        let prev_mac = std::mem::replace(&mut self.head, Arc::clone(&mac));
         Sealed {
-            writer: self.writer.clone(),
+            writer: Arc::clone(&self.writer),
             seq: self.seq,
             json,
             prev_mac,

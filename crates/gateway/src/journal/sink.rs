@@ -11,6 +11,7 @@ use crate::on_pool;
 use crate::store::Store;
 use sqlx::AssertSqlSafe;
 use std::path::PathBuf;
+use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 
 /// One journal destination.
@@ -112,19 +113,22 @@ impl Sink {
                         let rows: Vec<Row<'_>> = chunk.iter().map(Row::of).collect();
                         let mut q = sqlx::query(AssertSqlSafe(statement(store, size)));
                         for (sealed, row) in chunk.iter().zip(&rows) {
+                            // Texts bound as `Arc<str>` by value: SQLite keeps the
+                            // shared text itself; a `&String` it copied into a new
+                            // `Arc<String>` (two allocations per column and row).
                             q = q
-                                .bind(&sealed.writer)
+                                .bind(Arc::clone(&sealed.writer))
                                 .bind(row.seq)
-                                .bind(&row.entry.id)
+                                .bind(shared(&row.entry.id))
                                 .bind(row.entry.at_ms)
-                                .bind(&row.entry.key)
-                                .bind(&row.entry.team)
-                                .bind(&row.entry.model)
-                                .bind(&row.entry.provider)
+                                .bind(row.entry.key.as_deref().map(shared))
+                                .bind(row.entry.team.as_deref().map(shared))
+                                .bind(shared(&row.entry.model))
+                                .bind(row.entry.provider.as_deref().map(shared))
                                 .bind(i64::from(row.entry.status))
-                                .bind(&sealed.json)
-                                .bind(&sealed.prev_mac)
-                                .bind(&sealed.mac)
+                                .bind(Arc::clone(&sealed.json))
+                                .bind(Arc::clone(&sealed.prev_mac))
+                                .bind(Arc::clone(&sealed.mac))
                                 .bind(row.entry.cost_usd.map(|usd| (usd * 1e6).round() as i64))
                                 .bind(i64::try_from(row.entry.input_tokens).unwrap_or(i64::MAX))
                                 .bind(i64::try_from(row.entry.output_tokens).unwrap_or(i64::MAX));
@@ -153,6 +157,11 @@ impl Sink {
     }
 }
 
+/// A text as one allocation SQLite can keep (see the binds in `Sink::write`).
+fn shared(text: &str) -> Arc<str> {
+    Arc::from(text)
+}
+
 /// A JSON Lines record: the entry as a JSON object (its exact signed bytes) with its seal.
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct Line<'a> {
@@ -165,7 +174,7 @@ pub struct Line<'a> {
 }
 
 fn jsonl_line(sealed: &Sealed) -> String {
-    let Ok(entry) = serde_json::value::RawValue::from_string(sealed.json.clone()) else {
+    let Ok(entry) = serde_json::value::RawValue::from_string(sealed.json.to_string()) else {
         return String::new();
     };
     let line = Line {
