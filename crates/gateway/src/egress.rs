@@ -11,8 +11,8 @@ use crate::error::GatewayError;
 use crate::finish::Open;
 use crate::record::Outcome;
 use axum::body::Body;
-use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::Response;
 use sluice_protocol::translate::Ingress;
 use std::time::Instant;
 
@@ -20,6 +20,11 @@ use std::time::Instant;
 const X_SLUICE_PROVIDER: HeaderName = HeaderName::from_static("x-sluice-provider");
 const X_SLUICE_MODEL: HeaderName = HeaderName::from_static("x-sluice-model");
 const X_SLUICE_ATTEMPTS: HeaderName = HeaderName::from_static("x-sluice-attempts");
+
+/// Room for an answer's headers from the start: its own, the `x-sluice-*` ones, the
+/// rate-limit ones and the request id, about ten, would otherwise grow the map (and
+/// rehash it) once per response.
+const ANSWER_HEADERS: usize = 16;
 
 pub fn respond(
     result: Result<(Committed, Permit), GatewayError>,
@@ -64,20 +69,20 @@ fn answer(committed: Committed, mut record: Open) -> Response {
             }
             record.end(200, Outcome::Ok);
             drop(record);
-            (
-                StatusCode::OK,
-                [(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                )],
-                bytes,
-            )
-                .into_response()
+            let mut response = Response::new(Body::from(bytes));
+            let headers = response.headers_mut();
+            headers.reserve(ANSWER_HEADERS);
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
         }
         Answer::Stream(relay) => {
             record.status = 200;
             let mut response = Response::new(Body::from_stream(relay.into_stream(record)));
             let headers = response.headers_mut();
+            headers.reserve(ANSWER_HEADERS);
             headers.insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/event-stream"),
@@ -87,8 +92,8 @@ fn answer(committed: Committed, mut record: Open) -> Response {
         }
     };
     let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&upstream.name) {
-        headers.insert(X_SLUICE_PROVIDER, v);
+    if let Some(v) = &upstream.name_header {
+        headers.insert(X_SLUICE_PROVIDER, v.clone());
     }
     if let Ok(v) = HeaderValue::from_str(&model) {
         headers.insert(X_SLUICE_MODEL, v);

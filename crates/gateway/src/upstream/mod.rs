@@ -24,7 +24,7 @@ pub use send::{Endpoint, Outgoing, scrub};
 
 use crate::config::{ProviderConfig, ProviderKind, Timeouts};
 use crate::state::ProviderHealth;
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, HeaderValue, Uri};
 use sluice_protocol::translate::Provider;
 use std::sync::Arc;
 
@@ -34,6 +34,9 @@ pub struct Upstream {
     pub name: String,
     /// `name` again, cheap to clone into bodies for their log lines.
     label: Arc<str>,
+    /// `name` as the `x-sluice-provider` value, made once (a clone shares its bytes);
+    /// `None` for a name that is not a header value.
+    pub name_header: Option<HeaderValue>,
     pub kind: ProviderKind,
     base_url: url::Url,
     /// URIs that do not depend on the model, parsed once: `[chat, embeddings,
@@ -103,6 +106,7 @@ impl Upstream {
         Ok(Self {
             name: name(),
             label: Arc::from(config.name.as_str()),
+            name_header: HeaderValue::from_str(&config.name).ok(),
             kind: config.kind,
             base_url,
             fixed_urls,
