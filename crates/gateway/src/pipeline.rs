@@ -49,21 +49,20 @@ pub async fn run(
     gw: Arc<Gateway>,
     req: Request,
     ingest: &'static Ingest,
-    mut id: RequestId,
+    RequestId { id, stamp }: RequestId,
 ) -> Response {
     let started = Instant::now();
     let snapshot = gw.snapshot();
-    let mut record = gw.shared.finisher.open(Interaction::start(
-        std::mem::take(&mut id.id),
-        ingest.name,
-        started,
-    ));
+    let mut record = gw
+        .shared
+        .finisher
+        .open(Interaction::start(id, ingest.name, started));
     if gw.shared.tracer.is_some() {
         record.trace = Some(TraceContext::from_headers(req.headers()));
     }
     let result = stages(&gw.shared, &snapshot, req, ingest, &mut record).await;
     let mut response = egress::respond(result, ingest.ingress, record);
-    id.stamp(&mut response, Some(ingest.ingress));
+    stamp.put_on(&mut response, Some(ingest.ingress));
     response
 }
 

@@ -15,12 +15,16 @@ const NAME: HeaderName = HeaderName::from_static(HEADER);
 const ANTHROPIC_NAME: HeaderName = HeaderName::from_static("request-id");
 const MAX_LEN: usize = 128;
 
-/// The id of the request being served, and its header value for the response.
+/// The id of the request being served, and what puts it on the response.
 #[derive(Debug, Clone, Default)]
 pub struct RequestId {
     pub id: String,
-    header: Option<HeaderValue>,
+    pub stamp: Stamp,
 }
+
+/// The id as a header value, made once for the response.
+#[derive(Debug, Clone, Default)]
+pub struct Stamp(Option<HeaderValue>);
 
 impl RequestId {
     /// The client's id when sane, else a new one.
@@ -30,15 +34,17 @@ impl RequestId {
             .and_then(|v| v.to_str().ok())
             .filter(|v| is_sane(v))
             .map_or_else(generate, str::to_owned);
-        let header = HeaderValue::from_str(&id).ok();
-        Self { id, header }
+        let stamp = Stamp(HeaderValue::from_str(&id).ok());
+        Self { id, stamp }
     }
+}
 
+impl Stamp {
     /// Puts the id on the request's response; on an Anthropic-format answer of the
     /// pipeline also as `request-id` (`ingress`: the pipeline's format, `None` for the
     /// router's answers).
-    pub fn stamp(self, response: &mut Response, ingress: Option<Ingress>) {
-        let Some(value) = self.header else { return };
+    pub fn put_on(self, response: &mut Response, ingress: Option<Ingress>) {
+        let Some(value) = self.0 else { return };
         if ingress == Some(Ingress::Anthropic) {
             response.headers_mut().insert(ANTHROPIC_NAME, value.clone());
         }

@@ -89,7 +89,7 @@ where
                 let routed = self.router.clone().oneshot(req);
                 Box::pin(async move {
                     let Ok(mut response) = routed.await;
-                    id.stamp(&mut response, None);
+                    id.stamp.put_on(&mut response, None);
                     Ok(response)
                 })
             }

@@ -119,12 +119,12 @@ impl Sink {
                             q = q
                                 .bind(Arc::clone(&sealed.writer))
                                 .bind(row.seq)
-                                .bind(shared(&row.entry.id))
+                                .bind(Arc::<str>::from(row.entry.id.as_str()))
                                 .bind(row.entry.at_ms)
-                                .bind(row.entry.key.as_deref().map(shared))
-                                .bind(row.entry.team.as_deref().map(shared))
-                                .bind(shared(&row.entry.model))
-                                .bind(row.entry.provider.as_deref().map(shared))
+                                .bind(row.entry.key.as_deref().map(Arc::<str>::from))
+                                .bind(row.entry.team.as_deref().map(Arc::<str>::from))
+                                .bind(Arc::<str>::from(row.entry.model.as_str()))
+                                .bind(row.entry.provider.as_deref().map(Arc::<str>::from))
                                 .bind(i64::from(row.entry.status))
                                 .bind(Arc::clone(&sealed.json))
                                 .bind(Arc::clone(&sealed.prev_mac))
@@ -155,11 +155,6 @@ impl Sink {
         }
         Ok(())
     }
-}
-
-/// A text as one allocation SQLite can keep (see the binds in `Sink::write`).
-fn shared(text: &str) -> Arc<str> {
-    Arc::from(text)
 }
 
 /// A JSON Lines record: the entry as a JSON object (its exact signed bytes) with its seal.

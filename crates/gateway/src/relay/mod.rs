@@ -9,6 +9,8 @@
 //!   what the stages need.
 //! - [`source`]: upstream bytes to whole events, under the idle, total and size limits.
 //! - [`codec`]: decode and encode on either path, reporting the same facts.
+//! - [`facts`]: what one event tells (usage, content, end, error, garbage): the tap,
+//!   and the probe until the commit point.
 //! - [`open`]: up to the commit point, where failures are still the attempt's.
 //! - [`resume`]: going on from another target when a committed stream breaks.
 //! - [`transform`]: the steps between decode and encode (output guard, cache recorder,
@@ -26,6 +28,7 @@
 pub mod assemble;
 pub mod codec;
 pub mod edit;
+pub mod facts;
 mod open;
 pub mod path;
 pub mod resume;
@@ -44,7 +47,8 @@ use crate::finish::Open;
 use crate::record::Outcome;
 use crate::state::health::Lease;
 use bytes::{Bytes, BytesMut};
-use codec::{Codec, Encoded, Facts};
+use codec::{Codec, Encoded};
+use facts::Facts;
 use futures_util::stream::Stream;
 use sluice_protocol::canonical::{StreamEvent, Usage};
 use sluice_protocol::sse::RawEvent;
