@@ -251,9 +251,8 @@ pub fn budget_key(
     period: crate::config::Period,
     now: u64,
 ) -> (String, Option<u64>) {
-    let (id, ends) = period::window(period, now);
     let mut key = counter_key(scope, counter, "budget:");
-    key.push_str(&id);
+    let ends = period::push_window(period, now, &mut key);
     (key, ends)
 }
 

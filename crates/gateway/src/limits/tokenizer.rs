@@ -139,19 +139,27 @@ impl Tokenizer {
     /// the match's end and skips the reverse scan for its start, whose states cost
     /// about 320,000 instructions each to build for this pattern's Unicode classes. The
     /// unanchored search stays as the fallback, which the tiling makes unreachable.
+    ///
+    /// ASCII text is split by hand (`ascii.rs`: the same matches, without the DFA).
     fn pieces<'t>(&'t self, text: &'t str) -> impl Iterator<Item = &'t [u8]> + 't {
+        let ascii = text.is_ascii();
         let mut at = 0;
         std::iter::from_fn(move || {
             if at >= text.len() {
                 return None;
             }
-            let from = Input::new(text).span(at..text.len());
-            let found = self
-                .split
-                .search(&from.clone().anchored(Anchored::Yes))
-                .or_else(|| self.split.search(&from))?;
-            let piece = &text[found.range()];
-            let mut end = found.end();
+            let (start, found_end) = if ascii {
+                (at, ascii::match_end(text.as_bytes(), at))
+            } else {
+                let from = Input::new(text).span(at..text.len());
+                let found = self
+                    .split
+                    .search(&from.clone().anchored(Anchored::Yes))
+                    .or_else(|| self.split.search(&from))?;
+                (found.start(), found.end())
+            };
+            let piece = &text[start..found_end];
+            let mut end = found_end;
             let whitespace_run = piece.chars().all(char::is_whitespace)
                 && !piece.ends_with(['\r', '\n'])
                 && end < text.len();
@@ -159,11 +167,20 @@ impl Tokenizer {
                 && let Some((last, _)) = piece.char_indices().last()
                 && last > 0
             {
-                end = found.start() + last;
+                end = start + last;
             }
             at = end;
-            Some(&text.as_bytes()[found.start()..end])
+            Some(&text.as_bytes()[start..end])
         })
+    }
+
+    /// The regex's pieces alone, for the tests that hold `ascii.rs` to them.
+    #[cfg(test)]
+    fn regex_match_end(&self, text: &str, at: usize) -> Option<usize> {
+        let from = Input::new(text).span(at..text.len());
+        self.split
+            .search(&from.anchored(Anchored::Yes))
+            .map(|found| found.end())
     }
 
     fn piece_tokens(&self, piece: &[u8]) -> usize {
@@ -244,5 +261,6 @@ fn hash(bytes: &[u8]) -> u64 {
     h ^ (h >> 32)
 }
 
+mod ascii;
 #[cfg(test)]
 mod tests;

@@ -172,3 +172,43 @@ fn the_pieces_tile_any_text_so_each_search_may_be_anchored() {
         assert_eq!(at, text.len(), "the end of {text:?} is in no piece");
     }
 }
+
+/// `ascii.rs` must end every match where the regex ends it, on any ASCII text.
+fn assert_ascii_matches_the_regex(text: &str) {
+    let t = ours();
+    for at in 0..text.len() {
+        assert_eq!(
+            Some(ascii::match_end(text.as_bytes(), at)),
+            t.regex_match_end(text, at),
+            "at byte {at} of {text:?}"
+        );
+    }
+}
+
+#[test]
+fn the_ascii_split_ends_each_match_where_the_regex_does() {
+    for text in CORPUS.iter().filter(|t| t.is_ascii()) {
+        assert_ascii_matches_the_regex(text);
+    }
+    // Every ASCII byte, and runs of the bytes each class and contraction turns on.
+    let every: String = (0u8..128).map(char::from).collect();
+    assert_ascii_matches_the_regex(&every);
+    const BYTES: &[u8] = b"aAzZsStTrRvVeElLmMdD09 \t\n\r\x0b\x0c\x00\x1f\x7f'\"./\\!=_-";
+    let mut rng = fastrand::Rng::with_seed(0xa5c11);
+    for _ in 0..3_000 {
+        let len = rng.usize(0..40);
+        let text: String = (0..len)
+            .map(|_| char::from(BYTES[rng.usize(..BYTES.len())]))
+            .collect();
+        assert_ascii_matches_the_regex(&text);
+    }
+}
+
+#[test]
+fn counts_match_tiktoken_on_random_ascii() {
+    let mut rng = fastrand::Rng::with_seed(0xa5c2);
+    assert_same_counts((0..2_000).map(|_| {
+        let len = rng.usize(0..120);
+        (0..len).map(|_| rng.char('\u{0}'..'\u{80}')).collect()
+    }));
+}
