@@ -41,7 +41,10 @@ pub fn respond(
             drop(record);
             let mut response = e.respond(ingress);
             let headers = response.headers_mut();
-            headers.insert(X_SLUICE_ATTEMPTS, HeaderValue::from(attempts));
+            headers.insert(
+                X_SLUICE_ATTEMPTS,
+                crate::header_number::of(u64::from(attempts)),
+            );
             if let Some(v) = provider.and_then(|p| HeaderValue::from_str(&p).ok()) {
                 headers.insert(X_SLUICE_PROVIDER, v);
             }
@@ -98,6 +101,9 @@ fn answer(committed: Committed, mut record: Open) -> Response {
     if let Ok(v) = HeaderValue::from_str(&model) {
         headers.insert(X_SLUICE_MODEL, v);
     }
-    headers.insert(X_SLUICE_ATTEMPTS, HeaderValue::from(attempts));
+    headers.insert(
+        X_SLUICE_ATTEMPTS,
+        crate::header_number::of(u64::from(attempts)),
+    );
     response
 }

@@ -43,6 +43,7 @@ pub mod error;
 pub mod finish;
 pub mod guard;
 pub mod handlers;
+pub mod header_number;
 pub mod hex_digits;
 pub mod ingress;
 pub mod journal;

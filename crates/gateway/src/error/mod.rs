@@ -271,19 +271,21 @@ impl GatewayError {
             Self::Upstream(UpstreamError::Status {
                 retry_after: Some(after),
                 ..
-            }) => Some(HeaderValue::from(after.as_secs_f64().ceil() as u64)),
+            }) => Some(crate::header_number::of(after.as_secs_f64().ceil() as u64)),
             Self::Exhausted { last: Some(e), .. } if e.retry_after().is_some() => e
                 .retry_after()
-                .map(|after| HeaderValue::from(after.as_secs_f64().ceil() as u64)),
+                .map(|after| crate::header_number::of(after.as_secs_f64().ceil() as u64)),
             Self::Exhausted {
                 retry_after_ms: Some(ms),
                 ..
-            } => Some(HeaderValue::from(ms.div_ceil(1000).max(1))),
+            } => Some(crate::header_number::of(ms.div_ceil(1000).max(1))),
             Self::Overloaded
             | Self::ShuttingDown
             | Self::LimiterUnavailable
             | Self::GuardUnavailable => Some(HeaderValue::from_static("1")),
-            Self::RateLimited(r) => Some(HeaderValue::from(r.retry_after_ms.div_ceil(1000).max(1))),
+            Self::RateLimited(r) => Some(crate::header_number::of(
+                r.retry_after_ms.div_ceil(1000).max(1),
+            )),
             _ => None,
         }
     }
@@ -309,7 +311,10 @@ impl GatewayError {
                 "x-ratelimit-scope",
                 HeaderValue::from_static(r.limit.as_str()),
             );
-            headers.insert("retry-after-ms", HeaderValue::from(r.retry_after_ms.max(1)));
+            headers.insert(
+                "retry-after-ms",
+                crate::header_number::of(r.retry_after_ms.max(1)),
+            );
             r.headers.apply(headers);
         }
         if let Self::MethodNotAllowed { allow, .. } = self {

@@ -168,18 +168,23 @@ impl Finisher {
 /// The end stages for one record, in order.
 fn end(mut record: Interaction, sinks: &[Sink]) {
     let mut shared: Option<Arc<Interaction>> = None;
+    let mut journal = None;
     for sink in sinks {
         match sink {
             Sink::Limits(limiter) => crate::limits::settle(limiter, &mut record),
             Sink::Traces(tracer) => tracer.record(&record),
             Sink::Metrics(metrics) => metrics.record(&record),
-            Sink::Journal(journal) => journal.submit(Entry::from_record(&record)),
+            // Last, after every other sink: the entry takes the record's texts.
+            Sink::Journal(j) => journal = Some(j),
             Sink::AccessLog => access::write(&record),
             Sink::Channel(tx) => {
                 let record = shared.get_or_insert_with(|| Arc::new(record.clone()));
                 let _ = tx.send(Arc::clone(record));
             }
         }
+    }
+    if let Some(journal) = journal {
+        journal.submit(Entry::from_record(record));
     }
 }
 

@@ -34,7 +34,8 @@ pub use settle::settle;
 use crate::auth::Principal;
 use crate::config::{Limits, LimitsConfig, Price};
 use crate::error::GatewayError;
-use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use crate::header_number;
+use axum::http::{HeaderMap, HeaderName};
 use counters::{Ask, Check, Verdict};
 
 /// The wall clock (`journal::now_ms`) as the counters' `u64`: budget periods are calendar
@@ -127,12 +128,15 @@ const REMAINING_TOKENS: HeaderName = HeaderName::from_static("x-ratelimit-remain
 impl RateHeaders {
     pub fn apply(&self, headers: &mut HeaderMap) {
         if let Some((limit, remaining)) = self.requests {
-            headers.insert(LIMIT_REQUESTS, HeaderValue::from(limit));
-            headers.insert(REMAINING_REQUESTS, HeaderValue::from(remaining.max(0)));
+            headers.insert(LIMIT_REQUESTS, header_number::of(limit));
+            headers.insert(
+                REMAINING_REQUESTS,
+                header_number::of(remaining.max(0) as u64),
+            );
         }
         if let Some((limit, remaining)) = self.tokens {
-            headers.insert(LIMIT_TOKENS, HeaderValue::from(limit));
-            headers.insert(REMAINING_TOKENS, HeaderValue::from(remaining.max(0)));
+            headers.insert(LIMIT_TOKENS, header_number::of(limit));
+            headers.insert(REMAINING_TOKENS, header_number::of(remaining.max(0) as u64));
         }
     }
 }

@@ -21,17 +21,20 @@ pub fn push_window(period: Period, now_ms: u64, key: &mut String) -> Option<u64>
     match period {
         Period::Daily => {
             key.push('d');
-            push_digits(key, day, 1);
+            key.push_str(itoa::Buffer::new().format(day));
             Some((day + 1) * DAY_MS)
         }
         Period::Monthly => {
             let (y, m, _) = civil(day as i64);
             let (ny, nm) = if m == 12 { (y + 1, 1) } else { (y, m + 1) };
             let next = days_from_civil(ny, nm, 1).max(0) as u64;
+            // From a `u64` of milliseconds the year has four digits (1970 or later).
             key.push('m');
-            // From a `u64` of milliseconds the year is 1970 or later.
-            push_digits(key, y.max(0) as u64, 4);
-            push_digits(key, u64::from(m), 2);
+            key.push_str(itoa::Buffer::new().format(y));
+            if m < 10 {
+                key.push('0');
+            }
+            key.push_str(itoa::Buffer::new().format(m));
             Some(next * DAY_MS)
         }
         Period::Total => {
@@ -39,19 +42,6 @@ pub fn push_window(period: Period, now_ms: u64, key: &mut String) -> Option<u64>
             None
         }
     }
-}
-
-/// `n` in decimal, zero-padded to `width` digits.
-fn push_digits(out: &mut String, n: u64, width: usize) {
-    let mut digits = [b'0'; 20];
-    let mut at = digits.len();
-    let mut rest = n;
-    while rest > 0 || digits.len() - at < width {
-        at -= 1;
-        digits[at] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-    }
-    out.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 /// When the period containing `now_ms` began.
