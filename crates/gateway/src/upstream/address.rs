@@ -66,10 +66,13 @@ impl Upstream {
     }
 }
 
-/// Auth, version, user agent, body type (every API call is a JSON `POST`) and configured
-/// extra headers for every request to this provider.
-pub fn headers(config: &ProviderConfig) -> Option<HeaderMap> {
+/// Auth, version, user agent, body type (every API call is a JSON `POST`), `Host` over
+/// cleartext HTTP/1.1 and configured extra headers for every request to this provider.
+pub fn headers(config: &ProviderConfig, base: &url::Url) -> Option<HeaderMap> {
     let mut headers = HeaderMap::new();
+    if let Some(host) = host(base, config.http2_prior_knowledge) {
+        headers.insert(header::HOST, host);
+    }
     headers.insert(
         header::USER_AGENT,
         HeaderValue::from_static(concat!("sluice/", env!("CARGO_PKG_VERSION"))),
@@ -99,10 +102,61 @@ pub fn headers(config: &ProviderConfig) -> Option<HeaderMap> {
     Some(headers)
 }
 
+/// `Host` for a provider spoken to over cleartext HTTP/1.1, made once: hyper-util's
+/// client otherwise formats `host:port` into a new value on every request (about 2,500
+/// instructions with a port, callgrind). Over https, ALPN may choose HTTP/2, which
+/// carries the authority in `:authority` instead, so there hyper-util still decides.
+/// A `host` among the configured headers replaces this one (they are inserted after).
+fn host(base: &url::Url, http2_prior_knowledge: bool) -> Option<HeaderValue> {
+    if base.scheme() != "http" || http2_prior_knowledge {
+        return None;
+    }
+    let host = base.host_str()?;
+    // `port()` leaves out the scheme's default port, as the client does.
+    let value = match base.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    HeaderValue::from_str(&value).ok()
+}
+
 fn insert(headers: &mut HeaderMap, name: &str, value: &str) -> Option<()> {
     let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
     let mut value = HeaderValue::from_str(value).ok()?;
     value.set_sensitive(true);
     headers.insert(name, value);
     Some(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host_of(url: &str, prior_knowledge: bool) -> Option<String> {
+        let url = url::Url::parse(url).expect("a URL");
+        host(&url, prior_knowledge).map(|v| v.to_str().expect("ASCII").to_owned())
+    }
+
+    #[test]
+    fn host_is_made_once_only_where_the_client_speaks_http1_in_clear() {
+        assert_eq!(
+            host_of("http://127.0.0.1:8080/v1", false).as_deref(),
+            Some("127.0.0.1:8080")
+        );
+        assert_eq!(
+            host_of("http://Localhost:80/v1", false).as_deref(),
+            Some("localhost")
+        );
+        assert_eq!(
+            host_of("http://[::1]:9000", false).as_deref(),
+            Some("[::1]:9000")
+        );
+        assert_eq!(
+            host_of("http://vllm.internal/v1", false).as_deref(),
+            Some("vllm.internal")
+        );
+        // HTTP/2: the authority goes in `:authority`; https: ALPN decides the version.
+        assert_eq!(host_of("http://127.0.0.1:8080/v1", true), None);
+        assert_eq!(host_of("https://api.openai.com/v1", false), None);
+    }
 }

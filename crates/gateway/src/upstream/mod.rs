@@ -91,7 +91,8 @@ impl Upstream {
             .or_else(|| fallback_url.map(str::to_owned))
             .ok_or_else(|| BuildError::NoBaseUrl(name()))?;
         let base_url = url::Url::parse(&base).map_err(|_| BuildError::BadUrl(name()))?;
-        let headers = address::headers(config).ok_or_else(|| BuildError::Header(name()))?;
+        let headers =
+            address::headers(config, &base_url).ok_or_else(|| BuildError::Header(name()))?;
         let fixed_urls = [
             address::fixed_url(config.kind, &base, Endpoint::ChatCompletions),
             address::fixed_url(config.kind, &base, Endpoint::Embeddings),

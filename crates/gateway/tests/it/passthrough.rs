@@ -110,6 +110,28 @@ async fn forward_headers_lets_listed_client_headers_through_on_either_path_never
 }
 
 #[tokio::test]
+async fn the_upstream_sees_its_own_host_never_the_clients() {
+    let h = crate::support::start().await;
+    let response = h
+        .client
+        .post(h.url("/v1/chat/completions"))
+        .header("host", "gateway.example")
+        .json(&serde_json::json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 200);
+    let seen = h.mock.stats().last_request().expect("upstream saw it");
+    let hosts: Vec<&str> = seen
+        .headers
+        .iter()
+        .filter(|(k, _)| k == "host")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(hosts, [h.mock.addr().to_string()]);
+}
+
+#[tokio::test]
 async fn forward_headers_refuses_credentials_at_load_time() {
     let config = crate::support::DEFAULT_CONFIG.replace(
         "api_key = \"sk-upstream-secret-key-123456\"",
