@@ -139,24 +139,17 @@ mod tests {
 
     #[test]
     fn host_is_made_once_only_where_the_client_speaks_http1_in_clear() {
-        assert_eq!(
-            host_of("http://127.0.0.1:8080/v1", false).as_deref(),
-            Some("127.0.0.1:8080")
-        );
-        assert_eq!(
-            host_of("http://Localhost:80/v1", false).as_deref(),
-            Some("localhost")
-        );
-        assert_eq!(
-            host_of("http://[::1]:9000", false).as_deref(),
-            Some("[::1]:9000")
-        );
-        assert_eq!(
-            host_of("http://vllm.internal/v1", false).as_deref(),
-            Some("vllm.internal")
-        );
-        // HTTP/2: the authority goes in `:authority`; https: ALPN decides the version.
-        assert_eq!(host_of("http://127.0.0.1:8080/v1", true), None);
-        assert_eq!(host_of("https://api.openai.com/v1", false), None);
+        let cases = [
+            ("http://127.0.0.1:8080/v1", false, Some("127.0.0.1:8080")),
+            ("http://Localhost:80/v1", false, Some("localhost")),
+            ("http://[::1]:9000", false, Some("[::1]:9000")),
+            ("http://vllm.internal/v1", false, Some("vllm.internal")),
+            // HTTP/2: the authority goes in `:authority`; https: ALPN picks the version.
+            ("http://127.0.0.1:8080/v1", true, None),
+            ("https://api.openai.com/v1", false, None),
+        ];
+        for (url, prior_knowledge, expected) in cases {
+            assert_eq!(host_of(url, prior_knowledge).as_deref(), expected, "{url}");
+        }
     }
 }

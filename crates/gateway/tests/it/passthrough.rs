@@ -54,6 +54,15 @@ async fn provider_key_is_sent_upstream_as_bearer() {
     assert_eq!(header("content-type"), ["application/json"]);
 }
 
+/// The values of header `name` in a request the mock received.
+fn headers(r: &sluice_mock::RecordedRequest, name: &str) -> Vec<String> {
+    r.headers
+        .iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
 #[tokio::test]
 async fn forward_headers_lets_listed_client_headers_through_on_either_path_never_credentials() {
     let config = crate::support::DEFAULT_CONFIG.replace(
@@ -61,13 +70,6 @@ async fn forward_headers_lets_listed_client_headers_through_on_either_path_never
         "api_key = \"sk-upstream-secret-key-123456\"\nforward_headers = [\"x-team\", \"x-trace-*\", \"x-*\"]",
     );
     let h = crate::support::start_with(&config).await;
-    let headers = |r: &sluice_mock::RecordedRequest, name: &str| {
-        r.headers
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect::<Vec<_>>()
-    };
     // OpenAI ingress (pass-through) and Anthropic ingress (translated) to the same provider.
     for (path, body) in [
         (
@@ -122,13 +124,7 @@ async fn the_upstream_sees_its_own_host_never_the_clients() {
         .expect("sent");
     assert_eq!(response.status(), 200);
     let seen = h.mock.stats().last_request().expect("upstream saw it");
-    let hosts: Vec<&str> = seen
-        .headers
-        .iter()
-        .filter(|(k, _)| k == "host")
-        .map(|(_, v)| v.as_str())
-        .collect();
-    assert_eq!(hosts, [h.mock.addr().to_string()]);
+    assert_eq!(headers(&seen, "host"), [h.mock.addr().to_string()]);
 }
 
 #[tokio::test]
