@@ -22,6 +22,7 @@
 pub mod anthropic;
 pub mod canonical;
 pub mod gemini;
+pub mod json;
 mod json_lex;
 pub mod openai;
 pub mod responses;

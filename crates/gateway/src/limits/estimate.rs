@@ -40,8 +40,13 @@ pub fn prompt_tokens(body: &[u8]) -> u64 {
 /// pass over the body that builds no JSON tree (a `serde_json::Value` of the body cost
 /// more than the count itself).
 pub fn request(body: &[u8]) -> (u64, Option<u64>) {
+    // Text that is not UTF-8 is no JSON: the walk would fail on it. Read as `&str`,
+    // serde_json checks no string again (`sluice_protocol::json`).
+    let Ok(text) = std::str::from_utf8(body) else {
+        return ((body.len() / 4) as u64, None);
+    };
     let mut found = Found::default();
-    let mut json = serde_json::Deserializer::from_slice(body);
+    let mut json = serde_json::Deserializer::from_str(text);
     let walked = Walk {
         found: &mut found,
         field: Field::None,

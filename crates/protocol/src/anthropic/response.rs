@@ -69,7 +69,7 @@ fn response_block(part: &Part) -> Option<OutBlock<'_>> {
 
 /// Reads an Anthropic `message` body.
 pub fn decode_response(body: &[u8]) -> Result<ChatResponse, TranslateError> {
-    let wire: InResponse = serde_json::from_slice(body)
+    let wire: InResponse = crate::json::from_bytes(body)
         .map_err(|e| TranslateError::upstream(FORMAT, e.to_string()))?;
     let mut parts = Vec::with_capacity(wire.content.len());
     for (i, block) in wire.content.into_iter().enumerate() {

@@ -54,7 +54,7 @@ impl StreamDecoder {
         if self.ended || data.trim_ascii().is_empty() {
             return Ok(());
         }
-        let parsed: InEvent = serde_json::from_slice(data).map_err(|e| {
+        let parsed: InEvent = crate::json::from_bytes(data).map_err(|e| {
             let name = event.unwrap_or("stream");
             TranslateError::upstream(FORMAT, format!("invalid `{name}` event: {e}"))
         })?;

@@ -84,7 +84,7 @@ pub struct DecodeError {
 pub fn decode<'a, T: Deserialize<'a>>(body: &'a [u8]) -> Result<T, DecodeError> {
     // A body that decodes takes one plain pass: the path tracking cost about 5,000
     // instructions per request (callgrind), and only a body that fails needs the path.
-    if let Ok(value) = serde_json::from_slice(body) {
+    if let Ok(value) = crate::json::from_bytes(body) {
         return Ok(value);
     }
     decode_tracked(body)

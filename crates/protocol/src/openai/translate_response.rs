@@ -16,7 +16,7 @@ const FORMAT: &str = "openai";
 
 /// Decodes an upstream's `chat.completion` body.
 pub fn decode_response(body: &[u8]) -> Result<ChatResponse, TranslateError> {
-    let wire: ChatCompletion = serde_json::from_slice(body)
+    let wire: ChatCompletion = crate::json::from_bytes(body)
         .map_err(|e| TranslateError::upstream(FORMAT, format!("not a chat completion: {e}")))?;
     if let Some(error) = &wire.error {
         let (_, message) = read_kind_and_message(error);

@@ -56,7 +56,7 @@ impl StreamDecoder {
             self.error(value.get("error").unwrap_or(&value), out);
             return Ok(());
         }
-        let chunk: ChatCompletionChunk = serde_json::from_slice(data).map_err(|e| {
+        let chunk: ChatCompletionChunk = crate::json::from_bytes(data).map_err(|e| {
             TranslateError::upstream(FORMAT, format!("malformed stream chunk: {e}"))
         })?;
         if let Some(error) = &chunk.error {

@@ -41,14 +41,14 @@ struct PromptDetails {
 pub fn find_usage(json: &[u8]) -> Option<Usage> {
     // Most stream chunks carry no usage; skip them without parsing.
     USAGE_KEY.find(json)?;
-    let parsed: WithUsage = serde_json::from_slice(json).ok()?;
+    let parsed: WithUsage = crate::json::from_bytes(json).ok()?;
     parsed.usage.map(Usage::from)
 }
 
 /// Validates a whole response body as JSON and reads its usage in the same pass
 /// (the pass-through path needs both, and one parse costs half of two).
 pub fn validate_and_find_usage(json: &[u8]) -> Result<Option<Usage>, serde_json::Error> {
-    let parsed: WithUsage = serde_json::from_slice(json)?;
+    let parsed: WithUsage = crate::json::from_bytes(json)?;
     Ok(parsed.usage.map(Usage::from))
 }
 
