@@ -7,15 +7,9 @@ use crate::config::Period;
 
 const DAY_MS: u64 = 86_400_000;
 
-/// The period containing `now_ms`: its id and when it ends (`None`: never).
-pub fn window(period: Period, now_ms: u64) -> (String, Option<u64>) {
-    let mut id = String::new();
-    let ends = push_window(period, now_ms, &mut id);
-    (id, ends)
-}
-
-/// [`window`], its id pushed onto `key` (a budget's counter is named on every request
-/// that has a budget: `format!` cost about 1,000 instructions there).
+/// The period containing `now_ms`: its id pushed onto `key` (a budget's counter is
+/// named on every request that has a budget: `format!` cost about 1,000 instructions
+/// there), and when it ends (`None`: never).
 pub fn push_window(period: Period, now_ms: u64, key: &mut String) -> Option<u64> {
     let day = now_ms / DAY_MS;
     match period {
@@ -101,6 +95,12 @@ fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn window(period: Period, now_ms: u64) -> (String, Option<u64>) {
+        let mut id = String::new();
+        let ends = push_window(period, now_ms, &mut id);
+        (id, ends)
+    }
 
     #[test]
     fn months_and_days_end_at_utc_midnight() {
