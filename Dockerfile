@@ -11,9 +11,21 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
-# The shipped profile: fat LTO, one codegen unit, symbols stripped (Cargo.toml).
-RUN cargo build --profile dist --locked -p sluice \
-    && install -m 0755 target/dist/sluice /sluice
+# The shipped profile: fat LTO, one codegen unit, symbols stripped (Cargo.toml), guided
+# by a profile of the benchmark's workloads (bench/pgo.sh: the gateway's own time per
+# request on cold caches about a fifth shorter, BENCHMARKS.md). It needs the
+# llvm-profdata of rustc's LLVM version; `--build-arg PGO=0` builds without it.
+ARG PGO=1
+RUN if [ "$PGO" = 1 ]; then \
+        llvm=$(rustc -vV | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p') \
+        && apt-get update \
+        && apt-get install -y --no-install-recommends "llvm-$llvm" \
+        && bench/pgo.sh \
+        && install -m 0755 "target/pgo/$(rustc -vV | sed -n 's/^host: //p')/dist/sluice" /sluice; \
+    else \
+        cargo build --profile dist --locked -p sluice \
+        && install -m 0755 target/dist/sluice /sluice; \
+    fi
 
 # glibc and libgcc, nothing else: no shell, no package manager.
 FROM gcr.io/distroless/cc-debian12:nonroot
