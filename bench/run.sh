@@ -319,9 +319,11 @@ GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo none)
 [[ -n $(git status --porcelain -- . ':!bench/results' 2>/dev/null) ]] && GIT_REV="$GIT_REV (with uncommitted changes)"
 BIN_SIZE=null
 [[ -x $SLUICE ]] && BIN_SIZE=$(stat -c %s "$SLUICE")
-# The shipped build (`cargo build --profile dist`), when it is there and not older than
-# the binary measured; the size target is about it, not the release build's symbols.
-DIST=$ROOT/target/dist/sluice
+# The shipped build (bench/pgo.sh's, which the image ships, else `cargo build --profile
+# dist`), when it is there and not older than the binary measured; the size target is
+# about it, not the release build's symbols.
+DIST=$ROOT/target/pgo/$(rustc -vV | sed -n 's/^host: //p')/dist/sluice
+[[ -x $DIST ]] || DIST=$ROOT/target/dist/sluice
 DIST_SIZE=null
 [[ -x $DIST && -x $SLUICE && ! $DIST -ot $SLUICE ]] && DIST_SIZE=$(stat -c %s "$DIST")
 json_str() { printf '"%s"' "$(printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g')"; }
