@@ -85,7 +85,10 @@ pub struct Relay {
     /// end is the breaker's verdict on it.
     lease: Option<Lease>,
     /// The interaction's record once the stream is the client's; handed over on drop.
-    record: Option<Open>,
+    /// Boxed: each event takes it out and puts it back around `step` (which borrows
+    /// `self` too), and moving the record itself was two copies of its 600-odd bytes
+    /// per event.
+    record: Option<Box<Open>>,
     /// How to go on from another target when the stream breaks (`resume` on).
     resume: Option<Box<Resume>>,
     /// A failure waiting for `resume` to try another leg before the client hears of it.
@@ -134,7 +137,7 @@ impl Relay {
             record.mark_first_byte(at.into_std());
         }
         record.usage = self.usage;
-        self.record = Some(record);
+        self.record = Some(Box::new(record));
         futures_util::stream::unfold(self, |mut relay| async move {
             let bytes = relay.next_bytes().await?;
             Some((Ok(bytes), relay))
