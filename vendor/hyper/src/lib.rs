@@ -138,9 +138,9 @@ pub mod rt;
 pub mod service;
 pub mod upgrade;
 
+// SLUICE PATCH: the C API (`src/ffi/`) is left out of this copy; Sluice never enables it.
 #[cfg(feature = "ffi")]
-#[cfg_attr(docsrs, doc(cfg(all(feature = "ffi", hyper_unstable_ffi))))]
-pub mod ffi;
+compile_error!("this vendored hyper leaves out the C API (feature `ffi`): see vendor/README.md");
 
 cfg_proto! {
     mod headers;
