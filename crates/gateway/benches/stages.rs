@@ -93,7 +93,7 @@ fn fixture() -> Fixture {
     let snapshot =
         Snapshot::build(&config, &shared, None).unwrap_or_else(|e| panic!("snapshot: {e}"));
     // The tokenizer loads its vocabulary once; not what a request pays.
-    limits::estimate::warm();
+    limits::estimate::load_tokenizer();
     Fixture {
         rt,
         config,

@@ -86,7 +86,7 @@ pub fn count(text: &str) -> u64 {
 }
 
 /// Loads the tokenizer now, so the first request does not pay for it.
-pub fn warm() {
+pub fn load_tokenizer() {
     let _ = super::tokenizer::o200k();
 }
 

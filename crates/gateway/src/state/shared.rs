@@ -101,7 +101,7 @@ impl Shared {
         }
         if uses_tokenizer(config) {
             // About 100 ms of vocabulary loading, off the request path.
-            tokio::task::spawn_blocking(crate::limits::estimate::warm);
+            tokio::task::spawn_blocking(crate::limits::estimate::load_tokenizer);
         }
         Ok(Self {
             keys,
