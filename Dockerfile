@@ -13,7 +13,7 @@ WORKDIR /src
 COPY . .
 # The shipped profile: fat LTO, one codegen unit, symbols stripped (Cargo.toml), guided
 # by a profile of the benchmark's workloads (bench/pgo.sh: the gateway's own time per
-# request on cold caches about a fifth shorter, BENCHMARKS.md). It needs the
+# request on cold caches a fifth to a third shorter, BENCHMARKS.md). It needs the
 # llvm-profdata of rustc's LLVM version; `--build-arg PGO=0` builds without it.
 ARG PGO=1
 RUN if [ "$PGO" = 1 ]; then \
