@@ -163,6 +163,9 @@ pub enum ExportFormat {
 /// Journal filters on the command line (the same as `/admin/journal`'s).
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct FilterArgs {
+    /// The request's id (its `x-request-id`).
+    #[arg(long)]
+    pub id: Option<String>,
     #[arg(long)]
     pub key: Option<String>,
     #[arg(long)]

@@ -1,4 +1,4 @@
-//! `GET /admin/journal?model=&key=&team=&provider=&status=&since=&until=&limit=&cursor=`:
+//! `GET /admin/journal?id=&model=&key=&team=&provider=&status=&since=&until=&limit=&cursor=`:
 //! a page of journal entries, newest first, with `next_cursor` for the next page.
 //! `since`/`until` are milliseconds since the Unix epoch.
 //!
@@ -19,7 +19,7 @@ pub async fn list(
 ) -> Response {
     let Ok(Query(filter)) = filter else {
         return GatewayError::bad_request(
-            "journal filters: key, team, model, provider, status (integer), since and until (ms since the epoch), limit (1..1000), cursor",
+            "journal filters: id, key, team, model, provider, status (integer), since and until (ms since the epoch), limit (1..1000), cursor",
         )
         .respond(Ingress::OpenAiChat);
     };

@@ -62,6 +62,7 @@ async fn verify_store(store: &Store, config: &Config) -> Result<(), String> {
 
 fn filter_of(args: &FilterArgs, cursor: Option<String>) -> Filter {
     Filter {
+        id: args.id.clone(),
         key: args.key.clone(),
         team: args.team.clone(),
         model: args.model.clone(),

@@ -1,5 +1,5 @@
-//! Reading the journal back: filters (key, team, model, provider, status, time range)
-//! and cursor pages, newest first. Shared by `GET /admin/journal` and `sluice journal`.
+//! Reading the journal back: filters (request id, key, team, model, provider, status,
+//! time range) and cursor pages, newest first. Shared by `GET /admin/journal` and `sluice journal`.
 //!
 //! Must never build SQL from a value: every filter is a bound parameter, and only the
 //! fixed column names below ever reach the SQL text.
@@ -16,6 +16,9 @@ pub const MAX_LIMIT: u32 = 1000;
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
+    /// The request's id (`x-request-id`, echoed or generated): finds one interaction
+    /// through the `journal_id` index.
+    pub id: Option<String>,
     pub key: Option<String>,
     pub team: Option<String>,
     pub model: Option<String>,
@@ -62,6 +65,7 @@ pub async fn page(store: &Store, filter: &Filter) -> Result<Page, QueryError> {
     let mut clauses: Vec<(&str, Param)> = Vec::new();
     let text = |v: &Option<String>| v.clone().map(Param::Text);
     for (column, value) in [
+        ("id = ", text(&filter.id)),
         ("key_name = ", text(&filter.key)),
         ("team = ", text(&filter.team)),
         ("model = ", text(&filter.model)),

@@ -354,6 +354,16 @@ async fn admin_journal_needs_the_master_key_and_pages_with_filters() {
         "every entry once across pages"
     );
 
+    // One interaction by its request id, among entries of other ids and models.
+    let one = get("id=a-3".to_owned()).await;
+    let found = one["data"].as_array().expect("data");
+    assert_eq!(found.len(), 1, "{one}");
+    assert_eq!(found[0]["entry"]["id"], "a-3");
+    assert_eq!(found[0]["entry"]["model"], "gpt-4o");
+    assert_eq!(one["next_cursor"], Value::Null);
+    let none = get("id=no-such-request".to_owned()).await;
+    assert_eq!(none["data"].as_array().map(Vec::len), Some(0), "{none}");
+
     let alias = get("model=alias".to_owned()).await;
     assert_eq!(
         alias["data"][0]["entry"]["upstream_model"],
