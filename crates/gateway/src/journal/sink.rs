@@ -113,9 +113,11 @@ impl Sink {
                         let rows: Vec<Row<'_>> = chunk.iter().map(Row::of).collect();
                         let mut q = sqlx::query(AssertSqlSafe(statement(store, size)));
                         for (sealed, row) in chunk.iter().zip(&rows) {
-                            // Texts bound as `Arc<str>` by value: SQLite keeps the
-                            // shared text itself; a `&String` it copied into a new
-                            // `Arc<String>` (two allocations per column and row).
+                            // Texts bound as `Arc<str>` by value: sqlx's arguments keep
+                            // the shared text itself; a `&String` it copied into a new
+                            // `Arc<String>` (two allocations per column and row). SQLite
+                            // still copies each text as it binds it (sqlx binds with
+                            // SQLITE_TRANSIENT): about 4,600 instructions per row.
                             q = q
                                 .bind(Arc::clone(&sealed.writer))
                                 .bind(row.seq)
