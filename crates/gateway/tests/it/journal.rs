@@ -196,6 +196,20 @@ async fn journals_every_request_once(store_url: &str) {
         (Some(429), Some("rate_limited"))
     );
 
+    // The query by request id, in this store's dialect.
+    let by_id = sluice::journal::query::page(
+        &store,
+        &sluice::journal::query::Filter {
+            id: Some("j-failover".to_owned()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("query by id");
+    assert_eq!(by_id.data.len(), 1);
+    assert_eq!(by_id.data[0].entry.id, "j-failover");
+    assert_eq!(by_id.data[0].entry.attempts.len(), 2);
+
     let checkpoints =
         verify::read_checkpoints(&dir.path().join("checkpoints.jsonl")).expect("checkpoints");
     assert!(!checkpoints.is_empty());
