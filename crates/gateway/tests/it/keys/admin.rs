@@ -1,0 +1,183 @@
+//! The admin API (create, list, rotate, revoke, change) behind the master key, and
+//! the `sluice keys` CLI on the same store.
+
+use super::*;
+
+#[tokio::test]
+async fn admin_keys_need_the_master_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = gateway(&dir, "").await;
+    let r = h.client.get(h.url("/admin/keys")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r = h
+        .client
+        .post(h.url("/admin/keys"))
+        .bearer_auth("sk-not-the-master-key")
+        .json(&json!({"name": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let (status, _) = admin(&h, reqwest::Method::GET, "/admin/keys", None).await;
+    assert_eq!(status, 200);
+    // Admin bodies are bounded, with the API's error shape.
+    let huge = json!({"name": "x", "metadata": {"blob": "x".repeat(100_000)}});
+    let (status, body) = admin(&h, reqwest::Method::POST, "/admin/keys", Some(huge)).await;
+    assert_eq!(status, 413);
+    assert_eq!(body["error"]["code"], "request_too_large");
+}
+
+#[tokio::test]
+async fn created_keys_work_at_once_rotate_and_revoke_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = gateway(&dir, "").await;
+    // No key anywhere yet: any key is accepted.
+    let r = hi(&h, Some("anything"), "gpt-4o").await;
+    assert_eq!(r.status(), 200);
+    let (status, created) = admin(
+        &h,
+        reqwest::Method::POST,
+        "/admin/keys",
+        Some(
+            json!({"name": "svc", "team": "b", "models": ["gpt-*"], "metadata": {"owner": "ops"}}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("sk-sluice-") && secret.len() > 60);
+    // Keys exist now: an unknown key is refused, the new one works.
+    let r = hi(&h, Some("anything"), "gpt-4o").await;
+    assert_eq!(r.status(), 401);
+    let r = hi(&h, Some(&secret), "gpt-4o").await;
+    assert_eq!(r.status(), 200);
+    // Lists and gets never show the secret.
+    let (_, list) = admin(&h, reqwest::Method::GET, "/admin/keys", None).await;
+    assert!(!list.to_string().contains(&secret));
+    assert!(!list.to_string().contains(&secret[10..]));
+    assert_eq!(list["data"][0]["metadata"]["owner"], "ops");
+    let (status, one) = admin(&h, reqwest::Method::GET, &format!("/admin/keys/{id}"), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(one["team"], "b");
+    // Rotation: the old secret stops, the new one works.
+    let (status, rotated) = admin(
+        &h,
+        reqwest::Method::POST,
+        &format!("/admin/keys/{id}/rotate"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let fresh = rotated["secret"].as_str().unwrap().to_owned();
+    assert_ne!(fresh, secret);
+    let r = hi(&h, Some(&secret), "gpt-4o").await;
+    assert_eq!(r.status(), 401);
+    let r = hi(&h, Some(&fresh), "gpt-4o").await;
+    assert_eq!(r.status(), 200);
+    // A change takes effect at once: an rpm of 1 refuses the next request.
+    let (status, changed) = admin(
+        &h,
+        reqwest::Method::PATCH,
+        &format!("/admin/keys/{id}"),
+        Some(json!({"rpm": 1})),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["limits"]["rpm"], 1);
+    let r = hi(&h, Some(&fresh), "gpt-4o").await;
+    assert_eq!(r.status(), 200);
+    let r = hi(&h, Some(&fresh), "gpt-4o").await;
+    assert_eq!(r.status(), 429);
+    // A bad change is a 400 naming the field, and changes nothing.
+    let (status, bad) = admin(
+        &h,
+        reqwest::Method::PATCH,
+        &format!("/admin/keys/{id}"),
+        Some(json!({"rpm": 0})),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(bad["error"]["message"].as_str().unwrap().contains("rpm"));
+    // Revocation: refused on the very next request.
+    let (status, revoked) = admin(
+        &h,
+        reqwest::Method::POST,
+        &format!("/admin/keys/{id}/revoke"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(revoked["revoked_at_ms"].as_i64().is_some());
+    let r = hi(&h, Some(&fresh), "gpt-4o").await;
+    assert_eq!(r.status(), 401);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "key_revoked");
+    let (status, _) = admin(&h, reqwest::Method::GET, "/admin/keys/key_nope", None).await;
+    assert_eq!(status, 404);
+    let (status, _) = admin(
+        &h,
+        reqwest::Method::POST,
+        "/admin/keys",
+        Some(json!({"team": "x"})),
+    )
+    .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn the_cli_manages_keys_in_the_same_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = gateway(&dir, "").await;
+    let config = dir.path().join("cli.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\nurl = \"sqlite://{}\"\n",
+            dir.path().join("sluice.db").display()
+        ),
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_sluice");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(bin)
+            .arg("keys")
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .expect("run sluice keys");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let created: Value = serde_json::from_str(
+        run(&["create", "--name", "cli-key", "--team", "ops", "--rpm", "5"]).trim(),
+    )
+    .unwrap();
+    let secret = created["secret"].as_str().unwrap().to_owned();
+    assert_eq!(created["limits"]["rpm"], 5);
+    // The running gateway picks the key up within keys_refresh (100 ms here).
+    assert_eq!(status_becomes(&h, &secret, 200).await, 200);
+    let listed = run(&["list"]);
+    assert!(listed.contains("cli-key") && !listed.contains(&secret));
+    run(&["revoke", "cli-key"]);
+    assert_eq!(status_becomes(&h, &secret, 401).await, 401);
+}
+
+/// The status a chat request with `secret` gets once it is `want` (at most 2.5 s of
+/// retries), or the last one seen.
+async fn status_becomes(h: &Harness, secret: &str, want: u16) -> u16 {
+    let mut status = 0;
+    for _ in 0..50 {
+        status = hi(h, Some(secret), "gpt-4o").await.status().as_u16();
+        if status == want {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    status
+}

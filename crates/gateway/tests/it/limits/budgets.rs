@@ -1,0 +1,173 @@
+//! Budgets: exhausted and reported; streams ended or cut when they would overspend;
+//! a budgeted stream stays on the pass-through path.
+
+use super::*;
+
+#[tokio::test]
+async fn a_budget_is_exhausted_stays_exhausted_and_spend_reports_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // 60 micro-dollars; each request reserves its prompt plus 10 output tokens.
+    let extra = format!(
+        "{}{PRICED}",
+        key(
+            "k",
+            KEY,
+            "a",
+            "budget_usd = 0.00006\nbudget_period = \"daily\""
+        )
+    );
+    let h = gateway(&dir, &extra).await;
+    let body = json!({"model": "gpt-4o", "max_tokens": 10, "messages": [{"role": "user", "content": "hello there friend"}]});
+    let mut ok = 0;
+    let mut refused = None;
+    for _ in 0..20 {
+        let r = send(&h, "/v1/chat/completions", Some(KEY), &body).await;
+        h.flush().await;
+        if r.status() == 200 {
+            ok += 1;
+        } else {
+            refused = Some(r);
+            break;
+        }
+    }
+    let r = refused.expect("the budget refused at some point");
+    assert!(ok >= 2, "{ok}");
+    assert_eq!(r.status(), 429);
+    assert_eq!(header(&r, "x-ratelimit-scope"), "budget");
+    let wait: u64 = header(&r, "retry-after").parse().unwrap();
+    assert!(wait <= 86_400, "until the day ends: {wait}");
+    let body_json: Value = r.json().await.unwrap();
+    assert_eq!(body_json["error"]["type"], "insufficient_quota");
+    // Still exhausted.
+    let again = send(&h, "/v1/chat/completions", Some(KEY), &body).await;
+    assert_eq!(again.status(), 429);
+    let (status, spend) = admin(&h, reqwest::Method::GET, "/admin/spend?key=k", None).await;
+    assert_eq!(status, 200);
+    let spent = spend["cost_usd"].as_f64().unwrap();
+    assert!(spent > 0.0 && spent <= 0.00006 + 1e-9, "{spend}");
+    assert_eq!(spend["requests"].as_i64().unwrap(), ok + 2);
+    let (status, _) = admin(
+        &h,
+        reqwest::Method::GET,
+        "/admin/spend?since=yesterday",
+        None,
+    )
+    .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn a_stream_that_would_overspend_ends_with_an_error_event() {
+    let long = json!({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "go"}], "mock": {"chunks": 400}});
+    let seen = overspend("/v1/chat/completions", &long).await;
+    assert!(!seen.content().is_empty());
+}
+
+/// A long stream on a key whose budget pays for a few tokens: 200, some text, then
+/// `budget_exceeded` in band instead of the end marker.
+async fn overspend(path: &str, body: &Value) -> Seen {
+    let dir = tempfile::tempdir().unwrap();
+    // No max_tokens: the reservation uses default_max_tokens (5), but the answer is long.
+    let h = gateway_with_default_max(
+        &dir,
+        &format!("{}{PRICED}", key("k", KEY, "a", "budget_usd = 0.00004")),
+    )
+    .await;
+    let r = send(&h, path, Some(KEY), body).await;
+    assert_eq!(r.status(), 200);
+    let seen = read_sse(r).await;
+    assert_eq!(seen.error_code().as_deref(), Some("budget_exceeded"));
+    assert!(!seen.ends_with_done());
+    seen
+}
+
+#[tokio::test]
+async fn a_budgeted_stream_stays_on_the_pass_through_path() {
+    // The cut-off reads text pieces, not canonical events: a budget does not make an
+    // OpenAI stream to an OpenAI-format provider cross translated.
+    let dir = tempfile::tempdir().unwrap();
+    let h = gateway_with_default_max(
+        &dir,
+        &format!("{}{PRICED}", key("k", KEY, "a", "budget_usd = 10.0")),
+    )
+    .await;
+    // Bytes only the pass-through path keeps: a vendor field, a number's own spelling.
+    let body = r#"{"model":"gpt-4o","stream":true,"messages":[{"role":"user","content":"go"}],"x_vendor":{"n":1.50}}"#;
+    let r = h
+        .client
+        .post(h.url("/v1/chat/completions"))
+        .bearer_auth(KEY)
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let seen = read_sse(r).await;
+    assert!(seen.ends_with_done(), "{:?}", seen.data());
+    assert_eq!(seen.content(), "Mock reply to: go");
+    // The provider's chunks as it wrote them: re-encoded, they lost the fields Sluice's
+    // encoder does not write (`system_fingerprint`, `logprobs`).
+    let chunks = seen.json();
+    assert!(
+        !chunks.is_empty() && chunks.iter().all(|c| c["system_fingerprint"] == "fp_mock"),
+        "{chunks:?}"
+    );
+    let upstream = h.mock.stats().last_request().expect("request recorded");
+    let sent = String::from_utf8_lossy(&upstream.body);
+    assert!(sent.contains(r#""x_vendor":{"n":1.50}"#), "{sent}");
+}
+
+#[tokio::test]
+async fn a_budgeted_stream_with_a_malformed_event_fails_as_an_unbudgeted_one_does() {
+    // With a budget the stream's text is read, and that walk stands for the tap's JSON
+    // check: a broken event must be caught exactly as the tap alone catches it.
+    let body = crate::support::chat_stream("gpt-4o", json!({"chunks": 5, "malformed": "sse"}));
+    let plain = crate::support::start().await;
+    let r = plain.post("/v1/chat/completions", &body).await;
+    let status = r.status();
+    let unbudgeted = read_sse(r).await;
+    let dir = tempfile::tempdir().unwrap();
+    let h = gateway_with_default_max(
+        &dir,
+        &format!("{}{PRICED}", key("k", KEY, "a", "budget_usd = 10.0")),
+    )
+    .await;
+    let r = h
+        .client
+        .post(h.url("/v1/chat/completions"))
+        .bearer_auth(KEY)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), status);
+    let budgeted = read_sse(r).await;
+    assert_eq!(budgeted.error_code().as_deref(), Some("upstream_protocol"));
+    assert_eq!(budgeted.error_code(), unbudgeted.error_code());
+    assert!(!budgeted.ends_with_done(), "{:?}", budgeted.data());
+    assert_eq!(budgeted.content(), unbudgeted.content());
+}
+
+#[tokio::test]
+async fn a_legacy_completions_stream_that_would_overspend_is_cut_too() {
+    // Legacy completions have no canonical form: only the pass-through path's text
+    // pieces can meter them.
+    let long = json!({"model": "gpt-4o", "prompt": "go", "stream": true, "mock": {"chunks": 400}});
+    let seen = overspend("/v1/completions", &long).await;
+    assert!(
+        seen.json()
+            .iter()
+            .any(|c| c.pointer("/choices/0/text").is_some())
+    );
+}
+
+async fn gateway_with_default_max(dir: &tempfile::TempDir, extra: &str) -> crate::support::Harness {
+    let store = dir.path().join("cut.db");
+    let text = format!(
+        "{}\n[store]\nurl = \"sqlite://{}\"\n[admin]\nmaster_key = \"{MASTER}\"\n[limits]\ndefault_max_tokens = 5\n{extra}",
+        crate::support::DEFAULT_CONFIG,
+        store.display()
+    );
+    crate::support::start_with(&text).await
+}
