@@ -10,6 +10,7 @@ mod guard;
 mod guard_hook;
 mod guard_policy;
 mod interpolate;
+mod keys;
 mod limits;
 mod load;
 mod model;
@@ -23,7 +24,8 @@ mod validate;
 
 pub use guard::{GuardConfig, GuardPolicy};
 pub use guard_hook::{HookConfig, HookKind};
-pub use limits::{Backend, KeyConfig, Limits, LimitsConfig, OnBackendError, Period, Price};
+pub use keys::KeyConfig;
+pub use limits::{Backend, Limits, LimitsConfig, OnBackendError, Period, Price};
 pub use load::{Problem, Problems, load_file, parse};
 pub use resilience::{BreakerConfig, HedgeAfter, ResumeConfig, RetryConfig};
 pub use secret::Secret;

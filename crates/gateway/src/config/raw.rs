@@ -22,7 +22,7 @@ pub struct RawConfig {
     pub retry: Option<super::resilience::RawRetry>,
     pub breaker: Option<super::resilience::RawBreaker>,
     #[serde(default)]
-    pub keys: Vec<super::limits::RawKey>,
+    pub keys: Vec<super::keys::RawKey>,
     pub limits: Option<super::limits::RawLimits>,
     #[serde(default)]
     pub pricing: BTreeMap<String, super::limits::RawPrice>,

@@ -42,7 +42,7 @@ pub fn validate(raw: RawConfig, env: Env<'_>, problems: &mut Vec<Problem>) -> Co
     let journal = super::store::journal(&mut cx, raw.journal.as_ref(), store.is_some());
     let admin = super::store::admin(&mut cx, raw.admin.as_ref());
     let telemetry = super::telemetry::telemetry(&mut cx, raw.telemetry.as_ref());
-    let keys = super::limits::keys(&mut cx, &raw.keys);
+    let keys = super::keys::keys(&mut cx, &raw.keys);
     let limits = super::limits::limits(&mut cx, raw.limits.as_ref());
     let pricing = super::limits::pricing(&mut cx, &raw.pricing);
     let guard = super::guard::guard(&mut cx, raw.guard.as_ref());

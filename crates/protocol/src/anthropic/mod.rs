@@ -6,7 +6,8 @@
 //! - [`content`]: content blocks ↔ canonical parts, shared by everything below.
 //! - [`request`]: ingress request → canonical (`decode_request`).
 //! - [`request_encode`]: canonical → provider request (`encode_request`), reshaping what
-//!   Anthropic is strict about (role alternation, tool results first, `max_tokens`).
+//!   Anthropic is strict about (role alternation, tool results first, `max_tokens`),
+//!   with `encode_messages` for the messages and their blocks.
 //! - [`response`]: whole messages both ways; stop-reason and usage mappings.
 //! - [`stream_encode`]: canonical events → Anthropic SSE (ingress streams).
 //! - [`stream_decode`]: Anthropic SSE → canonical events (provider streams).
@@ -20,6 +21,7 @@
 //! and `citations` are dropped; null cache counters in usage become 0.
 
 pub mod content;
+mod encode_messages;
 pub mod error;
 pub mod request;
 pub mod request_encode;

@@ -7,7 +7,7 @@
 //! - [`tap`]: what the relay learns from one stream event (end, error, usage, malformed).
 //!
 //! Translation path (the other side speaks another format), through the canonical model:
-//! - [`wire`]: serde types of requests, responses and stream chunks.
+//! - [`wire`]: serde types of requests and responses; [`wire_stream`]: of stream chunks.
 //! - [`translate_request`] (with `decode_messages`, `encode_messages`): request ↔ canonical.
 //! - [`translate_response`]: response body ↔ canonical, both ways.
 //! - [`translate_stream`]: stream chunks ↔ canonical events, both ways.
@@ -24,6 +24,7 @@ pub mod translate_response;
 pub mod translate_stream;
 pub mod usage;
 pub mod wire;
+pub mod wire_stream;
 
 pub use error::{decode_error, encode_error, encode_stream_error};
 pub use tap::tap;

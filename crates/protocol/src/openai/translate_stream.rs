@@ -9,9 +9,8 @@ use super::error::{encode_stream_error, read_kind_and_message};
 use super::translate_response::{
     completion_id, finish_from_wire, finish_to_wire, usage_from_wire, usage_to_wire,
 };
-use super::wire::{
-    ChatCompletionChunk, ChunkChoice, Delta, DeltaFunction, DeltaToolCall, WireUsage,
-};
+use super::wire::WireUsage;
+use super::wire_stream::{ChatCompletionChunk, ChunkChoice, Delta, DeltaFunction, DeltaToolCall};
 use crate::canonical::{
     ChatRequest, FinishReason, ProviderError, StreamEvent, TranslateError, Usage,
 };
