@@ -16,8 +16,9 @@ pub const MAX_LIMIT: u32 = 1000;
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Filter {
-    /// The request's id (`x-request-id`, echoed or generated): finds one interaction
-    /// through the `journal_id` index.
+    /// The request's id (`x-request-id`, echoed or generated): its interaction, through
+    /// the `journal_id` index (several, if clients reused an id: a sane client id is
+    /// echoed as it is).
     pub id: Option<String>,
     pub key: Option<String>,
     pub team: Option<String>,

@@ -1,6 +1,6 @@
 //! Canonical messages as Anthropic's, for `request_encode`: roles strictly alternating,
 //! tool results first in a turn, images and tool results as Anthropic's blocks, every
-//! dropped part noted.
+//! dropped part that carried something noted.
 //!
 //! Must never drop a part that changes the answer without refusing instead.
 

@@ -1,6 +1,7 @@
-//! Serde types of OpenAI Chat Completions as they travel: the request body, the response
-//! body and the stream chunk. Shared by decoders (lenient: unknown fields are ignored,
-//! most fields default) and encoders (absent options are skipped, not written as null).
+//! Serde types of OpenAI Chat Completions as they travel: the request body and the
+//! response body (the stream chunk: `wire_stream`). Shared by decoders (lenient: unknown
+//! fields are ignored, most fields default) and encoders (absent options are skipped,
+//! not written as null).
 //!
 //! Must never hold translation logic: the `translate_*` files decide what fields mean.
 //! Where OpenAI-compatible servers disagree with OpenAI (`reasoning_content`, arguments
