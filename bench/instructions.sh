@@ -19,9 +19,10 @@ CONFIG=${BENCH_INSN_CONFIG:-$ROOT/bench/sluice-bench.toml}
 HEADER=${BENCH_INSN_HEADER:-}
 # Prompt size in bytes (0: one short sentence), for stages that scale with it (the guard).
 PROMPT_BYTES=${BENCH_INSN_PROMPT_BYTES:-0}
-# `seq` (non-stream, one connection) or `streams` (20 streams/s of 30 chunks 1 ms
-# apart: instructions per whole stream; BENCH_INSN_CHUNKS=1 and BENCH_INSN_RATE=50 for
-# the first-token path alone).
+# `seq` (non-stream, one connection), `max` (non-stream, 64 connections: the journal
+# writes batches as under real load, which changes what a row costs) or `streams` (20
+# streams/s of 30 chunks 1 ms apart: instructions per whole stream; BENCH_INSN_CHUNKS=1
+# and BENCH_INSN_RATE=50 for the first-token path alone).
 WORKLOAD=${BENCH_INSN_WORKLOAD:-seq}
 CHUNKS=${BENCH_INSN_CHUNKS:-30}
 RATE=${BENCH_INSN_RATE:-20}
