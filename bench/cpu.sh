@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# CPU per request of nginx and of Sluice, in alternating rounds: each round measures both
+# gateways back to back at 64 connections, closed loop (the `max` workload of
+# bench/run.sh), takes Sluice's CPU per request over nginx's from the same round, and the
+# script reports the median of those ratios. Odd rounds measure nginx first, even rounds
+# Sluice first, so a drift that runs one way through a round hits each gateway first as
+# often as second.
+#
+# Why: bench/run.sh measures each target once, one after the other, and this VM's speed
+# drifts between runs by more than the margin being measured: in five runs on one VM,
+# nginx's CPU per request went from 19.2 to 25.0 µs and Sluice's from 34.9 to 54.6 µs,
+# the slow run putting the ratio at 2.19x against 1.74x to 1.94x in the others. A ratio
+# taken within one round sees the same VM speed on both sides.
+#
+#   bench/cpu.sh                          # 9 rounds of 3 s, whole pipeline
+#   BENCH_CPU_CONFIG=bench/sluice-bench.toml BENCH_CPU_HEADER= bench/cpu.sh   # routing only
+#
+# Env: BENCH_CPU_ROUNDS (9), BENCH_CPU_DURATION (3s), BENCH_CPU_CONNECTIONS (64),
+# BENCH_CPU_CONFIG (default bench/sluice-bench-limits.toml, the whole pipeline),
+# BENCH_CPU_HEADER (that config's virtual key), BENCH_SLUICE_BIN.
+# Needs nginx (Debian: nginx) and the release build (cargo build --release -p sluice
+# -p sluice-loadgen). Pinning as in bench/run.sh: gateways on CPU 1, the rest on CPU 0.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+ROUNDS=${BENCH_CPU_ROUNDS:-9}
+DURATION=${BENCH_CPU_DURATION:-3s}
+CONNECTIONS=${BENCH_CPU_CONNECTIONS:-64}
+CONFIG=${BENCH_CPU_CONFIG:-$ROOT/bench/sluice-bench-limits.toml}
+HEADER=${BENCH_CPU_HEADER-Authorization: Bearer sk-bench-limits-0123456789}
+SLUICE=${BENCH_SLUICE_BIN:-$ROOT/target/release/sluice}
+LOADGEN=$ROOT/target/release/sluice-loadgen
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+[[ -x $NGINX ]] || { echo "nginx missing (apt-get install nginx)" >&2; exit 1; }
+[[ -x $LOADGEN && -x $SLUICE ]] || { echo "build sluice and sluice-loadgen (release) first" >&2; exit 1; }
+CLK_TCK=$(getconf CLK_TCK)
+
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_work cpu
+read -r MOCK_PORT NGINX_PORT SLUICE_PORT < <("$LOADGEN" free-port --count 3)
+export BENCH_MOCK_PORT=$MOCK_PORT BENCH_WORK=$WORK
+start_mock "$MOCK_PORT"
+MOCK_PID=$!
+start_nginx "$NGINX_PORT" "$MOCK_PORT"
+# nginx's CPU is its master's and its worker's.
+NGINX_WATCH=(--gateway-pid "$!")
+for child in $(pgrep -P "$!"); do NGINX_WATCH+=(--gateway-pid "$child"); done
+((${#NGINX_WATCH[@]} >= 4)) || { echo "nginx worker process not found" >&2; exit 1; }
+start_sluice "$SLUICE_PORT" "$CONFIG"
+SLUICE_WATCH=(--gateway-pid "$!")
+[[ -n $HEADER ]] && SLUICE_WATCH+=(--header "$HEADER")
+
+declare -A PORT=([nginx]=$NGINX_PORT [sluice]=$SLUICE_PORT)
+# measure ROUND TARGET: one closed-loop load against one gateway.
+measure() {
+    local watch
+    if [[ $2 == nginx ]]; then watch=("${NGINX_WATCH[@]}"); else watch=("${SLUICE_WATCH[@]}"); fi
+    taskset -c 0 "$LOADGEN" max --connections "$CONNECTIONS" \
+        --url "http://127.0.0.1:${PORT[$2]}/v1/chat/completions" "${watch[@]}" \
+        --tested-pid "$MOCK_PID" --clk-tck "$CLK_TCK" \
+        --duration "$DURATION" --warmup 1s --label "$2" \
+        --out "$WORK/r$1-$2.json" >/dev/null 2>&1
+}
+for round in $(seq 1 "$ROUNDS"); do
+    if ((round % 2)); then order=(nginx sluice); else order=(sluice nginx); fi
+    for target in "${order[@]}"; do measure "$round" "$target"; done
+done
+
+python3 - "$WORK" "$ROUNDS" <<'EOF'
+import json, statistics, sys
+work, rounds = sys.argv[1], int(sys.argv[2])
+cpu = {t: [] for t in ("nginx", "sluice")}
+noise = []
+for r in range(1, rounds + 1):
+    for t in cpu:
+        result = json.load(open(f"{work}/r{r}-{t}.json"))
+        if result["error_total"]:
+            sys.exit(f"round {r}, {t}: {result['error_total']} errors")
+        cpu[t].append(result["proc"]["gateway_cpu_us_per_req"])
+        noise.append(result["proc"]["noise_pct"])
+ratios = [s / n for n, s in zip(cpu["nginx"], cpu["sluice"])]
+print("round   nginx CPU/req   sluice CPU/req   ratio")
+for r in range(rounds):
+    print(f"{r + 1:>5}   {cpu['nginx'][r]:10.1f} µs   {cpu['sluice'][r]:11.1f} µs   {ratios[r]:.2f}x")
+print(f"median CPU per request: nginx {statistics.median(cpu['nginx']):.1f} µs, "
+      f"sluice {statistics.median(cpu['sluice']):.1f} µs; median ratio "
+      f"{statistics.median(ratios):.2f}x (target at most 2x), rounds from "
+      f"{min(ratios):.2f}x to {max(ratios):.2f}x; highest noise {max(noise):.1f} %")
+EOF
