@@ -37,16 +37,12 @@ DURATION=${BENCH_CPU_DURATION:-3s}
 CONNECTIONS=${BENCH_CPU_CONNECTIONS:-64}
 CONFIG=${BENCH_CPU_CONFIG:-$ROOT/bench/sluice-bench-limits.toml}
 HEADER=${BENCH_CPU_HEADER-Authorization: Bearer sk-bench-limits-0123456789}
-SLUICE=${BENCH_SLUICE_BIN:-$ROOT/target/release/sluice}
-LOADGEN=$ROOT/target/release/sluice-loadgen
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-[[ -x $NGINX ]] || { echo "nginx missing (apt-get install nginx)" >&2; exit 1; }
-[[ -x $LOADGEN && -x $SLUICE ]] || { echo "build sluice and sluice-loadgen (release) first" >&2; exit 1; }
 TOGETHER=${BENCH_CPU_TOGETHER:-0}
 CLK_TCK=$(getconf CLK_TCK)
 
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
+bench_binaries
 bench_work cpu
 read -r MOCK_PORT NGINX_PORT SLUICE_PORT < <("$LOADGEN" free-port --count 3)
 export BENCH_MOCK_PORT=$MOCK_PORT BENCH_WORK=$WORK

@@ -28,14 +28,10 @@ DURATION=${BENCH_FT_DURATION:-3s}
 RATE=${BENCH_FT_RATE:-100}
 CONFIG=${BENCH_FT_CONFIG:-$ROOT/bench/sluice-bench-limits.toml}
 HEADER=${BENCH_FT_HEADER-Authorization: Bearer sk-bench-limits-0123456789}
-SLUICE=${BENCH_SLUICE_BIN:-$ROOT/target/release/sluice}
-LOADGEN=$ROOT/target/release/sluice-loadgen
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-[[ -x $NGINX ]] || { echo "nginx missing (apt-get install nginx)" >&2; exit 1; }
-[[ -x $LOADGEN && -x $SLUICE ]] || { echo "build sluice and sluice-loadgen (release) first" >&2; exit 1; }
 
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
+bench_binaries
 bench_work ft
 read -r MOCK_PORT NGINX_PORT SLUICE_PORT < <("$LOADGEN" free-port --count 3)
 export BENCH_MOCK_PORT=$MOCK_PORT BENCH_WORK=$WORK

@@ -1,10 +1,21 @@
-# Shared by the bench scripts that start their own processes (paths.sh, first-token.sh):
-# a work directory removed on exit with everything started, and the mock, nginx and
-# Sluice started pinned as bench/run.sh pins them (the mock on CPU 0, a gateway alone on
-# CPU 1, one worker thread each). Source it after setting LOADGEN, SLUICE and NGINX.
+# Shared by the bench scripts that start their own processes (paths.sh, first-token.sh,
+# cpu.sh): the binaries they run, a work directory removed on exit with everything
+# started, and the mock, nginx and Sluice started pinned as bench/run.sh pins them (the
+# mock on CPU 0, a gateway alone on CPU 1, one worker thread each). Source it from the
+# repository's root, then call bench_binaries.
 #
 # Each start function waits until its process answers and leaves its PID in $! and
 # PIDS; none runs in a subshell, so that the cleanup knows what to stop.
+
+# bench_binaries: SLUICE (BENCH_SLUICE_BIN, or the release build), LOADGEN and NGINX, or
+# stop with what to install or build.
+bench_binaries() {
+    SLUICE=${BENCH_SLUICE_BIN:-$PWD/target/release/sluice}
+    LOADGEN=$PWD/target/release/sluice-loadgen
+    NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+    [[ -x $NGINX ]] || { echo "nginx missing (apt-get install nginx)" >&2; exit 1; }
+    [[ -x $LOADGEN && -x $SLUICE ]] || { echo "build sluice and sluice-loadgen (release) first" >&2; exit 1; }
+}
 
 # bench_work NAME: WORK (a fresh directory), PIDS, and the cleanup trap.
 bench_work() {

@@ -24,19 +24,16 @@ DURATION=${BENCH_PATHS_DURATION:-8s}
 TARGETS=${BENCH_PATHS_TARGETS:-nginx sluice}
 CONFIG=${BENCH_PATHS_CONFIG:-$ROOT/bench/sluice-bench-limits.toml}
 HEADER=${BENCH_PATHS_HEADER-Authorization: Bearer sk-bench-limits-0123456789}
-SLUICE=${BENCH_SLUICE_BIN:-$ROOT/target/release/sluice}
-LOADGEN=$ROOT/target/release/sluice-loadgen
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
+bench_binaries
 command -v bpftrace >/dev/null || { echo "bpftrace missing (apt-get install bpftrace)" >&2; exit 1; }
-[[ -x $LOADGEN && -x $SLUICE ]] || { echo "build sluice and sluice-loadgen (release) first" >&2; exit 1; }
 if [[ ! -d /sys/kernel/tracing/events/syscalls ]]; then
     mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true
 fi
 [[ -d /sys/kernel/tracing/events/syscalls ]] || { echo "no syscall tracepoints (tracefs)" >&2; exit 1; }
 
-# shellcheck source=bench/lib.sh
-source bench/lib.sh
 bench_work paths
 read -r MOCK_PORT < <("$LOADGEN" free-port --count 1)
 export BENCH_MOCK_PORT=$MOCK_PORT BENCH_WORK=$WORK
