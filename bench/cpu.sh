@@ -43,18 +43,12 @@ CLK_TCK=$(getconf CLK_TCK)
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 bench_binaries
-bench_work cpu
-read -r MOCK_PORT NGINX_PORT SLUICE_PORT < <("$LOADGEN" free-port --count 3)
-export BENCH_MOCK_PORT=$MOCK_PORT BENCH_WORK=$WORK
-start_mock "$MOCK_PORT"
-MOCK_PID=$!
-start_nginx "$NGINX_PORT" "$MOCK_PORT"
+start_three cpu "$CONFIG"
 # nginx's CPU is its master's and its worker's.
-NGINX_WATCH=(--gateway-pid "$!")
-for child in $(pgrep -P "$!"); do NGINX_WATCH+=(--gateway-pid "$child"); done
+NGINX_WATCH=(--gateway-pid "$NGINX_PID")
+for child in $(pgrep -P "$NGINX_PID"); do NGINX_WATCH+=(--gateway-pid "$child"); done
 ((${#NGINX_WATCH[@]} >= 4)) || { echo "nginx worker process not found" >&2; exit 1; }
-start_sluice "$SLUICE_PORT" "$CONFIG"
-SLUICE_WATCH=(--gateway-pid "$!")
+SLUICE_WATCH=(--gateway-pid "$SLUICE_PID")
 [[ -n $HEADER ]] && SLUICE_WATCH+=(--header "$HEADER")
 
 declare -A PORT=([nginx]=$NGINX_PORT [sluice]=$SLUICE_PORT)

@@ -32,12 +32,7 @@ HEADER=${BENCH_FT_HEADER-Authorization: Bearer sk-bench-limits-0123456789}
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
 bench_binaries
-bench_work ft
-read -r MOCK_PORT NGINX_PORT SLUICE_PORT < <("$LOADGEN" free-port --count 3)
-export BENCH_MOCK_PORT=$MOCK_PORT BENCH_WORK=$WORK
-start_mock "$MOCK_PORT"
-start_nginx "$NGINX_PORT" "$MOCK_PORT"
-start_sluice "$SLUICE_PORT" "$CONFIG"
+start_three ft "$CONFIG"
 
 declare -A PORT=([direct]=$MOCK_PORT [nginx]=$NGINX_PORT [sluice]=$SLUICE_PORT)
 # measure ROUND TARGET: one load of streams against one target.

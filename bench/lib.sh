@@ -55,3 +55,18 @@ start_sluice() {
     PIDS+=($!)
     "$LOADGEN" wait-ready --url "http://127.0.0.1:$1/healthz" --timeout 10s >/dev/null
 }
+
+# start_three NAME CONFIG: a work directory named NAME, then the mock, nginx in front of it
+# and Sluice with CONFIG; sets MOCK_PORT, NGINX_PORT, SLUICE_PORT and MOCK_PID, NGINX_PID
+# (its master), SLUICE_PID.
+start_three() {
+    bench_work "$1"
+    read -r MOCK_PORT NGINX_PORT SLUICE_PORT < <("$LOADGEN" free-port --count 3)
+    export BENCH_MOCK_PORT=$MOCK_PORT BENCH_WORK=$WORK
+    start_mock "$MOCK_PORT"
+    MOCK_PID=$!
+    start_nginx "$NGINX_PORT" "$MOCK_PORT"
+    NGINX_PID=$!
+    start_sluice "$SLUICE_PORT" "$2"
+    SLUICE_PID=$!
+}
