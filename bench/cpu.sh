@@ -45,26 +45,22 @@ source bench/lib.sh
 bench_binaries
 start_three cpu "$CONFIG"
 # nginx's CPU is its master's and its worker's.
-NGINX_WATCH=(--gateway-pid "$NGINX_PID")
-for child in $(pgrep -P "$NGINX_PID"); do NGINX_WATCH+=(--gateway-pid "$child"); done
-((${#NGINX_WATCH[@]} >= 4)) || { echo "nginx worker process not found" >&2; exit 1; }
-SLUICE_WATCH=(--gateway-pid "$SLUICE_PID")
-[[ -n $HEADER ]] && SLUICE_WATCH+=(--header "$HEADER")
-
+read -r -a NGINX_PIDS < <(echo "$NGINX_PID" $(pgrep -P "$NGINX_PID"))
+((${#NGINX_PIDS[@]} >= 2)) || { echo "nginx worker process not found" >&2; exit 1; }
 declare -A PORT=([nginx]=$NGINX_PORT [sluice]=$SLUICE_PORT)
 # measure ROUND TARGET: one closed-loop load against one gateway.
 measure() {
-    local watch
-    if [[ $2 == nginx ]]; then watch=("${NGINX_WATCH[@]}"); else watch=("${SLUICE_WATCH[@]}"); fi
+    local mine=("$SLUICE_PID") others=("${NGINX_PIDS[@]}") flags=()
+    [[ $2 == nginx ]] && mine=("${NGINX_PIDS[@]}") others=("$SLUICE_PID")
+    [[ $2 == sluice && -n $HEADER ]] && flags+=(--header "$HEADER")
+    for pid in "${mine[@]}"; do flags+=(--gateway-pid "$pid"); done
     # Together, the other gateway is under test too, not noise.
-    local other=()
     if [[ $TOGETHER == 1 ]]; then
-        if [[ $2 == nginx ]]; then other=("${SLUICE_WATCH[@]:0:2}"); else other=("${NGINX_WATCH[@]}"); fi
-        other=("${other[@]/--gateway-pid/--tested-pid}")
+        for pid in "${others[@]}"; do flags+=(--tested-pid "$pid"); done
     fi
     taskset -c 0 "$LOADGEN" max --connections "$CONNECTIONS" \
-        --url "http://127.0.0.1:${PORT[$2]}/v1/chat/completions" "${watch[@]}" \
-        --tested-pid "$MOCK_PID" "${other[@]}" --clk-tck "$CLK_TCK" \
+        --url "http://127.0.0.1:${PORT[$2]}/v1/chat/completions" "${flags[@]}" \
+        --tested-pid "$MOCK_PID" --clk-tck "$CLK_TCK" \
         --duration "$DURATION" --warmup 1s --label "$2" \
         --out "$WORK/r$1-$2.json" >/dev/null 2>&1
 }
