@@ -173,3 +173,28 @@ pub fn redact_url(url: &str) -> String {
         _ => url.to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Store;
+
+    /// The bundled SQLite is built without its memory count (`.cargo/config.toml` sets
+    /// `LIBSQLITE3_FLAGS`): this fails if the file is dropped or libsqlite3-sys stops
+    /// reading the variable, which would bring back a global mutex on every allocation.
+    #[tokio::test]
+    async fn the_bundled_sqlite_keeps_no_memory_count() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("s.db").display());
+        let Store::Sqlite(pool) = Store::open(&url).await.expect("store") else {
+            panic!("a SQLite store")
+        };
+        let options: Vec<String> = sqlx::query_scalar("PRAGMA compile_options")
+            .fetch_all(&pool)
+            .await
+            .expect("compile options");
+        assert!(
+            options.iter().any(|o| o == "DEFAULT_MEMSTATUS=0"),
+            "compile options: {options:?}"
+        );
+    }
+}
