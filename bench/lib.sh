@@ -7,13 +7,16 @@
 # Each start function waits until its process answers and leaves its PID in $! and
 # PIDS; none runs in a subshell, so that the cleanup knows what to stop.
 
-# bench_binaries: SLUICE (BENCH_SLUICE_BIN, or the release build), LOADGEN and NGINX, or
-# stop with what to install or build.
+# bench_binaries [nginx]: SLUICE (BENCH_SLUICE_BIN, or the release build), LOADGEN and
+# NGINX, or stop with what to install or build. nginx is required only when the first
+# argument is `nginx` or absent (paths.sh passes its targets: a Sluice-only run needs none).
 bench_binaries() {
     SLUICE=${BENCH_SLUICE_BIN:-$PWD/target/release/sluice}
     LOADGEN=$PWD/target/release/sluice-loadgen
     NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-    [[ -x $NGINX ]] || { echo "nginx missing (apt-get install nginx)" >&2; exit 1; }
+    if [[ ${1-nginx} == *nginx* ]]; then
+        [[ -x $NGINX ]] || { echo "nginx missing (apt-get install nginx)" >&2; exit 1; }
+    fi
     [[ -x $LOADGEN && -x $SLUICE ]] || { echo "build sluice and sluice-loadgen (release) first" >&2; exit 1; }
 }
 

@@ -27,7 +27,7 @@ HEADER=${BENCH_PATHS_HEADER-Authorization: Bearer sk-bench-limits-0123456789}
 
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
-bench_binaries
+bench_binaries "$TARGETS"
 command -v bpftrace >/dev/null || { echo "bpftrace missing (apt-get install bpftrace)" >&2; exit 1; }
 if [[ ! -d /sys/kernel/tracing/events/syscalls ]]; then
     mount -t tracefs nodev /sys/kernel/tracing 2>/dev/null || true

@@ -9,6 +9,7 @@ use super::verify;
 use crate::cli::{ExportFormat, FilterArgs, JournalCommand};
 use crate::config::Config;
 use crate::store::Store;
+use std::collections::HashMap;
 use std::io::Write;
 use std::time::Duration;
 
@@ -119,24 +120,70 @@ async fn export(store: &Store, format: ExportFormat, args: &FilterArgs) -> Resul
     }
 }
 
+/// How often `tail` looks for new entries.
+const TAIL_POLL: Duration = Duration::from_millis(500);
+/// A writer that wrote within this long is looked at on every poll, whatever its mark
+/// says: two batches in one millisecond leave the mark unchanged, and the writer's
+/// clock may differ from this one's.
+const TAIL_RECENT_MS: i64 = 10_000;
+
+/// Follows the journal: every entry written after `tail` starts (with `--since`, first
+/// the newest entries since then, oldest first), each writer by its sequence numbers,
+/// which count in the order entries are written. Following `at_ms` instead lost
+/// entries: a long stream is stamped with its start but written at its end, after
+/// shorter requests had moved the cursor past it. Holds one position per writer.
 async fn tail(store: &Store, args: &FilterArgs) -> Result<(), String> {
-    let mut since = args.since.unwrap_or_else(super::now_ms);
-    let mut seen = std::collections::HashSet::new();
-    loop {
-        let mut filter = filter_of(args, None);
-        filter.since = Some(since);
-        filter.limit = Some(query::MAX_LIMIT);
-        let mut found = page(store, &filter).await?.data;
+    let started = super::now_ms();
+    let filter = filter_of(args, None);
+    let err = |e: query::QueryError| e.to_string();
+    // Where each writer stood when `tail` started, and its last mark seen.
+    let mut after: HashMap<String, i64> = HashMap::new();
+    let mut marks: HashMap<String, i64> = HashMap::new();
+    for (writer, mark) in query::writers(store).await.map_err(err)? {
+        let seq = query::last_seq(store, &writer).await.map_err(err)?;
+        after.insert(writer.clone(), seq);
+        marks.insert(writer, mark);
+    }
+    if args.since.is_some() {
+        let mut backlog = filter.clone();
+        backlog.limit = Some(query::MAX_LIMIT);
+        let mut found = page(store, &backlog).await?.data;
         found.reverse();
-        let fresh: Vec<Found> = found
-            .into_iter()
-            .filter(|f| seen.insert((f.writer.clone(), f.seq)))
-            .collect();
-        print_jsonl(&fresh)?;
-        if let Some(newest) = fresh.iter().map(|f| f.entry.at_ms).max() {
-            since = newest;
+        // What was written after the positions were taken is printed by the loop.
+        found.retain(|f| after.get(&f.writer).is_some_and(|&seq| f.seq <= seq));
+        print_jsonl(&found)?;
+    }
+    loop {
+        let now = super::now_ms();
+        for (writer, mark) in query::writers(store).await.map_err(err)? {
+            let moved = marks.insert(writer.clone(), mark) != Some(mark);
+            if !moved && mark < now - TAIL_RECENT_MS {
+                continue;
+            }
+            let from = match after.get(&writer) {
+                Some(&seq) => seq,
+                // A writer first seen now: its entries that began before `tail` are
+                // history (a spool replayed by a later process, say), the rest is new.
+                None => query::last_seq_before(store, &writer, started)
+                    .await
+                    .map_err(err)?,
+            };
+            let upto = query::last_seq(store, &writer).await.map_err(err)?;
+            let mut at = from;
+            while at < upto {
+                let found =
+                    query::written_after(store, &filter, &writer, (at, upto), query::MAX_LIMIT)
+                        .await
+                        .map_err(err)?;
+                print_jsonl(&found)?;
+                match found.last() {
+                    Some(last) if found.len() == query::MAX_LIMIT as usize => at = last.seq,
+                    _ => at = upto,
+                }
+            }
+            after.insert(writer, upto.max(from));
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(TAIL_POLL).await;
     }
 }
 

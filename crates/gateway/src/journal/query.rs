@@ -60,11 +60,12 @@ enum Param {
     Int(i64),
 }
 
-/// One page of entries matching `filter`, newest first.
-pub async fn page(store: &Store, filter: &Filter) -> Result<Page, QueryError> {
-    let limit = filter.limit.unwrap_or(100).clamp(1, MAX_LIMIT);
-    let mut clauses: Vec<(&str, Param)> = Vec::new();
+/// The filter's conditions, each ` AND column op ?`, and their values in order. Only
+/// the fixed column texts below reach the SQL.
+fn conditions(filter: &Filter) -> (String, Vec<Param>) {
     let text = |v: &Option<String>| v.clone().map(Param::Text);
+    let mut sql = String::new();
+    let mut params = Vec::new();
     for (column, value) in [
         ("id = ", text(&filter.id)),
         ("key_name = ", text(&filter.key)),
@@ -76,24 +77,18 @@ pub async fn page(store: &Store, filter: &Filter) -> Result<Page, QueryError> {
         ("at_ms < ", filter.until.map(Param::Int)),
     ] {
         if let Some(value) = value {
-            clauses.push((column, value));
+            sql.push_str(" AND ");
+            sql.push_str(column);
+            sql.push('?');
+            params.push(value);
         }
     }
-    let cursor = filter.cursor.as_deref().map(parse_cursor).transpose()?;
-    let mut sql = String::from("SELECT writer, seq, entry FROM journal WHERE 1 = 1");
-    for (column, _) in &clauses {
-        sql.push_str(&format!(" AND {column}?"));
-    }
-    let mut params: Vec<Param> = clauses.into_iter().map(|(_, p)| p).collect();
-    if let Some((at, writer, seq)) = cursor {
-        sql.push_str(" AND (at_ms, writer, seq) < (?, ?, ?)");
-        params.extend([Param::Int(at), Param::Text(writer), Param::Int(seq)]);
-    }
-    sql.push_str(&format!(
-        " ORDER BY at_ms DESC, writer DESC, seq DESC LIMIT {}",
-        limit + 1
-    ));
-    let sql = store.sql(&sql);
+    (sql, params)
+}
+
+/// Runs a `SELECT writer, seq, entry` with its parameters and reads the entries.
+async fn fetch(store: &Store, sql: &str, params: Vec<Param>) -> Result<Vec<Found>, QueryError> {
+    let sql = store.sql(sql);
     let rows: Vec<(String, i64, String)> = on_pool!(store, pool => {
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for p in params {
@@ -108,16 +103,33 @@ pub async fn page(store: &Store, filter: &Filter) -> Result<Page, QueryError> {
             .map(|r| (r.get(0), r.get(1), r.get(2)))
             .collect()
     });
-    let more = rows.len() > limit as usize;
-    let data: Vec<Found> = rows
+    Ok(rows
         .into_iter()
-        .take(limit as usize)
         .map(|(writer, seq, json)| Found {
             writer,
             seq,
             entry: serde_json::from_str(&json).unwrap_or_else(|_| Entry::unreadable()),
         })
-        .collect();
+        .collect())
+}
+
+/// One page of entries matching `filter`, newest first.
+pub async fn page(store: &Store, filter: &Filter) -> Result<Page, QueryError> {
+    let limit = filter.limit.unwrap_or(100).clamp(1, MAX_LIMIT);
+    let cursor = filter.cursor.as_deref().map(parse_cursor).transpose()?;
+    let (conditions, mut params) = conditions(filter);
+    let mut sql = format!("SELECT writer, seq, entry FROM journal WHERE 1 = 1{conditions}");
+    if let Some((at, writer, seq)) = cursor {
+        sql.push_str(" AND (at_ms, writer, seq) < (?, ?, ?)");
+        params.extend([Param::Int(at), Param::Text(writer), Param::Int(seq)]);
+    }
+    sql.push_str(&format!(
+        " ORDER BY at_ms DESC, writer DESC, seq DESC LIMIT {}",
+        limit + 1
+    ));
+    let mut data = fetch(store, &sql, params).await?;
+    let more = data.len() > limit as usize;
+    data.truncate(limit as usize);
     let next_cursor = if more {
         data.last()
             .map(|f| format!("{}.{}.{}", f.entry.at_ms, f.seq, f.writer))
@@ -125,6 +137,68 @@ pub async fn page(store: &Store, filter: &Filter) -> Result<Page, QueryError> {
         None
     };
     Ok(Page { data, next_cursor })
+}
+
+/// Entries matching `filter` that `writer` wrote after its entry `after` and up to its
+/// entry `upto`, in the order written, at most `limit` (`filter`'s own limit and cursor are not used). Served by
+/// the `(writer, seq)` key: its cost is the rows it returns, whatever the table's size.
+pub async fn written_after(
+    store: &Store,
+    filter: &Filter,
+    writer: &str,
+    (after, upto): (i64, i64),
+    limit: u32,
+) -> Result<Vec<Found>, QueryError> {
+    let (conditions, filters) = conditions(filter);
+    let sql = format!(
+        "SELECT writer, seq, entry FROM journal WHERE writer = ? AND seq > ? AND seq <= ?{conditions} ORDER BY seq LIMIT {}",
+        limit.clamp(1, MAX_LIMIT)
+    );
+    let mut params = vec![
+        Param::Text(writer.to_owned()),
+        Param::Int(after),
+        Param::Int(upto),
+    ];
+    params.extend(filters);
+    fetch(store, &sql, params).await
+}
+
+/// Every writer that has written a batch, with when it last did (milliseconds since
+/// the Unix epoch, its own clock).
+pub async fn writers(store: &Store) -> Result<Vec<(String, i64)>, QueryError> {
+    on_pool!(store, pool => {
+        Ok(sqlx::query_as("SELECT writer, last_at_ms FROM journal_writers")
+            .fetch_all(pool)
+            .await?)
+    })
+}
+
+/// The newest sequence number of `writer`'s entries that began before `at_ms` (0: none).
+/// Walked from the writer's newest entry back, so it costs the entries that began
+/// since, not the writer's whole history.
+pub async fn last_seq_before(store: &Store, writer: &str, at_ms: i64) -> Result<i64, QueryError> {
+    let sql = store
+        .sql("SELECT seq FROM journal WHERE writer = ? AND at_ms < ? ORDER BY seq DESC LIMIT 1");
+    on_pool!(store, pool => {
+        let seq: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(writer)
+            .bind(at_ms)
+            .fetch_optional(pool)
+            .await?;
+        Ok(seq.unwrap_or(0))
+    })
+}
+
+/// The newest sequence number `writer` has in the journal (0: none).
+pub async fn last_seq(store: &Store, writer: &str) -> Result<i64, QueryError> {
+    let sql = store.sql("SELECT MAX(seq) FROM journal WHERE writer = ?");
+    on_pool!(store, pool => {
+        let max: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(writer)
+            .fetch_one(pool)
+            .await?;
+        Ok(max.unwrap_or(0))
+    })
 }
 
 /// `at_ms.seq.writer` (the writer id has no dots).

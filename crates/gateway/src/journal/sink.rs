@@ -76,6 +76,17 @@ fn statement(store: &Store, rows: usize) -> &'static str {
     })
 }
 
+/// The upsert that marks a writer as having written at a time (both dialects say it so).
+const MARK_WRITER: &str = "INSERT INTO journal_writers (writer, last_at_ms) VALUES (?, ?) ON CONFLICT (writer) DO UPDATE SET last_at_ms = excluded.last_at_ms";
+
+fn writers_statement(store: &Store) -> &'static str {
+    static POSTGRES: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    match store {
+        Store::Sqlite(_) => MARK_WRITER,
+        Store::Postgres(_) => POSTGRES.get_or_init(|| store.sql(MARK_WRITER)),
+    }
+}
+
 /// The multi-row insert for `n` rows, with `?` placeholders.
 fn insert(verb: &str, n: usize, tail: &str) -> String {
     let mut sql =
@@ -136,6 +147,24 @@ impl Sink {
                                 .bind(i64::try_from(row.entry.output_tokens).unwrap_or(i64::MAX));
                         }
                         q.execute(&mut *tx).await?;
+                    }
+                    // Each writer in the batch (a replayed spool may hold an earlier
+                    // process's) marked as writing now, in the same transaction: `tail`
+                    // reads this to know whose sequence numbers moved.
+                    let now = super::now_ms();
+                    let mut writers: Vec<&Arc<str>> = Vec::with_capacity(1);
+                    for sealed in batch {
+                        if !writers.contains(&&sealed.writer) {
+                            writers.push(&sealed.writer);
+                        }
+                    }
+                    let mark = writers_statement(store);
+                    for writer in writers {
+                        sqlx::query(AssertSqlSafe(mark))
+                            .bind(Arc::clone(writer))
+                            .bind(now)
+                            .execute(&mut *tx)
+                            .await?;
                     }
                     tx.commit().await?;
                 });

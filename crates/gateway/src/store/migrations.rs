@@ -24,6 +24,11 @@ pub fn sqlite() -> Migrator {
             "keys and spend",
             include_str!("../../migrations/sqlite/0003_keys.sql"),
         ),
+        migration(
+            4,
+            "journal writers",
+            include_str!("../../migrations/sqlite/0004_writers.sql"),
+        ),
     ])
 }
 
@@ -43,6 +48,11 @@ pub fn postgres() -> Migrator {
             3,
             "keys and spend",
             include_str!("../../migrations/postgres/0003_keys.sql"),
+        ),
+        migration(
+            4,
+            "journal writers",
+            include_str!("../../migrations/postgres/0004_writers.sql"),
         ),
     ])
 }

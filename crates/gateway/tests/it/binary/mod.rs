@@ -6,6 +6,7 @@ mod check;
 mod journal;
 mod lifecycle;
 mod reload;
+mod tail;
 
 use std::io::Write;
 use std::process::Stdio;
