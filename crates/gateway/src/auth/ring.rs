@@ -86,7 +86,7 @@ pub fn config_keys(keys: &[KeyConfig]) -> Keys {
 #[derive(Debug, Default)]
 pub struct KeyRing {
     keys: ArcSwap<Keys>,
-    version: std::sync::Mutex<Option<(i64, i64)>>,
+    version: std::sync::Mutex<Option<crate::store::keys::KeysVersion>>,
 }
 
 impl KeyRing {
@@ -143,5 +143,45 @@ impl KeyRing {
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::keyspec::KeySpec;
+
+    fn named(name: &str) -> KeySpec {
+        KeySpec {
+            name: Some(name.to_owned()),
+            ..KeySpec::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_revocation_stamped_below_the_latest_change_still_reaches_the_ring() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("k.db").display());
+        let store = Store::open(&url).await.expect("store");
+        let (a, secret) = store.create_key(named("a")).await.expect("key a");
+        let (b, _) = store.create_key(named("b")).await.expect("key b");
+        // Key b changed by a replica whose clock runs a minute ahead.
+        let Store::Sqlite(pool) = &store else {
+            panic!("a SQLite store")
+        };
+        sqlx::query("UPDATE keys SET updated_at_ms = updated_at_ms + 60000 WHERE id = ?")
+            .bind(&b.id)
+            .execute(pool)
+            .await
+            .expect("skewed change");
+        let ring = KeyRing::default();
+        ring.refresh(&store).await.expect("refresh");
+        let found = ring.get(&digest(&secret)).expect("key a in the ring");
+        assert!(!found.revoked);
+        // Revoked here: stamped now, below b's stamp; the count does not move either.
+        store.revoke_key(&a.id).await.expect("revoke");
+        ring.refresh(&store).await.expect("refresh");
+        let found = ring.get(&digest(&secret)).expect("key a in the ring");
+        assert!(found.revoked, "the ring kept a revoked key valid");
     }
 }

@@ -132,15 +132,32 @@ impl Store {
         })
     }
 
-    /// A cheap fingerprint of the keys table (count, latest change): the key ring
-    /// reloads the keys only when it moves.
-    pub async fn keys_version(&self) -> Result<(i64, i64), StoreError> {
-        let sql = "SELECT COUNT(*), COALESCE(MAX(updated_at_ms), 0) FROM keys";
+    /// A cheap fingerprint of the keys table: the key ring reloads the keys only when it
+    /// moves. Count and latest change alone missed a change stamped at or below the
+    /// latest (two keys changed in one millisecond, or by a replica whose clock is
+    /// behind another's): a revoked key stayed valid in every ring. Every save raises
+    /// its key's stamp, so the sum of the stamps moves with each; taken modulo 2^31 per
+    /// key so that PostgreSQL's sum fits a BIGINT for any number of keys.
+    pub async fn keys_version(&self) -> Result<KeysVersion, StoreError> {
+        let sql = "SELECT COUNT(*), COALESCE(MAX(updated_at_ms), 0), CAST(COALESCE(SUM(updated_at_ms % 2147483648), 0) AS BIGINT) FROM keys";
         on_pool!(self, pool => {
             let row = sqlx::query(sql).fetch_one(pool).await?;
-            Ok((row.try_get::<i64, _>(0)?, row.try_get::<i64, _>(1)?))
+            Ok(KeysVersion {
+                count: row.try_get::<i64, _>(0)?,
+                latest: row.try_get::<i64, _>(1)?,
+                stamps: row.try_get::<i64, _>(2)?,
+            })
         })
     }
+}
+
+/// What `keys_version` reads: equal versions mean the ring's keys are current.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeysVersion {
+    pub count: i64,
+    pub latest: i64,
+    /// The sum of every key's change stamp, each modulo 2^31.
+    pub stamps: i64,
 }
 
 fn stored<R>(row: &R) -> Result<StoredKey, StoreError>
