@@ -133,7 +133,6 @@ const TAIL_RECENT_MS: i64 = 10_000;
 /// entries: a long stream is stamped with its start but written at its end, after
 /// shorter requests had moved the cursor past it. Holds one position per writer.
 async fn tail(store: &Store, args: &FilterArgs) -> Result<(), String> {
-    let started = super::now_ms();
     let filter = filter_of(args, None);
     let err = |e: query::QueryError| e.to_string();
     // Where each writer stood when `tail` started, and its last mark seen.
@@ -149,8 +148,9 @@ async fn tail(store: &Store, args: &FilterArgs) -> Result<(), String> {
         backlog.limit = Some(query::MAX_LIMIT);
         let mut found = page(store, &backlog).await?.data;
         found.reverse();
-        // What was written after the positions were taken is printed by the loop.
-        found.retain(|f| after.get(&f.writer).is_some_and(|&seq| f.seq <= seq));
+        // What was written after the positions were taken is printed by the loop. A
+        // writer without a mark wrote before marks existed (migration 0004).
+        found.retain(|f| after.get(&f.writer).is_none_or(|&seq| f.seq <= seq));
         print_jsonl(&found)?;
     }
     loop {
@@ -160,14 +160,9 @@ async fn tail(store: &Store, args: &FilterArgs) -> Result<(), String> {
             if !moved && mark < now - TAIL_RECENT_MS {
                 continue;
             }
-            let from = match after.get(&writer) {
-                Some(&seq) => seq,
-                // A writer first seen now: its entries that began before `tail` are
-                // history (a spool replayed by a later process, say), the rest is new.
-                None => query::last_seq_before(store, &writer, started)
-                    .await
-                    .map_err(err)?,
-            };
+            // A writer first seen now had written nothing when `tail` started: its
+            // mark is made in the transaction of its first entries. All of it is new.
+            let from = after.get(&writer).copied().unwrap_or(0);
             let upto = query::last_seq(store, &writer).await.map_err(err)?;
             let mut at = from;
             while at < upto {

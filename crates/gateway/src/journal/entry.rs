@@ -154,3 +154,13 @@ impl Entry {
 fn micros(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
+
+/// The journal's derived number columns, as the sink writes them and `verify` checks
+/// them: the cost in millionths of a US dollar, and the token counts as SQL integers.
+pub fn cost_micros(entry: &Entry) -> Option<i64> {
+    entry.cost_usd.map(|usd| (usd * 1e6).round() as i64)
+}
+
+pub fn tokens_column(tokens: u64) -> i64 {
+    i64::try_from(tokens).unwrap_or(i64::MAX)
+}

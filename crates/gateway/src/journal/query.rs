@@ -173,22 +173,6 @@ pub async fn writers(store: &Store) -> Result<Vec<(String, i64)>, QueryError> {
     })
 }
 
-/// The newest sequence number of `writer`'s entries that began before `at_ms` (0: none).
-/// Walked from the writer's newest entry back, so it costs the entries that began
-/// since, not the writer's whole history.
-pub async fn last_seq_before(store: &Store, writer: &str, at_ms: i64) -> Result<i64, QueryError> {
-    let sql = store
-        .sql("SELECT seq FROM journal WHERE writer = ? AND at_ms < ? ORDER BY seq DESC LIMIT 1");
-    on_pool!(store, pool => {
-        let seq: Option<i64> = sqlx::query_scalar(AssertSqlSafe(sql))
-            .bind(writer)
-            .bind(at_ms)
-            .fetch_optional(pool)
-            .await?;
-        Ok(seq.unwrap_or(0))
-    })
-}
-
 /// The newest sequence number `writer` has in the journal (0: none).
 pub async fn last_seq(store: &Store, writer: &str) -> Result<i64, QueryError> {
     let sql = store.sql("SELECT MAX(seq) FROM journal WHERE writer = ?");

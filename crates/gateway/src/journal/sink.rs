@@ -142,9 +142,9 @@ impl Sink {
                                 .bind(Arc::clone(&sealed.json))
                                 .bind(Arc::clone(&sealed.prev_mac))
                                 .bind(Arc::clone(&sealed.mac))
-                                .bind(row.entry.cost_usd.map(|usd| (usd * 1e6).round() as i64))
-                                .bind(i64::try_from(row.entry.input_tokens).unwrap_or(i64::MAX))
-                                .bind(i64::try_from(row.entry.output_tokens).unwrap_or(i64::MAX));
+                                .bind(super::entry::cost_micros(&row.entry))
+                                .bind(super::entry::tokens_column(row.entry.input_tokens))
+                                .bind(super::entry::tokens_column(row.entry.output_tokens));
                         }
                         q.execute(&mut *tx).await?;
                     }

@@ -21,8 +21,15 @@ pub struct Stored {
     pub writer: String,
     pub seq: i64,
     pub id: String,
-    pub status: i64,
+    pub at_ms: i64,
+    pub key_name: Option<String>,
+    pub team: Option<String>,
     pub model: String,
+    pub provider: Option<String>,
+    pub status: i64,
+    pub cost_micros: Option<i64>,
+    pub tokens_in: Option<i64>,
+    pub tokens_out: Option<i64>,
     pub json: String,
     pub prev_mac: String,
     pub mac: String,
@@ -47,7 +54,7 @@ pub struct Report {
 
 /// Reads every entry of the store, in chain order.
 pub async fn read_store(store: &Store) -> Result<Vec<Stored>, sqlx::Error> {
-    const SQL: &str = "SELECT writer, seq, id, status, model, entry, prev_mac, mac FROM journal ORDER BY writer, seq";
+    const SQL: &str = "SELECT writer, seq, id, at_ms, key_name, team, model, provider, status, cost_micros, tokens_in, tokens_out, entry, prev_mac, mac FROM journal ORDER BY writer, seq";
     let stored = on_pool!(store, pool => sqlx::query(SQL)
         .fetch_all(pool)
         .await?
@@ -56,11 +63,18 @@ pub async fn read_store(store: &Store) -> Result<Vec<Stored>, sqlx::Error> {
             writer: r.get(0),
             seq: r.get(1),
             id: r.get(2),
-            status: r.get(3),
-            model: r.get(4),
-            json: r.get(5),
-            prev_mac: r.get(6),
-            mac: r.get(7),
+            at_ms: r.get(3),
+            key_name: r.get(4),
+            team: r.get(5),
+            model: r.get(6),
+            provider: r.get(7),
+            status: r.get(8),
+            cost_micros: r.get(9),
+            tokens_in: r.get(10),
+            tokens_out: r.get(11),
+            json: r.get(12),
+            prev_mac: r.get(13),
+            mac: r.get(14),
         })
         .collect());
     Ok(stored)
@@ -183,16 +197,48 @@ fn problem(row: &Stored, key: &[u8], expected_seq: i64, prev_mac: &str) -> Optio
         return Some("its MAC does not match its content (altered)".to_owned());
     }
     match serde_json::from_str::<Entry>(&row.json) {
-        Ok(entry)
-            if entry.id == row.id
-                && i64::from(entry.status) == row.status
-                && entry.model == row.model =>
-        {
-            None
-        }
-        Ok(_) => Some("its columns differ from its signed content (altered)".to_owned()),
+        Ok(entry) => altered_column(row, &entry).map(|column| {
+            format!("its column `{column}` differs from its signed content (altered)")
+        }),
         Err(_) => Some("its signed content is not a journal entry".to_owned()),
     }
+}
+
+/// The first column that does not say what the signed entry says. Every column is
+/// checked: spend, budgets seeded at start-up and the query filters read them, not the
+/// JSON, so an edited column would change what they answer without breaking the MAC.
+///
+/// A row with none of the three cost columns is from before they existed (migration
+/// 0003): its spend was never in them to alter.
+fn altered_column(row: &Stored, entry: &Entry) -> Option<&'static str> {
+    let before_costs =
+        row.cost_micros.is_none() && row.tokens_in.is_none() && row.tokens_out.is_none();
+    let checks = [
+        ("id", entry.id == row.id),
+        ("at_ms", entry.at_ms == row.at_ms),
+        ("key_name", entry.key == row.key_name),
+        ("team", entry.team == row.team),
+        ("model", entry.model == row.model),
+        ("provider", entry.provider == row.provider),
+        ("status", i64::from(entry.status) == row.status),
+        (
+            "cost_micros",
+            before_costs || super::entry::cost_micros(entry) == row.cost_micros,
+        ),
+        (
+            "tokens_in",
+            before_costs || row.tokens_in == Some(super::entry::tokens_column(entry.input_tokens)),
+        ),
+        (
+            "tokens_out",
+            before_costs
+                || row.tokens_out == Some(super::entry::tokens_column(entry.output_tokens)),
+        ),
+    ];
+    checks
+        .iter()
+        .find(|(_, same)| !same)
+        .map(|(column, _)| *column)
 }
 
 fn bad(mut report: Report, row: &Stored, why: String) -> Report {

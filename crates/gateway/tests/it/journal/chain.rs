@@ -41,6 +41,39 @@ async fn verify_names_the_first_altered_removed_swapped_or_cut_entry() {
         .expect("column edit caught");
     assert_eq!(bad.seq, 2);
 
+    // Spend, seeded budgets and the filters read the columns: each edit is caught.
+    type Edit = fn(&mut verify::Stored);
+    let edits: [(&str, Edit); 7] = [
+        ("cost_micros", |r| r.cost_micros = Some(0)),
+        ("tokens_in", |r| r.tokens_in = r.tokens_in.map(|t| t + 1)),
+        ("tokens_out", |r| r.tokens_out = r.tokens_out.map(|t| t + 1)),
+        ("key_name", |r| r.key_name = Some("someone-else".to_owned())),
+        ("team", |r| r.team = Some("other-team".to_owned())),
+        ("provider", |r| r.provider = None),
+        ("at_ms", |r| r.at_ms -= 86_400_000),
+    ];
+    for (column, edit) in edits {
+        let mut edited = rows.clone();
+        edit(&mut edited[3]);
+        let bad = verify::check(&edited, &key, &checkpoints, &[])
+            .first_bad
+            .unwrap_or_else(|| panic!("an edit of {column} passed"));
+        assert_eq!(bad.seq, 4, "{column}");
+        assert!(
+            bad.why.contains(&format!("`{column}`")),
+            "{column}: {bad:?}"
+        );
+    }
+    // A row from before the cost columns existed has none of them.
+    let mut legacy = rows.clone();
+    legacy[3].cost_micros = None;
+    legacy[3].tokens_in = None;
+    legacy[3].tokens_out = None;
+    assert_eq!(
+        verify::check(&legacy, &key, &checkpoints, &[]).first_bad,
+        None
+    );
+
     let mut removed = rows.clone();
     removed.remove(1);
     let bad = verify::check(&removed, &key, &checkpoints, &[])
