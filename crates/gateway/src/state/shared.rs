@@ -21,6 +21,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::Semaphore;
 
+/// The longest start-up waits for the journal's spool to replay before budgets are
+/// seeded from the journal.
+const SEED_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
 pub struct Shared {
     /// One permit per request being served; `max_in_flight` in all.
     pub in_flight: Arc<Semaphore>,
@@ -96,6 +100,18 @@ impl Shared {
                 config.limits.keys_refresh,
             );
             if !limiter.is_shared() {
+                // What an earlier run spooled (its database was down) is spend too: the
+                // writer replays the spool on a flush, so the seed reads it back. Bounded,
+                // so that a long replay delays start-up by at most SEED_WAIT.
+                if let Some(journal) = &journal
+                    && tokio::time::timeout(SEED_WAIT, journal.flush())
+                        .await
+                        .is_err()
+                {
+                    tracing::warn!(
+                        "limits: the journal's spool was still replaying when budgets were seeded; they may start low"
+                    );
+                }
                 crate::limits::seed::budgets(&limiter, store, config, &keys).await;
             }
         }

@@ -171,3 +171,84 @@ async fn gateway_with_default_max(dir: &tempfile::TempDir, extra: &str) -> crate
     );
     crate::support::start_with(&text).await
 }
+
+#[tokio::test]
+async fn a_restart_reads_the_spent_budget_back_from_the_journal() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!(
+        "{}{PRICED}",
+        key(
+            "k",
+            KEY,
+            "a",
+            "budget_usd = 0.00006\nbudget_period = \"daily\""
+        )
+    );
+    let body = json!({"model": "gpt-4o", "max_tokens": 10, "messages": [{"role": "user", "content": "hello there friend"}]});
+    {
+        let h = gateway(&dir, &extra).await;
+        let mut refused = false;
+        for _ in 0..20 {
+            let r = send(&h, "/v1/chat/completions", Some(KEY), &body).await;
+            h.flush().await;
+            if r.status() == 429 {
+                refused = true;
+                break;
+            }
+            assert_eq!(r.status(), 200);
+        }
+        assert!(refused, "the budget never ran out");
+    }
+    // A new process on the same store: its memory counters start empty.
+    let h = gateway(&dir, &extra).await;
+    let r = send(&h, "/v1/chat/completions", Some(KEY), &body).await;
+    assert_eq!(r.status(), 429, "a restart gave the spent budget back");
+    assert_eq!(header(&r, "x-ratelimit-scope"), "budget");
+}
+
+#[tokio::test]
+async fn spend_spooled_while_the_database_was_down_is_seeded_at_the_next_start() {
+    let Some(url) = crate::services::postgres_database().await else {
+        return;
+    };
+    let outage = crate::services::Outage::start("127.0.0.1:5432".parse().unwrap()).await;
+    let via = url.replacen("127.0.0.1:5432", &outage.addr.to_string(), 1);
+    let dir = tempfile::tempdir().unwrap();
+    let config = format!(
+        "{}\n[store]\nurl = \"{via}\"\n[journal]\nspool_dir = \"{}\"\nflush_interval = \"20ms\"\n{}{PRICED}",
+        crate::support::DEFAULT_CONFIG,
+        dir.path().join("spool").display(),
+        key(
+            "k",
+            KEY,
+            "a",
+            "budget_usd = 0.00006\nbudget_period = \"daily\""
+        )
+    );
+    let body = json!({"model": "gpt-4o", "max_tokens": 10, "messages": [{"role": "user", "content": "hello there friend"}]});
+    {
+        let h = crate::support::start_with(&config).await;
+        outage.down();
+        let mut refused = false;
+        for _ in 0..20 {
+            let r = send(&h, "/v1/chat/completions", Some(KEY), &body).await;
+            h.flush().await;
+            if r.status() == 429 {
+                refused = true;
+                break;
+            }
+            assert_eq!(r.status(), 200);
+        }
+        assert!(refused, "the budget never ran out");
+    }
+    let spool = dir.path().join("spool").join("postgres.spool.jsonl");
+    assert!(
+        std::fs::read_to_string(&spool).is_ok_and(|s| !s.is_empty()),
+        "the spend was spooled"
+    );
+    outage.up().await;
+    let h = crate::support::start_with(&config).await;
+    let r = send(&h, "/v1/chat/completions", Some(KEY), &body).await;
+    assert_eq!(r.status(), 429, "the spooled spend was not seeded");
+    assert_eq!(header(&r, "x-ratelimit-scope"), "budget");
+}
