@@ -68,6 +68,15 @@ impl Period {
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.iter().find(|(n, _)| *n == name).map(|(_, p)| *p)
     }
+
+    /// The longest a period runs (a calendar day or month in UTC; total: forever).
+    pub fn longest(self) -> Duration {
+        match self {
+            Self::Daily => Duration::from_secs(86_400),
+            Self::Monthly => Duration::from_secs(31 * 86_400),
+            Self::Total => Duration::MAX,
+        }
+    }
 }
 
 /// The limits of one scope (a key, a team, a model, everything); `None` is unlimited.
@@ -307,4 +316,51 @@ pub fn pricing(cx: &mut Ctx<'_>, raw: &BTreeMap<String, RawPrice>) -> BTreeMap<S
             (model.clone(), price)
         })
         .collect()
+}
+
+/// A budget on the memory backend is seeded at start-up from the journal's spend in its
+/// period; a retention shorter than the period prunes that spend first, and a restart
+/// would hand it back. So the journal must keep at least one whole period of each
+/// seeded budget (keys, teams, global) in the config: a day for daily, 31 days for
+/// monthly, everything for total. Redis keeps its counters and needs no seed. Keys
+/// made in the store are not known at load: `docs/config.md` says to keep their periods.
+pub fn check_budget_retention(
+    cx: &mut Ctx<'_>,
+    limits: &LimitsConfig,
+    keys: &[super::KeyConfig],
+    retention: Option<Duration>,
+) {
+    let Some(retention) = retention else {
+        return;
+    };
+    if !matches!(limits.backend, Backend::Memory) {
+        return;
+    }
+    let budgets = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (format!("keys[{i}] ({:?})", k.name), k.limits))
+        .chain(
+            limits
+                .teams
+                .iter()
+                .map(|(team, l)| (format!("limits.teams.{team}"), *l)),
+        )
+        .chain(std::iter::once(("limits.global".to_owned(), limits.global)));
+    for (whose, l) in budgets {
+        if l.budget_usd.is_none() || retention >= l.budget_period.longest() {
+            continue;
+        }
+        cx.problem(
+            "journal.retention".to_owned(),
+            format!(
+                "shorter than the {} budget of {whose}: its spend would be pruned before the period ends and a restart would hand it back (keep {}, or use the Redis backend)",
+                l.budget_period.as_str(),
+                match l.budget_period {
+                    Period::Total => "every entry: no retention".to_owned(),
+                    period => format!("at least {} days", period.longest().as_secs() / 86_400),
+                }
+            ),
+        );
+    }
 }

@@ -44,6 +44,7 @@ pub fn validate(raw: RawConfig, env: Env<'_>, problems: &mut Vec<Problem>) -> Co
     let telemetry = super::telemetry::telemetry(&mut cx, raw.telemetry.as_ref());
     let keys = super::keys::keys(&mut cx, &raw.keys);
     let limits = super::limits::limits(&mut cx, raw.limits.as_ref());
+    super::limits::check_budget_retention(&mut cx, &limits, &keys, journal.retention);
     let pricing = super::limits::pricing(&mut cx, &raw.pricing);
     let guard = super::guard::guard(&mut cx, raw.guard.as_ref());
     Config {
@@ -179,6 +180,45 @@ targets = [{ provider = "openai", model = "gpt-4o", weight = 3 }, { provider = "
             Some("sk-test")
         );
         assert_eq!(config.models[0].targets[0].weight, 3);
+    }
+
+    #[test]
+    fn a_retention_shorter_than_a_seeded_budget_period_is_refused() {
+        let config = |retention: &str, budget: &str| {
+            format!(
+                "[store]\nurl = \"sqlite://j.db\"\n[journal]\nretention = \"{retention}\"\n[[keys]]\nname = \"k\"\nkey = \"sk-k-0123456789abcdef\"\n{budget}\n[limits.teams.t]\nbudget_usd = 5.0\nbudget_period = \"daily\"\n"
+            )
+        };
+        // Monthly is the default period.
+        let p = problems(&config("7d", "budget_usd = 1.0"));
+        assert!(
+            p.len() == 1
+                && p[0].starts_with("journal.retention:")
+                && p[0].contains("monthly budget of keys[0] (\"k\")")
+                && p[0].contains("at least 31 days"),
+            "{p:?}"
+        );
+        let p = problems(&config(
+            "12h",
+            "budget_usd = 1.0\nbudget_period = \"total\"",
+        ));
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(
+            p.iter().any(|p| p.contains("total budget of keys[0]")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter()
+                .any(|p| p.contains("daily budget of limits.teams.t")),
+            "{p:?}"
+        );
+        assert!(problems(&config("31d", "budget_usd = 1.0")).is_empty());
+        // Redis keeps its counters: nothing is seeded, nothing to keep.
+        let redis = format!(
+            "{}[limits]\nbackend = \"redis\"\nredis_url = \"redis://127.0.0.1:6379\"\n",
+            config("1d", "budget_usd = 1.0\nbudget_period = \"total\"")
+        );
+        assert!(problems(&redis).is_empty(), "{:?}", problems(&redis));
     }
 
     #[test]
