@@ -1,5 +1,5 @@
-//! `GET /admin/spend?key=&team=&since=`: requests, tokens and US dollars summed from the
-//! journal, for one key (by name), one team, or everything; `since` is RFC 3339 or
+//! `GET /admin/spend?key=&team=&model=&since=`: requests, tokens and US dollars summed
+//! from the journal, for one key (by name), one team, one requested model, or everything; `since` is RFC 3339 or
 //! milliseconds since the Unix epoch (default: everything journaled).
 //!
 //! Must never answer from the limiter's live counters: spend is what was journaled,
@@ -20,6 +20,7 @@ use std::sync::Arc;
 pub struct Params {
     key: Option<String>,
     team: Option<String>,
+    model: Option<String>,
     since: Option<String>,
 }
 
@@ -27,6 +28,8 @@ pub struct Params {
 struct Answer {
     key: Option<String>,
     team: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model: Option<String>,
     since_ms: Option<i64>,
     #[serde(flatten)]
     spend: Spend,
@@ -44,7 +47,7 @@ pub async fn report(
 ) -> Response {
     let Ok(Query(params)) = params else {
         return GatewayError::bad_request(
-            "spend filters: key, team, since (RFC 3339 or ms since the epoch)",
+            "spend filters: key, team, model, since (RFC 3339 or ms since the epoch)",
         )
         .respond(Ingress::OpenAiChat);
     };
@@ -66,6 +69,7 @@ pub async fn report(
     let filter = SpendFilter {
         key: params.key.clone(),
         team: params.team.clone(),
+        model: params.model.clone(),
         since_ms: since,
     };
     // What this replica finished is counted, not still on its way to the store.
@@ -74,6 +78,7 @@ pub async fn report(
         Ok(spend) => Json(Answer {
             key: params.key,
             team: params.team,
+            model: params.model,
             since_ms: since,
             spend,
         })

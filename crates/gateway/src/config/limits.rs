@@ -321,7 +321,7 @@ pub fn pricing(cx: &mut Ctx<'_>, raw: &BTreeMap<String, RawPrice>) -> BTreeMap<S
 /// A budget on the memory backend is seeded at start-up from the journal's spend in its
 /// period; a retention shorter than the period prunes that spend first, and a restart
 /// would hand it back. So the journal must keep at least one whole period of each
-/// seeded budget (keys, teams, global) in the config: a day for daily, 31 days for
+/// seeded budget (keys, teams, models named exactly, global) in the config: a day for daily, 31 days for
 /// monthly, everything for total. Redis keeps its counters and needs no seed. Keys
 /// made in the store are not known at load: `docs/config.md` says to keep their periods.
 pub fn check_budget_retention(
@@ -345,6 +345,13 @@ pub fn check_budget_retention(
                 .teams
                 .iter()
                 .map(|(team, l)| (format!("limits.teams.{team}"), *l)),
+        )
+        .chain(
+            limits
+                .models
+                .iter()
+                .filter(|(model, _)| !model.contains('*'))
+                .map(|(model, l)| (format!("limits.models.{model}"), *l)),
         )
         .chain(std::iter::once(("limits.global".to_owned(), limits.global)));
     for (whose, l) in budgets {

@@ -38,6 +38,22 @@ pub async fn budgets(limiter: &Limiter, store: &Store, config: &Config, ring: &K
             scopes.push((Scope::Team, team.clone(), filter, *limits));
         }
     }
+    for (model, limits) in &config.limits.models {
+        if limits.budget_usd.is_none() {
+            continue;
+        }
+        // The journal holds the name each client asked for; a pattern route's budget
+        // would need every name it matched, which it does not keep.
+        if model.contains('*') {
+            tracing::warn!(model = %model, "limits: a pattern route's budget is not seeded from the journal; it starts from zero");
+            continue;
+        }
+        let filter = SpendFilter {
+            model: Some(model.clone()),
+            ..SpendFilter::default()
+        };
+        scopes.push((Scope::Model, model.clone(), filter, *limits));
+    }
     if config.limits.global.budget_usd.is_some() {
         scopes.push((
             Scope::Global,

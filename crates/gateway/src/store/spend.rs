@@ -1,4 +1,4 @@
-//! Spend read back from the journal: requests, tokens and US dollars per key or team
+//! Spend read back from the journal: requests, tokens and US dollars per key, team or model
 //! since a time, for `GET /admin/spend`, and for seeding the memory limiter's budgets
 //! at start-up so a restart does not give a spent budget back.
 //!
@@ -23,6 +23,8 @@ pub struct Spend {
 pub struct SpendFilter {
     pub key: Option<String>,
     pub team: Option<String>,
+    /// The model name the clients asked for (a `[limits.models.NAME]` budget's scope).
+    pub model: Option<String>,
     /// Milliseconds since the Unix epoch.
     pub since_ms: Option<i64>,
 }
@@ -39,6 +41,9 @@ impl Store {
         if filter.team.is_some() {
             sql.push_str(" AND team = ?");
         }
+        if filter.model.is_some() {
+            sql.push_str(" AND model = ?");
+        }
         if filter.since_ms.is_some() {
             sql.push_str(" AND at_ms >= ?");
         }
@@ -50,6 +55,9 @@ impl Store {
             }
             if let Some(team) = &filter.team {
                 q = q.bind(team);
+            }
+            if let Some(model) = &filter.model {
+                q = q.bind(model);
             }
             if let Some(since) = filter.since_ms {
                 q = q.bind(since);

@@ -46,6 +46,14 @@ async fn a_budget_is_exhausted_stays_exhausted_and_spend_reports_it() {
     let spent = spend["cost_usd"].as_f64().unwrap();
     assert!(spent > 0.0 && spent <= 0.00006 + 1e-9, "{spend}");
     assert_eq!(spend["requests"].as_i64().unwrap(), ok + 2);
+    let (status, by_model) =
+        admin(&h, reqwest::Method::GET, "/admin/spend?model=gpt-4o", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(by_model["model"], "gpt-4o");
+    assert_eq!(by_model["requests"], spend["requests"], "{by_model}");
+    assert_eq!(by_model["cost_usd"], spend["cost_usd"], "{by_model}");
+    let (_, other) = admin(&h, reqwest::Method::GET, "/admin/spend?model=other", None).await;
+    assert_eq!(other["requests"], 0, "{other}");
     let (status, _) = admin(
         &h,
         reqwest::Method::GET,
@@ -173,17 +181,30 @@ async fn gateway_with_default_max(dir: &tempfile::TempDir, extra: &str) -> crate
 }
 
 #[tokio::test]
-async fn a_restart_reads_the_spent_budget_back_from_the_journal() {
-    let dir = tempfile::tempdir().unwrap();
-    let extra = format!(
-        "{}{PRICED}",
-        key(
-            "k",
-            KEY,
-            "a",
-            "budget_usd = 0.00006\nbudget_period = \"daily\""
-        )
+async fn a_restart_reads_a_key_budget_spent_back_from_the_journal() {
+    let budget = key(
+        "k",
+        KEY,
+        "a",
+        "budget_usd = 0.00006\nbudget_period = \"daily\"",
     );
+    spend_restart_and_refuse(&budget).await;
+}
+
+#[tokio::test]
+async fn a_restart_reads_a_model_budget_spent_back_from_the_journal() {
+    let budget = format!(
+        "{}[limits.models.gpt-4o]\nbudget_usd = 0.00006\nbudget_period = \"daily\"\n",
+        key("k", KEY, "a", "")
+    );
+    spend_restart_and_refuse(&budget).await;
+}
+
+/// Spends `budget` (a config fragment) until refused, then starts a new gateway on the
+/// same SQLite store, whose memory counters start empty: it must refuse at once.
+async fn spend_restart_and_refuse(budget: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = format!("{budget}{PRICED}");
     let body = json!({"model": "gpt-4o", "max_tokens": 10, "messages": [{"role": "user", "content": "hello there friend"}]});
     {
         let h = gateway(&dir, &extra).await;
@@ -199,7 +220,6 @@ async fn a_restart_reads_the_spent_budget_back_from_the_journal() {
         }
         assert!(refused, "the budget never ran out");
     }
-    // A new process on the same store: its memory counters start empty.
     let h = gateway(&dir, &extra).await;
     let r = send(&h, "/v1/chat/completions", Some(KEY), &body).await;
     assert_eq!(r.status(), 429, "a restart gave the spent budget back");
