@@ -119,9 +119,21 @@ async fn refreshed(gw: &Gateway, store: &Store) {
 
 type Answer = Result<Response, Failed>;
 
+/// A name a config key holds is taken too (the store does not know the config's keys).
+fn free_of_config(gw: &Gateway, spec: &KeySpec) -> Result<(), Failed> {
+    match &spec.name {
+        Some(name) if gw.snapshot().keys.values().any(|p| p.name == *name) => {
+            Err(crate::store::keyspec::taken(name, "a key of the config").into())
+        }
+        _ => Ok(()),
+    }
+}
+
 pub async fn create(State(gw): State<Arc<Gateway>>, body: Body) -> Answer {
     let store = store(&gw)?;
-    let (key, secret) = store.create_key(spec(body)?).await?;
+    let spec = spec(body)?;
+    free_of_config(&gw, &spec)?;
+    let (key, secret) = store.create_key(spec).await?;
     refreshed(&gw, store).await;
     Ok((StatusCode::CREATED, Json(WithSecret { key, secret })).into_response())
 }
@@ -144,7 +156,9 @@ pub async fn get(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Answ
 
 pub async fn update(State(gw): State<Arc<Gateway>>, Path(id): Path<String>, body: Body) -> Answer {
     let store = store(&gw)?;
-    let key = store.change_key(&id, spec(body)?).await?;
+    let spec = spec(body)?;
+    free_of_config(&gw, &spec)?;
+    let key = store.change_key(&id, spec).await?;
     refreshed(&gw, store).await;
     Ok(Json(key).into_response())
 }

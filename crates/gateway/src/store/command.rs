@@ -47,6 +47,11 @@ pub async fn run(command: KeysCommand, config: &Config) -> Result<(), String> {
                 budget_period,
                 expires_at: expires_at.map(Some),
             };
+            if let Some(name) = spec.name.as_deref()
+                && config.keys.iter().any(|k| k.name == name)
+            {
+                return Err(super::keyspec::taken(name, "a key of the config").to_string());
+            }
             let (key, secret) = store.create_key(spec).await.map_err(|e| e.to_string())?;
             let mut value = serde_json::to_value(&key).map_err(|e| e.to_string())?;
             value["secret"] = secret.into();

@@ -7,7 +7,9 @@
 use super::keys::{StoredKey, new_id, new_secret, prefix_of};
 use super::{Store, StoreError};
 use crate::config::Period;
+use crate::on_pool;
 use serde::{Deserialize, Deserializer};
+use sqlx::AssertSqlSafe;
 
 /// A key's fields as asked; on a change, a field left out stays, a field set to `null`
 /// is cleared (a limit removed, the team or expiry taken away).
@@ -64,6 +66,13 @@ fn parse_time(text: &str) -> Result<i64, KeyError> {
     })
 }
 
+/// The refusal of a name already held (by a store key, or a config key: `holder`).
+pub fn taken(name: &str, holder: &str) -> KeyError {
+    KeyError::Conflict(format!(
+        "the name {name:?} is taken by {holder}: spend is journaled by key name, so two keys may not share one"
+    ))
+}
+
 impl KeySpec {
     /// Applies the asked fields to `key`, validating them.
     fn apply(self, key: &mut StoredKey) -> Result<(), KeyError> {
@@ -71,6 +80,12 @@ impl KeySpec {
             if name.trim().is_empty() || name.len() > 200 {
                 return Err(KeyError::Invalid(
                     "name must be 1 to 200 characters".to_owned(),
+                ));
+            }
+            // Keys are found by id or name: a name spelled like an id could name another key.
+            if name.starts_with("key_") {
+                return Err(KeyError::Invalid(
+                    "name must not start with `key_`: ids are spelled so".to_owned(),
                 ));
             }
             key.name = name;
@@ -138,8 +153,28 @@ impl Store {
             updated_at_ms: at,
         };
         spec.apply(&mut key)?;
+        self.check_name(&key).await?;
         self.insert_key(&key).await?;
         Ok((key, secret))
+    }
+
+    /// Spend is journaled, summed and seeded by key name: two keys sharing a name would
+    /// share a budget, and a revoked key's spend would count against a successor named
+    /// like it. So a name is taken once, by a key in any state. (Two creations racing
+    /// with one name can both pass; a unique index would refuse databases that already
+    /// hold a duplicate.)
+    async fn check_name(&self, key: &StoredKey) -> Result<(), KeyError> {
+        let sql = self.sql("SELECT id FROM keys WHERE name = ? AND id <> ? LIMIT 1");
+        let other: Option<String> = on_pool!(self, pool => sqlx::query_scalar(AssertSqlSafe(sql))
+            .bind(&key.name)
+            .bind(&key.id)
+            .fetch_optional(pool)
+            .await
+            .map_err(StoreError::from)?);
+        match other {
+            Some(other) => Err(taken(&key.name, &format!("key {other}"))),
+            None => Ok(()),
+        }
     }
 
     async fn existing(&self, id: &str) -> Result<StoredKey, KeyError> {
@@ -159,7 +194,11 @@ impl Store {
 
     pub async fn change_key(&self, id: &str, spec: KeySpec) -> Result<StoredKey, KeyError> {
         let mut key = self.existing(id).await?;
+        let renamed = spec.name.as_ref().is_some_and(|name| *name != key.name);
         spec.apply(&mut key)?;
+        if renamed {
+            self.check_name(&key).await?;
+        }
         self.save(key).await
     }
 

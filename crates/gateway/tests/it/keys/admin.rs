@@ -181,3 +181,96 @@ async fn status_becomes(h: &Harness, secret: &str, want: u16) -> u16 {
     }
     status
 }
+
+#[tokio::test]
+async fn a_key_name_is_taken_once_by_a_key_in_any_state() {
+    let dir = tempfile::tempdir().expect("dir");
+    let config_key = "[[keys]]\nname = \"from-config\"\nkey = \"sk-from-config-0123456789\"\n";
+    let h = gateway(&dir, config_key).await;
+    let create = |name: &str| json!({"name": name, "budget_usd": 5.0});
+    let (status, first) = admin(
+        &h,
+        reqwest::Method::POST,
+        "/admin/keys",
+        Some(create("ci-bot")),
+    )
+    .await;
+    assert_eq!(status, 201, "{first}");
+    let id = first["id"].as_str().expect("id").to_owned();
+    let (status, body) = admin(
+        &h,
+        reqwest::Method::POST,
+        "/admin/keys",
+        Some(create("ci-bot")),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(&id)),
+        "{body}"
+    );
+    // Revoked, the name still carries its spend: a successor may not take it.
+    let (status, _) = admin(
+        &h,
+        reqwest::Method::POST,
+        &format!("/admin/keys/{id}/revoke"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = admin(
+        &h,
+        reqwest::Method::POST,
+        "/admin/keys",
+        Some(create("ci-bot")),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    // Nor by a rename, nor from a config key's name.
+    let (status, other) = admin(
+        &h,
+        reqwest::Method::POST,
+        "/admin/keys",
+        Some(create("other")),
+    )
+    .await;
+    assert_eq!(status, 201, "{other}");
+    let other_id = other["id"].as_str().expect("id");
+    let path = format!("/admin/keys/{other_id}");
+    let (status, body) = admin(
+        &h,
+        reqwest::Method::PATCH,
+        &path,
+        Some(json!({"name": "ci-bot"})),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    let (status, body) = admin(
+        &h,
+        reqwest::Method::POST,
+        "/admin/keys",
+        Some(create("from-config")),
+    )
+    .await;
+    assert_eq!(status, 409, "{body}");
+    // Keys are found by id or name: a name spelled like an id is refused.
+    let (status, body) = admin(
+        &h,
+        reqwest::Method::POST,
+        "/admin/keys",
+        Some(create("key_0011")),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    // Renaming a key to its own name is no change.
+    let (status, body) = admin(
+        &h,
+        reqwest::Method::PATCH,
+        &path,
+        Some(json!({"name": "other"})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+}
