@@ -242,30 +242,40 @@ async fn spool(outlet: &mut Outlet, batch: &[Sealed], counters: &Counters) {
     }
 }
 
-/// Sends the spool to its sink in order; on success the spool is emptied and the sink
-/// is healthy again, on failure it waits `RETRY_AFTER`.
+/// Sends the spool to its sink in order, a chunk at a time; on success the spool is
+/// emptied and the sink is healthy again, on failure it waits `RETRY_AFTER` and the
+/// retry resumes after the last chunk written.
 async fn replay(outlet: &mut Outlet, counters: &Counters) {
-    let (entries, torn) = match outlet.spool.read().await {
-        Ok(read) => read,
-        Err(e) => {
-            tracing::warn!(sink = outlet.sink.name(), error = %e, "journal spool unreadable");
-            outlet.retry_at = Some(tokio::time::Instant::now() + RETRY_AFTER);
-            return;
-        }
-    };
-    if torn > 0 {
-        counters.lost.fetch_add(torn, Ordering::Relaxed);
-        tracing::error!(
-            sink = outlet.sink.name(),
-            lost = torn,
-            "journal spool had torn lines"
-        );
-    }
-    for chunk in entries.chunks(REPLAY_BATCH) {
-        if let Err(e) = outlet.sink.write(chunk).await {
+    let mut replayed = 0u64;
+    loop {
+        let chunk = match outlet.spool.next_chunk(REPLAY_BATCH).await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(e) => {
+                tracing::warn!(sink = outlet.sink.name(), error = %e, "journal spool unreadable");
+                outlet.retry_at = Some(tokio::time::Instant::now() + RETRY_AFTER);
+                return;
+            }
+        };
+        if !chunk.entries.is_empty()
+            && let Err(e) = outlet.sink.write(&chunk.entries).await
+        {
             tracing::warn!(sink = outlet.sink.name(), error = %e, "journal sink still failing");
             outlet.retry_at = Some(tokio::time::Instant::now() + RETRY_AFTER);
             return;
+        }
+        outlet.spool.advance(chunk.end);
+        replayed += chunk.entries.len() as u64;
+        counters
+            .replayed
+            .fetch_add(chunk.entries.len() as u64, Ordering::Relaxed);
+        if chunk.torn > 0 {
+            counters.lost.fetch_add(chunk.torn, Ordering::Relaxed);
+            tracing::error!(
+                sink = outlet.sink.name(),
+                lost = chunk.torn,
+                "journal spool had torn lines"
+            );
         }
     }
     // Written whole: a crash before this line replays again, which the store ignores.
@@ -273,12 +283,9 @@ async fn replay(outlet: &mut Outlet, counters: &Counters) {
         tracing::warn!(sink = outlet.sink.name(), error = %e, "journal spool could not be emptied");
         return;
     }
-    counters
-        .replayed
-        .fetch_add(entries.len() as u64, Ordering::Relaxed);
     tracing::info!(
         sink = outlet.sink.name(),
-        replayed = entries.len(),
+        replayed,
         "journal sink back; spool replayed"
     );
     outlet.retry_at = None;
