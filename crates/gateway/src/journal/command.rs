@@ -32,7 +32,6 @@ pub async fn run(command: JournalCommand, config: &Config) -> Result<(), String>
 }
 
 async fn verify_store(store: &Store, config: &Config) -> Result<(), String> {
-    let rows = verify::read_store(store).await.map_err(|e| e.to_string())?;
     let checkpoints = match &config.journal.checkpoints {
         Some(path) => verify::read_checkpoints(path).map_err(|e| e.to_string())?,
         None => Vec::new(),
@@ -41,7 +40,9 @@ async fn verify_store(store: &Store, config: &Config) -> Result<(), String> {
     let pruned = super::retention::markers(store)
         .await
         .map_err(|e| e.to_string())?;
-    let report = verify::check(&rows, &key, &checkpoints, &pruned);
+    let report = verify::check_store(store, &key, &checkpoints, &pruned)
+        .await
+        .map_err(|e| e.to_string())?;
     match report.first_bad {
         None => {
             println!(

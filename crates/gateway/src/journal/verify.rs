@@ -52,32 +52,66 @@ pub struct Report {
     pub first_bad: Option<Bad>,
 }
 
-/// Reads every entry of the store, in chain order.
+const SELECT: &str = "SELECT writer, seq, id, at_ms, key_name, team, model, provider, status, cost_micros, tokens_in, tokens_out, entry, prev_mac, mac FROM journal ORDER BY writer, seq";
+
+fn stored<R: Row>(r: &R) -> Stored
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    for<'r> Option<i64>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+{
+    Stored {
+        writer: r.get(0),
+        seq: r.get(1),
+        id: r.get(2),
+        at_ms: r.get(3),
+        key_name: r.get(4),
+        team: r.get(5),
+        model: r.get(6),
+        provider: r.get(7),
+        status: r.get(8),
+        cost_micros: r.get(9),
+        tokens_in: r.get(10),
+        tokens_out: r.get(11),
+        json: r.get(12),
+        prev_mac: r.get(13),
+        mac: r.get(14),
+    }
+}
+
+/// Reads every entry of the store, in chain order (for tests and small journals;
+/// `check_store` streams).
 pub async fn read_store(store: &Store) -> Result<Vec<Stored>, sqlx::Error> {
-    const SQL: &str = "SELECT writer, seq, id, at_ms, key_name, team, model, provider, status, cost_micros, tokens_in, tokens_out, entry, prev_mac, mac FROM journal ORDER BY writer, seq";
-    let stored = on_pool!(store, pool => sqlx::query(SQL)
+    let stored = on_pool!(store, pool => sqlx::query(SELECT)
         .fetch_all(pool)
         .await?
         .iter()
-        .map(|r| Stored {
-            writer: r.get(0),
-            seq: r.get(1),
-            id: r.get(2),
-            at_ms: r.get(3),
-            key_name: r.get(4),
-            team: r.get(5),
-            model: r.get(6),
-            provider: r.get(7),
-            status: r.get(8),
-            cost_micros: r.get(9),
-            tokens_in: r.get(10),
-            tokens_out: r.get(11),
-            json: r.get(12),
-            prev_mac: r.get(13),
-            mac: r.get(14),
-        })
+        .map(stored)
         .collect());
     Ok(stored)
+}
+
+/// Checks the whole store as `check` does, one row at a time: memory holds a row and a
+/// position per writer, whatever the journal's size (`sluice journal verify`).
+pub async fn check_store(
+    store: &Store,
+    key: &[u8],
+    checkpoints: &[Checkpoint],
+    pruned: &[Checkpoint],
+) -> Result<Report, sqlx::Error> {
+    use futures_util::TryStreamExt;
+    let mut walk = Walk::new(key, checkpoints, pruned);
+    on_pool!(store, pool => {
+        let mut rows = sqlx::query(SELECT).fetch(pool);
+        while let Some(row) = rows.try_next().await? {
+            if !walk.row(&stored(&row)) {
+                break;
+            }
+        }
+    });
+    Ok(walk.finish())
 }
 
 /// Checks `stored` (in chain order) against `key`, the checkpoints, and the retention
@@ -88,90 +122,143 @@ pub fn check(
     checkpoints: &[Checkpoint],
     pruned: &[Checkpoint],
 ) -> Report {
-    let mut report = Report {
-        entries: 0,
-        writers: 0,
-        checkpoints: 0,
-        first_bad: None,
-    };
-    let mut heads: BTreeMap<&str, (i64, &str)> = BTreeMap::new();
-    let mut expected_seq = 1;
-    let mut prev_mac = "";
-    let mut writer = None;
+    let mut walk = Walk::new(key, checkpoints, pruned);
     for row in stored {
-        if writer != Some(row.writer.as_str()) {
-            writer = Some(row.writer.as_str());
-            report.writers += 1;
-            expected_seq = 1;
-            prev_mac = "";
-            if let Some(marker) = pruned.iter().find(|m| m.writer == row.writer) {
-                if !marker.is_signed_by(key) {
-                    return bad(
-                        report,
-                        row,
-                        "a retention marker's signature does not match".to_owned(),
-                    );
-                }
-                expected_seq = i64::try_from(marker.seq).unwrap_or(i64::MAX) + 1;
-                prev_mac = &marker.mac;
+        if !walk.row(row) {
+            break;
+        }
+    }
+    walk.finish()
+}
+
+/// One pass over the rows in chain order, then the checkpoints against what it saw.
+struct Walk<'a> {
+    key: &'a [u8],
+    pruned: &'a [Checkpoint],
+    /// Each writer's newest checkpoint, and the MAC of the row at its sequence, if seen.
+    newest: BTreeMap<&'a str, (&'a Checkpoint, Option<String>)>,
+    /// The first checkpoint whose signature does not match (reported after the rows).
+    forged: Option<&'a Checkpoint>,
+    /// Each writer's last sequence number seen.
+    heads: BTreeMap<String, i64>,
+    writer: Option<String>,
+    expected_seq: i64,
+    prev_mac: String,
+    report: Report,
+}
+
+impl<'a> Walk<'a> {
+    fn new(key: &'a [u8], checkpoints: &'a [Checkpoint], pruned: &'a [Checkpoint]) -> Self {
+        let mut newest: BTreeMap<&str, (&Checkpoint, Option<String>)> = BTreeMap::new();
+        let mut forged = None;
+        for cp in checkpoints {
+            if !cp.is_signed_by(key) {
+                forged = forged.or(Some(cp));
+                continue;
+            }
+            let slot = newest.entry(&cp.writer).or_insert((cp, None));
+            if cp.seq > slot.0.seq {
+                slot.0 = cp;
             }
         }
-        report.entries += 1;
-        let why = problem(row, key, expected_seq, prev_mac);
-        if let Some(why) = why {
-            return bad(report, row, why);
+        Self {
+            key,
+            pruned,
+            newest,
+            forged,
+            heads: BTreeMap::new(),
+            writer: None,
+            expected_seq: 1,
+            prev_mac: String::new(),
+            report: Report {
+                entries: 0,
+                writers: 0,
+                checkpoints: checkpoints.len() as u64,
+                first_bad: None,
+            },
         }
-        heads.insert(&row.writer, (row.seq, &row.mac));
-        expected_seq = row.seq + 1;
-        prev_mac = &row.mac;
     }
-    // The newest checkpoint of each writer must still be in the chain, unchanged.
-    let mut newest: BTreeMap<&str, &Checkpoint> = BTreeMap::new();
-    for cp in checkpoints {
-        report.checkpoints += 1;
-        if !cp.is_signed_by(key) {
-            report.first_bad = Some(Bad {
+
+    /// Checks the next row; false once one is bad (the report names it).
+    fn row(&mut self, row: &Stored) -> bool {
+        if self.writer.as_deref() != Some(row.writer.as_str()) {
+            self.writer = Some(row.writer.clone());
+            self.report.writers += 1;
+            self.expected_seq = 1;
+            self.prev_mac.clear();
+            if let Some(marker) = self.pruned.iter().find(|m| m.writer == row.writer) {
+                if !marker.is_signed_by(self.key) {
+                    return self.bad(row, "a retention marker's signature does not match");
+                }
+                self.expected_seq = i64::try_from(marker.seq).unwrap_or(i64::MAX) + 1;
+                self.prev_mac.clone_from(&marker.mac);
+            }
+        }
+        self.report.entries += 1;
+        if let Some(why) = problem(row, self.key, self.expected_seq, &self.prev_mac) {
+            return self.bad(row, &why);
+        }
+        if let Some((cp, found)) = self.newest.get_mut(row.writer.as_str())
+            && i64::try_from(cp.seq).is_ok_and(|seq| seq == row.seq)
+        {
+            *found = Some(row.mac.clone());
+        }
+        self.heads.insert(row.writer.clone(), row.seq);
+        self.expected_seq = row.seq + 1;
+        self.prev_mac.clone_from(&row.mac);
+        true
+    }
+
+    fn bad(&mut self, row: &Stored, why: &str) -> bool {
+        self.report.first_bad = Some(Bad {
+            writer: row.writer.clone(),
+            seq: row.seq,
+            id: row.id.clone(),
+            why: why.to_owned(),
+        });
+        false
+    }
+
+    /// The newest checkpoint of each writer must still be in the chain, unchanged.
+    fn finish(mut self) -> Report {
+        if self.report.first_bad.is_some() {
+            return self.report;
+        }
+        if let Some(cp) = self.forged {
+            self.report.first_bad = Some(Bad {
                 writer: cp.writer.clone(),
                 seq: i64::try_from(cp.seq).unwrap_or(i64::MAX),
                 id: String::new(),
                 why: "a checkpoint's signature does not match".to_owned(),
             });
-            return report;
+            return self.report;
         }
-        let slot = newest.entry(&cp.writer).or_insert(cp);
-        if cp.seq > slot.seq {
-            *slot = cp;
-        }
-    }
-    for (writer, cp) in newest {
-        let seq = i64::try_from(cp.seq).unwrap_or(i64::MAX);
-        // Entries up to a retention marker were removed on purpose.
-        if let Some(marker) = pruned.iter().find(|m| m.writer == writer)
-            && (cp.seq < marker.seq || (cp.seq == marker.seq && cp.mac == marker.mac))
-        {
-            continue;
-        }
-        let present = stored
-            .iter()
-            .find(|r| r.writer == writer && r.seq == seq)
-            .map(|r| r.mac.as_str());
-        let why = match (heads.get(writer), present) {
-            (_, Some(mac)) if mac == cp.mac => continue,
-            (_, Some(_)) => "the entry at a checkpoint was replaced",
-            (Some((last, _)), None) if *last < seq => {
-                "entries after the last one present were removed (a checkpoint names a later one)"
+        for (writer, (cp, present)) in &self.newest {
+            let seq = i64::try_from(cp.seq).unwrap_or(i64::MAX);
+            // Entries up to a retention marker were removed on purpose.
+            if let Some(marker) = self.pruned.iter().find(|m| m.writer == *writer)
+                && (cp.seq < marker.seq || (cp.seq == marker.seq && cp.mac == marker.mac))
+            {
+                continue;
             }
-            _ => "the entry a checkpoint names is missing",
-        };
-        report.first_bad = Some(Bad {
-            writer: writer.to_owned(),
-            seq,
-            id: String::new(),
-            why: why.to_owned(),
-        });
-        return report;
+            let why = match (self.heads.get(*writer), present) {
+                (_, Some(mac)) if *mac == cp.mac => continue,
+                (_, Some(_)) => "the entry at a checkpoint was replaced",
+                (Some(last), None) if *last < seq => {
+                    "entries after the last one present were removed (a checkpoint names a later one)"
+                }
+                _ => "the entry a checkpoint names is missing",
+            };
+            self.report.first_bad = Some(Bad {
+                writer: (*writer).to_owned(),
+                seq,
+                id: String::new(),
+                why: why.to_owned(),
+            });
+            return self.report;
+        }
+        self.report
     }
-    report
 }
 
 fn problem(row: &Stored, key: &[u8], expected_seq: i64, prev_mac: &str) -> Option<String> {
@@ -239,16 +326,6 @@ fn altered_column(row: &Stored, entry: &Entry) -> Option<&'static str> {
         .iter()
         .find(|(_, same)| !same)
         .map(|(column, _)| *column)
-}
-
-fn bad(mut report: Report, row: &Stored, why: String) -> Report {
-    report.first_bad = Some(Bad {
-        writer: row.writer.clone(),
-        seq: row.seq,
-        id: row.id.clone(),
-        why,
-    });
-    report
 }
 
 /// Reads a checkpoints file (missing: none).

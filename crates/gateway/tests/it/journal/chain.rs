@@ -25,6 +25,12 @@ async fn verify_names_the_first_altered_removed_swapped_or_cut_entry() {
         verify::check(&rows, &key, &checkpoints, &[]).first_bad,
         None
     );
+    // The streamed walk of the store says the same as the walk of the rows read whole.
+    let streamed = verify::check_store(&store, &key, &checkpoints, &[])
+        .await
+        .expect("streamed walk");
+    assert_eq!(streamed, verify::check(&rows, &key, &checkpoints, &[]));
+    assert_eq!((streamed.entries, streamed.writers), (5, 1));
 
     let mut altered = rows.clone();
     altered[2].json = altered[2].json.replace("\"status\":200", "\"status\":500");
