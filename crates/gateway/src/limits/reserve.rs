@@ -22,7 +22,7 @@ pub struct Request<'a> {
     /// The plan's targets: the reservation is at the dearest one's price.
     pub targets: &'a [crate::routing::Target],
     pub pricing: &'a std::collections::BTreeMap<String, Price>,
-    /// Names the concurrency lease (the request id).
+    /// Names the concurrency lease (the request id, made unique per reservation).
     pub lease: &'a str,
     /// A stream, which a budget may cut short.
     pub stream: bool,
@@ -150,7 +150,10 @@ pub async fn reserve(
     }
     let ask = Ask {
         checks,
-        lease: req.lease.to_owned(),
+        // The client's request id alone would name one slot for every request that
+        // reuses it (a constant `x-request-id`): Redis's set of leases would count them
+        // once, and the first to end would free the slot of all. Made unique here.
+        lease: format!("{}/{:016x}", req.lease, fastrand::u64(..)),
         lease_ttl_ms: u64::try_from(config.lease_ttl.as_millis()).unwrap_or(u64::MAX),
         key_id: req.principal.map(|p| p.id.clone()),
     };

@@ -51,6 +51,54 @@ async fn max_concurrent_holds_across_replicas_and_frees_its_slots() {
 }
 
 #[tokio::test]
+async fn requests_that_reuse_one_request_id_take_a_slot_each() {
+    let Some(redis) = redis().await else { return };
+    let mock = crate::support::default_mock().await;
+    let secret = unique("sk-same-id-0123456789");
+    let text = config(
+        &mock.base_url(),
+        &redis.url,
+        "local",
+        &key(&unique("same-id"), &secret, "max_concurrent = 2"),
+        "",
+    );
+    let (served, _file) = replicas(2, &text).await;
+    let slow = json!({"model": "gpt-4o", "stream": true, "messages": [{"role": "user", "content": "a b c d e"}], "mock": {"chunk_delay_ms": 200}});
+    let client = reqwest::Client::new();
+    let mut tasks = Vec::new();
+    for i in 0..6 {
+        let base = served[i % served.len()].base.clone();
+        let (client, secret, slow) = (client.clone(), secret.clone(), slow.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = client
+                .post(format!("{base}/v1/chat/completions"))
+                .bearer_auth(&secret)
+                .header("x-request-id", "one-id-for-all")
+                .json(&slow)
+                .send()
+                .await
+                .expect("sent");
+            let status = r.status().as_u16();
+            if status == 200 {
+                read_sse(r).await;
+            }
+            status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for t in tasks {
+        statuses.push(
+            tokio::time::timeout(Duration::from_secs(10), t)
+                .await
+                .expect("ends")
+                .expect("task"),
+        );
+    }
+    assert_eq!(count(&statuses, 200), 2, "{statuses:?}");
+    assert_eq!(count(&statuses, 429), 4, "{statuses:?}");
+}
+
+#[tokio::test]
 async fn a_budget_is_never_overspent_by_concurrent_requests_on_many_replicas() {
     let Some(redis) = redis().await else { return };
     let mock = crate::support::default_mock().await;
