@@ -4,7 +4,8 @@
 //!
 //! With no key anywhere (demo mode, a config without `[[keys]]` and an empty store) any
 //! key is accepted and the request has no principal. Once one key exists, a missing,
-//! unknown, revoked or expired key is a 401 in the ingress format's shape.
+//! unknown, revoked or expired key is a 401 in the ingress format's shape. Until a
+//! configured store has been read once, a key the config does not know is a 503.
 //!
 //! - [`ring`]: the keys this replica accepts (config and store) by hash.
 //! - [`glob`]: the model allow-list's patterns.
@@ -36,10 +37,20 @@ pub fn authenticate(
     ring: &KeyRing,
     headers: &HeaderMap,
 ) -> Result<Option<Arc<Principal>>, GatewayError> {
-    if snapshot.keys.is_empty() && ring.is_empty() {
+    // A store that could not be read yet may hold keys: neither demo mode nor a 401 for
+    // a key only it knows would be true, so what the config's keys cannot decide is a
+    // 503 until the first refresh succeeds (failing open let any key in).
+    let pending = ring.is_pending();
+    if snapshot.keys.is_empty() && ring.is_empty() && !pending {
         return Ok(None);
     }
-    let presented = presented(headers).ok_or(GatewayError::Unauthorized)?;
+    let Some(presented) = presented(headers) else {
+        return Err(if pending && snapshot.keys.is_empty() {
+            GatewayError::StoreUnavailable
+        } else {
+            GatewayError::Unauthorized
+        });
+    };
     let hash = ring::digest(presented);
     // The map is keyed by SHA-256 output, so where a lookup stops tells nothing about
     // the secret; the final comparison is constant-time all the same.
@@ -49,7 +60,11 @@ pub fn authenticate(
         .cloned()
         .or_else(|| ring.get(&hash))
         .filter(|p| bool::from(p.hash.ct_eq(&hash)))
-        .ok_or(GatewayError::Unauthorized)?;
+        .ok_or(if pending {
+            GatewayError::StoreUnavailable
+        } else {
+            GatewayError::Unauthorized
+        })?;
     if principal.revoked {
         return Err(GatewayError::KeyRefused(Refused::Revoked));
     }

@@ -87,9 +87,26 @@ pub fn config_keys(keys: &[KeyConfig]) -> Keys {
 pub struct KeyRing {
     keys: ArcSwap<Keys>,
     version: std::sync::Mutex<Option<crate::store::keys::KeysVersion>>,
+    /// Set while a store is configured but has not been read once: whether any key
+    /// exists is unknown, so auth must not fall back to accepting every key.
+    pending: std::sync::atomic::AtomicBool,
 }
 
 impl KeyRing {
+    /// A ring whose keys come from a store not read yet: auth refuses (503) what it
+    /// cannot decide until the first refresh succeeds.
+    pub fn awaiting_store() -> Self {
+        let ring = Self::default();
+        ring.pending
+            .store(true, std::sync::atomic::Ordering::Release);
+        ring
+    }
+
+    /// Whether the store has not been read successfully yet.
+    pub fn is_pending(&self) -> bool {
+        self.pending.load(std::sync::atomic::Ordering::Acquire)
+    }
+
     pub fn get(&self, hash: &[u8; 32]) -> Option<Arc<Principal>> {
         self.keys.load().get(hash).cloned()
     }
@@ -119,6 +136,8 @@ impl KeyRing {
         if let Ok(mut v) = self.version.lock() {
             *v = Some(version);
         }
+        self.pending
+            .store(false, std::sync::atomic::Ordering::Release);
         Ok(())
     }
 

@@ -89,7 +89,11 @@ impl Shared {
         let limiter = Arc::new(Limiter::new(&config.limits)?);
         // First: the settle writes the cost every later stage reads.
         sinks.insert(0, Sink::Limits(Arc::clone(&limiter)));
-        let keys = Arc::new(KeyRing::default());
+        let keys = Arc::new(if store.is_some() {
+            KeyRing::awaiting_store()
+        } else {
+            KeyRing::default()
+        });
         if let Some(store) = &store {
             if let Err(e) = keys.refresh(store).await {
                 tracing::warn!(error = %e, "cannot read keys from the store at start-up");

@@ -124,3 +124,45 @@ expires = "2020-01-01T00:00:00Z"
     assert_eq!(mine["entry"]["team"], "a");
     assert_eq!(mine["entry"]["key"], "team-a");
 }
+
+#[tokio::test]
+async fn a_store_whose_keys_cannot_be_read_refuses_instead_of_accepting_any_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("sluice.db").display());
+    let store = sluice::store::Store::open(&url).await.unwrap();
+    let spec = sluice::store::keyspec::KeySpec {
+        name: Some("real".to_owned()),
+        ..Default::default()
+    };
+    let (_, secret) = store.create_key(spec).await.unwrap();
+    // A row the ring cannot read: every refresh fails, so whether keys exist is unknown.
+    let sluice::store::Store::Sqlite(pool) = &store else {
+        panic!("a SQLite store")
+    };
+    sqlx::query("UPDATE keys SET limits = 'not json'")
+        .execute(pool)
+        .await
+        .unwrap();
+    let h = gateway(&dir, "").await;
+    for key in [Some("anything"), None, Some(secret.as_str())] {
+        let r = hi(&h, key, "gpt-4o").await;
+        assert_eq!(r.status(), 503, "{key:?} was not refused");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "store_unavailable", "{body}");
+    }
+    // Once the store reads again, the key works and others are refused.
+    sqlx::query("UPDATE keys SET limits = '{}'")
+        .execute(pool)
+        .await
+        .unwrap();
+    let mut status = 0;
+    for _ in 0..50 {
+        status = hi(&h, Some(&secret), "gpt-4o").await.status().as_u16();
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, 200);
+    assert_eq!(hi(&h, Some("anything"), "gpt-4o").await.status(), 401);
+}
