@@ -2,15 +2,30 @@
 //! at the committed target's price, written into the record (the journal and spend read
 //! it there), and the reservation turned into that.
 //!
-//! Must never charge a request that reached no provider, and never give back a
-//! reservation whose usage is unknown (a stream cut before its usage): that is counted
-//! as spent in full, so a budget can only be over-counted, never overspent.
+//! Must never charge a request that reached no provider or that every provider refused
+//! with an error status, and never give back a reservation whose usage is unknown (a
+//! stream cut before its usage): that is counted as spent in full, so a budget can only
+//! be over-counted, never overspent.
 
 use super::counters::Settle;
 use super::pricing;
 use super::{Limiter, Reservation};
 use crate::record::Interaction;
 use std::sync::Arc;
+
+/// Whether every attempt is known to have produced nothing a provider bills: it was
+/// never sent (connect failed) or the provider refused it with an error status. A
+/// provider outage would otherwise charge each failed request its whole reservation
+/// (its prompt and `max_tokens` at the dearest target's price) and empty a budget
+/// that `/admin/spend` shows untouched. A timeout, a cut stream or a cancelled hedge
+/// may have been billed and still counts in full.
+fn answered_nothing(record: &Interaction) -> bool {
+    !record.attempt_log.is_empty()
+        && record
+            .attempt_log
+            .iter()
+            .all(|a| matches!(a.error, Some("upstream_connect" | "upstream_status")))
+}
 
 /// Sets `record.cost_usd` and settles its reservation, if any.
 pub fn settle(limiter: &Arc<Limiter>, record: &mut Interaction) {
@@ -42,7 +57,7 @@ pub fn settle(limiter: &Arc<Limiter>, record: &mut Interaction) {
     } = *reservation;
     let (used_tokens, spent) = match actual {
         Some((used, cost)) => (used, cost),
-        None if !reached_provider => (0, Some(0)),
+        None if !reached_provider || answered_nothing(record) => (0, Some(0)),
         // Unknown usage: the reservation stands as spent.
         None => (tokens, None),
     };

@@ -272,3 +272,46 @@ async fn spend_spooled_while_the_database_was_down_is_seeded_at_the_next_start()
     assert_eq!(r.status(), 429, "the spooled spend was not seeded");
     assert_eq!(header(&r, "x-ratelimit-scope"), "budget");
 }
+
+#[tokio::test]
+async fn requests_every_provider_refused_or_never_received_cost_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    // Enough for two requests' reservations, no more.
+    let budget = key(
+        "k",
+        KEY,
+        "a",
+        "budget_usd = 0.00006\nbudget_period = \"daily\"",
+    );
+    let h = gateway(&dir, &format!("{budget}{PRICED}")).await;
+    let ask = |model: &str, mock: Value| json!({"model": model, "max_tokens": 10, "messages": [{"role": "user", "content": "hello there friend"}], "mock": mock});
+    // Ten failures: five the provider answered with 500, five never sent (a closed port).
+    for _ in 0..5 {
+        let r = send(
+            &h,
+            "/v1/chat/completions",
+            Some(KEY),
+            &ask("gpt-4o", json!({"status": 500})),
+        )
+        .await;
+        assert_eq!(r.status(), 502);
+        let r = send(
+            &h,
+            "/v1/chat/completions",
+            Some(KEY),
+            &ask("dead-only", json!({})),
+        )
+        .await;
+        assert!(r.status().is_server_error(), "{}", r.status());
+        h.flush().await;
+    }
+    // The budget is whole: the next request passes.
+    let r = send(
+        &h,
+        "/v1/chat/completions",
+        Some(KEY),
+        &ask("gpt-4o", json!({})),
+    )
+    .await;
+    assert_eq!(r.status(), 200, "failed requests were charged");
+}
