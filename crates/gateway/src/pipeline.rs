@@ -168,12 +168,14 @@ async fn stages(
     // Dispatch is awaited where it is made, and the hook's race is boxed: a future held
     // in a variable and moved into another is stored twice in this one, which every
     // request carries (and moves) whole (measured: 38,920 bytes before).
+    record.dispatched = true;
     let dispatched = match hook {
         None => dispatch(snapshot, &plan, &call, &mut record.attempt_log).await,
         Some((hook, prompt)) => {
             let dispatching = dispatch(snapshot, &plan, &call, &mut record.attempt_log);
             let (judged, dispatched) =
                 Box::pin(guard::alongside(hook.judge(prompt), dispatching)).await;
+            record.attempts = u32::try_from(record.attempt_log.len()).unwrap_or(u32::MAX);
             verdict(judged, record)?;
             dispatched.unwrap_or(Err(GatewayError::GuardUnavailable))
         }

@@ -62,6 +62,10 @@ pub struct Interaction {
     pub status: u16,
     pub stream: bool,
     pub attempts: u32,
+    /// Set as dispatch begins: from then on a provider may have been sent the request
+    /// (and may bill it) even if the record ends before an attempt is logged (the
+    /// client left mid-dispatch, the guard's hook refused alongside).
+    pub dispatched: bool,
     /// Every upstream attempt in order, the committed one last.
     pub attempt_log: Vec<AttemptLog>,
     pub usage: Option<Usage>,
@@ -112,6 +116,7 @@ impl Interaction {
             status: 0,
             stream: false,
             attempts: 0,
+            dispatched: false,
             attempt_log: Vec::new(),
             usage: None,
             first_byte: None,
