@@ -170,22 +170,31 @@ impl UpstreamError {
 }
 
 /// A provider's retry hint: OpenAI's `retry-after-ms` (wins when both are sent), else
-/// `Retry-After` in seconds. An HTTP date is not honoured: providers send seconds, and
-/// a clock-skewed date would sleep for the skew.
+/// `Retry-After` in seconds or as an HTTP date (RFC 9110; a date in the past is now).
+/// A number too large for a `Duration` is kept as the longest wait, not dropped: read
+/// as "no hint", it was retried after the usual backoff, about 100 ms. The retry loop
+/// caps what it sleeps (`max_retry_after`) and moves on past the cap, so neither a huge
+/// value nor a skewed clock can hold a request.
 pub fn parse_retry_after(headers: &axum::http::HeaderMap) -> Option<std::time::Duration> {
-    let number = |name: &str| {
-        headers
-            .get(name)?
-            .to_str()
-            .ok()?
-            .trim()
-            .parse::<f64>()
+    const LONGEST: f64 = u32::MAX as f64;
+    let text = |name: &str| headers.get(name)?.to_str().ok().map(str::trim);
+    let seconds = |text: &str, per_second: f64| {
+        text.parse::<f64>()
             .ok()
-            .filter(|n| n.is_finite() && *n >= 0.0 && *n < 1e9)
+            .filter(|n| !n.is_nan() && *n >= 0.0)
+            .map(|n| std::time::Duration::from_secs_f64((n / per_second).min(LONGEST)))
     };
-    number("retry-after-ms")
-        .map(|ms| std::time::Duration::from_secs_f64(ms / 1000.0))
-        .or_else(|| number("retry-after").map(std::time::Duration::from_secs_f64))
+    if let Some(wait) = text("retry-after-ms").and_then(|t| seconds(t, 1000.0)) {
+        return Some(wait);
+    }
+    let text = text("retry-after")?;
+    seconds(text, 1.0).or_else(|| {
+        let at = httpdate::parse_http_date(text).ok()?;
+        Some(
+            at.duration_since(std::time::SystemTime::now())
+                .unwrap_or_default(),
+        )
+    })
 }
 
 /// The status a client sees for an upstream error status.
@@ -200,5 +209,46 @@ pub(super) fn client_status(status: u16) -> StatusCode {
         // Overloaded upstreams (503, Anthropic's 529) stay "try again later".
         503 | 529 => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::BAD_GATEWAY,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_retry_after;
+    use axum::http::HeaderMap;
+    use std::time::{Duration, SystemTime};
+
+    fn hint(pairs: &[(&'static str, &str)]) -> Option<Duration> {
+        let mut headers = HeaderMap::new();
+        for (name, value) in pairs {
+            headers.insert(*name, value.parse().expect("header value"));
+        }
+        parse_retry_after(&headers)
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_milliseconds_and_http_dates() {
+        assert_eq!(hint(&[("retry-after", "2")]), Some(Duration::from_secs(2)));
+        assert_eq!(
+            hint(&[("retry-after", "2"), ("retry-after-ms", "150")]),
+            Some(Duration::from_millis(150))
+        );
+        let later = SystemTime::now() + Duration::from_secs(30);
+        let date = httpdate::fmt_http_date(later);
+        let wait = hint(&[("retry-after", &date)]).expect("a date is a hint");
+        assert!(
+            wait > Duration::from_secs(28) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        assert_eq!(
+            hint(&[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")]),
+            Some(Duration::ZERO)
+        );
+        // Too large for the retry loop's cap is the longest wait, so it moves on.
+        let huge = hint(&[("retry-after", "99999999999")]).expect("kept");
+        assert!(huge >= Duration::from_secs(u64::from(u32::MAX)), "{huge:?}");
+        assert_eq!(hint(&[("retry-after", "-1")]), None);
+        assert_eq!(hint(&[("retry-after", "soon")]), None);
+        assert_eq!(hint(&[]), None);
     }
 }
