@@ -23,13 +23,17 @@ pub enum ErrorClass {
     ContextWindow,
     /// The provider refused the content (safety filters).
     ContentPolicy,
+    /// 401 or 403: the provider refused Sluice's own credentials for this target (a
+    /// revoked or wrong key, a deployment the key may not use). Nothing the client
+    /// sent: the next target may serve it, and the target's breaker counts it.
+    Auth,
     /// Any other 4xx: the request's problem on every target.
     Client,
 }
 
 impl ErrorClass {
     /// The classes a config may name.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 8] = [
         Self::RateLimited,
         Self::Server,
         Self::Timeout,
@@ -37,6 +41,7 @@ impl ErrorClass {
         Self::Protocol,
         Self::ContextWindow,
         Self::ContentPolicy,
+        Self::Auth,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +53,7 @@ impl ErrorClass {
             Self::Protocol => "protocol",
             Self::ContextWindow => "context_window",
             Self::ContentPolicy => "content_policy",
+            Self::Auth => "auth",
             Self::Client => "4xx",
         }
     }
@@ -62,7 +68,12 @@ impl ErrorClass {
     pub fn fails_over(self) -> bool {
         matches!(
             self,
-            Self::RateLimited | Self::Server | Self::Timeout | Self::Connect | Self::Protocol
+            Self::RateLimited
+                | Self::Server
+                | Self::Timeout
+                | Self::Connect
+                | Self::Protocol
+                | Self::Auth
         )
     }
 
@@ -79,6 +90,7 @@ impl ErrorClass {
         match status {
             429 => Self::RateLimited,
             408 => Self::Timeout,
+            401 | 403 => Self::Auth,
             s if s >= 500 => Self::Server,
             _ => Self::Client,
         }

@@ -46,6 +46,36 @@ async fn retry_after_is_honoured_and_a_longer_one_moves_to_the_next_target() {
 }
 
 #[tokio::test]
+async fn a_retry_after_too_large_for_a_duration_moves_on_instead_of_retrying_soon() {
+    let f = Fleet::start(&format!(
+        "{NO_BREAKER}[retry]\nattempts = 2\nbackoff = \"1ms..2ms\"\nmax_retry_after = \"2s\"\n[[models]]\nname = \"m\"\ntargets = [{{ provider = \"a\" }}, {{ provider = \"b\" }}]\n"
+    ))
+    .await;
+    f.mock("a").set_script("status=503,retry_after=99999999999");
+    let response = f.chat("m").await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "x-sluice-provider"), "b");
+    assert_eq!(f.requests("a"), 1, "a was retried");
+}
+
+#[tokio::test]
+async fn a_provider_refusing_the_gateways_key_fails_over_to_the_next_target() {
+    let f = Fleet::start(&format!(
+        "{NO_BREAKER}[retry]\nattempts = 3\nbackoff = \"1ms..2ms\"\n[[models]]\nname = \"m\"\ntargets = [{{ provider = \"a\" }}, {{ provider = \"b\" }}]\n"
+    ))
+    .await;
+    for status in [401, 403] {
+        f.mock("a").set_script(&format!("status={status}"));
+        let before = f.requests("a");
+        let response = f.chat("m").await;
+        assert_eq!(response.status(), 200, "{status}");
+        assert_eq!(header(&response, "x-sluice-provider"), "b", "{status}");
+        // Not retried on a: the same key would be refused again.
+        assert_eq!(f.requests("a") - before, 1, "{status}");
+    }
+}
+
+#[tokio::test]
 async fn the_retry_budget_stops_retries_from_multiplying_an_outage() {
     let f = Fleet::start(&format!(
         "{NO_BREAKER}[retry]\nattempts = 3\nbackoff = \"1ms..1ms\"\nbudget_ratio = 0.0\nbudget_min = 2\nbudget_window = \"60s\"\n[[models]]\nname = \"m\"\ntargets = [{{ provider = \"a\" }}]\n"
