@@ -29,6 +29,10 @@ enum Counter {
 #[derive(Debug, Default)]
 pub struct Memory {
     counters: Mutex<HashMap<String, Counter>>,
+    /// The count past which the next sweep runs (0: `SWEEP_AT`). After a sweep it is
+    /// twice what remained: counters that cannot be swept (budgets of a long period,
+    /// held slots) made every reservation walk the whole map under the lock.
+    sweep_at: std::sync::atomic::AtomicUsize,
 }
 
 /// Counters kept before idle ones are swept.
@@ -47,8 +51,16 @@ impl Memory {
                 retry_after_ms: 1000,
             };
         };
-        if counters.len() > SWEEP_AT {
+        let sweep_at = self
+            .sweep_at
+            .load(std::sync::atomic::Ordering::Relaxed)
+            .max(SWEEP_AT);
+        if counters.len() > sweep_at {
             sweep(&mut counters, now);
+            self.sweep_at.store(
+                (counters.len() * 2).max(SWEEP_AT),
+                std::sync::atomic::Ordering::Relaxed,
+            );
         }
         let mut remaining = Vec::with_capacity(ask.checks.len());
         // First pass: every check, nothing written.
@@ -231,9 +243,18 @@ impl Memory {
     }
 }
 
+/// Longest a bucket in debt is kept idle (a debt is repaid at the bucket's capacity per
+/// window, which the counter does not hold).
+const DEBT_KEPT_MS: u64 = 24 * 60 * 60 * 1000;
+
 fn sweep(counters: &mut HashMap<String, Counter>, now: u64) {
     counters.retain(|_, counter| match *counter {
-        Counter::Bucket { at_ms, .. } => now.saturating_sub(at_ms) < super::counters::WINDOW_MS,
+        // Idle a window, a bucket is full again, unless it was in debt: dropping that
+        // one would forgive the debt (a request larger than the bucket).
+        Counter::Bucket { at_ms, tokens } => {
+            let idle = now.saturating_sub(at_ms);
+            idle < super::counters::WINDOW_MS || (tokens < 0.0 && idle < DEBT_KEPT_MS)
+        }
         Counter::Slots { held } => held > 0,
         Counter::Budget { expires_ms, .. } => expires_ms.is_none_or(|at| at > now),
     });
@@ -294,6 +315,43 @@ mod tests {
             m.reserve_at(&ask(vec![rate("k", 3, 1)]), 21_000),
             Verdict::Admitted { .. }
         ));
+    }
+
+    #[test]
+    fn a_sweep_keeps_a_bucket_in_debt_and_runs_again_only_when_the_map_doubled() {
+        let m = Memory::default();
+        // Larger than the bucket: admitted when full, leaving 200 tokens of debt, which
+        // takes three windows to repay.
+        assert!(matches!(
+            m.reserve_at(&ask(vec![rate("debt", 100, 300)]), 0),
+            Verdict::Admitted { .. }
+        ));
+        assert!(matches!(
+            m.reserve_at(&ask(vec![rate("paid", 100, 1)]), 0),
+            Verdict::Admitted { .. }
+        ));
+        let later = 61_000;
+        if let Ok(mut counters) = m.counters.lock() {
+            sweep(&mut counters, later);
+        }
+        // The full bucket went; the one in debt stayed, and still refuses.
+        assert_eq!(m.len(), 1);
+        assert!(matches!(
+            m.reserve_at(&ask(vec![rate("debt", 100, 1)]), later),
+            Verdict::Refused { index: 0, .. }
+        ));
+        // Past SWEEP_AT counters that cannot be swept (held slots), the next sweep waits
+        // until the map has doubled instead of running on every reservation.
+        let slot = |i: usize| Check::Concurrency {
+            key: format!("slot-{i}"),
+            max: 1,
+        };
+        for i in 0..=SWEEP_AT {
+            let _ = m.reserve_at(&ask(vec![slot(i)]), later);
+        }
+        let _ = m.reserve_at(&ask(vec![slot(SWEEP_AT + 1)]), later);
+        let next = m.sweep_at.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(next > 2 * SWEEP_AT, "{next}");
     }
 
     #[test]

@@ -14,6 +14,16 @@ if ARGV[4] ~= '' and redis.call('SISMEMBER', KEYS[n + 1], ARGV[4]) == 1 then
   return {-1}
 end
 local window = 60000
+-- A bucket's counter lives until the bucket is full again, and a window more: a debt
+-- (a request larger than the bucket, or usage past its reservation) takes longer than
+-- a window to repay, and an expired counter would forgive it. At most a day.
+local function until_full(level, capacity)
+  local ms = window
+  if capacity > 0 and level < capacity then
+    ms = math.ceil(window * (capacity - level) / capacity) + window
+  end
+  return math.min(ms, 86400000)
+end
 local out = {1}
 local level = {}
 for i = 1, n do
@@ -55,11 +65,11 @@ for i = 1, n do
 end
 for i = 1, n do
   local at = 4 + (i - 1) * 4
-  local kind, b = ARGV[at + 1], tonumber(ARGV[at + 3])
+  local kind, a, b = ARGV[at + 1], tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
   local key = KEYS[i]
   if kind == 'r' then
     redis.call('HSET', key, 't', level[i] - b, 'at', now)
-    redis.call('PEXPIRE', key, window * 2)
+    redis.call('PEXPIRE', key, until_full(level[i] - b, a))
   elseif kind == 'c' then
     redis.call('ZADD', key, now + ttl, lease)
     redis.call('PEXPIRE', key, ttl * 2)

@@ -8,6 +8,14 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local n = tonumber(ARGV[1])
 local lease = ARGV[2]
 local window = 60000
+-- As in reserve.lua: the counter lives until the bucket is full again, and a window more.
+local function until_full(level, capacity)
+  local ms = window
+  if capacity > 0 and level < capacity then
+    ms = math.ceil(window * (capacity - level) / capacity) + window
+  end
+  return math.min(ms, 86400000)
+end
 for i = 1, n do
   local at = 2 + (i - 1) * 4
   local kind, a, b = ARGV[at + 1], tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
@@ -16,8 +24,9 @@ for i = 1, n do
     local v = redis.call('HMGET', key, 't', 'at')
     if v[1] then
       local tokens = math.min(a, tonumber(v[1]) + (now - tonumber(v[2])) * a / window)
-      redis.call('HSET', key, 't', math.min(a, tokens - b), 'at', now)
-      redis.call('PEXPIRE', key, window * 2)
+      local left = math.min(a, tokens - b)
+      redis.call('HSET', key, 't', left, 'at', now)
+      redis.call('PEXPIRE', key, until_full(left, a))
     end
   elseif kind == 'c' then
     redis.call('ZREM', key, lease)
