@@ -27,7 +27,55 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// One provider's client: requests carry their whole body.
-pub type Http = Client<HttpsConnector<HttpConnector>, Full<Bytes>>;
+pub type Http = Client<ConnectDeadline<HttpsConnector<HttpConnector>>, Full<Bytes>>;
+
+/// The connector under one deadline for TCP and TLS together. `HttpConnector`'s own
+/// timeout covers TCP only: a server that accepted and never answered the handshake
+/// held the attempt until the first-byte deadline (60 s by default), reported as that.
+/// Expiry is an `io::Error` of kind `TimedOut`, which `send` reports as a connect
+/// timeout.
+#[derive(Clone)]
+pub struct ConnectDeadline<C> {
+    inner: C,
+    limit: Duration,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl<C> tower::Service<hyper::Uri> for ConnectDeadline<C>
+where
+    C: tower::Service<hyper::Uri>,
+    C::Future: Send + 'static,
+    C::Error: Into<BoxError>,
+{
+    type Response = C::Response;
+    type Error = BoxError;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: hyper::Uri) -> Self::Future {
+        // Boxed once per new connection, not per request.
+        let connecting = self.inner.call(uri);
+        let limit = self.limit;
+        Box::pin(async move {
+            match tokio::time::timeout(limit, connecting).await {
+                Ok(connected) => connected.map_err(Into::into),
+                Err(_) => Err(Box::new(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "connect (TCP and TLS) timed out",
+                )) as BoxError),
+            }
+        })
+    }
+}
 
 /// What a client is built from. A reload that leaves these alone keeps the provider's
 /// client, and with it the pool of open (TLS) connections.
@@ -61,6 +109,10 @@ pub fn build(settings: &Settings) -> Result<Http, rustls::Error> {
         .enable_http1()
         .enable_http2()
         .wrap_connector(http);
+    let connector = ConnectDeadline {
+        inner: connector,
+        limit: settings.connect_timeout,
+    };
     let mut builder = Client::builder(TokioExecutor::new());
     builder
         .pool_idle_timeout(Duration::from_secs(90))

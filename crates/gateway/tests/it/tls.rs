@@ -117,3 +117,46 @@ async fn refuses_a_certificate_it_cannot_verify() {
     assert_eq!(response.status(), 502);
     assert_eq!(h.mock.stats().requests(), 0);
 }
+
+#[tokio::test]
+async fn a_tls_handshake_that_never_answers_is_a_connect_timeout() {
+    sluice::install_tls_provider();
+    // Accepts TCP, then says nothing: the handshake never completes.
+    let listener = tokio::net::TcpListener::bind(loopback())
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let held = Arc::new(Mutex::new(Vec::new()));
+    let keep = Arc::clone(&held);
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            keep.lock().expect("lock").push(socket);
+        }
+    });
+    let config = DEFAULT_CONFIG
+        .replace(
+            "base_url = \"${MOCK_URL}\"",
+            &format!("base_url = \"https://localhost:{port}/v1\"\nconnect_timeout = \"300ms\""),
+        )
+        .replace(
+            "first_byte_timeout = \"2s\"",
+            "first_byte_timeout = \"20s\"",
+        );
+    let h = start_with(&config).await;
+    // The first-byte deadline (20 s) used to end it, named as that.
+    let response = h
+        .client
+        .post(h.url("/v1/chat/completions"))
+        .json(&chat("gpt-4o", "hi"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 504);
+    let body: serde_json::Value = response.json().await.expect("json");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("connect timeout"), "{body}");
+    assert!(
+        !held.lock().expect("lock").is_empty(),
+        "the TCP connection was made"
+    );
+}
