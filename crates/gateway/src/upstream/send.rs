@@ -129,6 +129,8 @@ impl Upstream {
             .map(|bytes| {
                 let mut error = self.format().decode_error(status, &bytes);
                 error.message = scrub(&error.message);
+                error.param = error.param.as_deref().map(scrub);
+                error.code = error.code.as_deref().map(scrub);
                 Box::new(error)
             });
         tracing::warn!(provider = %self.name, status, "upstream returned an error status");
@@ -172,24 +174,36 @@ impl std::fmt::Display for Chain<'_> {
     }
 }
 
-/// Masks anything shaped like an API key (`sk-...`, `AIza...`, `Bearer ...`) in provider text.
+/// Masks anything shaped like an API key in provider text: a run of key characters
+/// that begins with `sk-`, `sk_`, `key-` or `AIza` wherever it stands (`key=sk-...`,
+/// `"sk-..."`), and the token after `Bearer`. Everything else is kept as written.
 pub fn scrub(message: &str) -> String {
-    message
-        .split_inclusive(char::is_whitespace)
-        .map(|word| {
-            let trimmed = word.trim_matches(|c: char| {
-                c.is_whitespace() || matches!(c, '"' | '\'' | '.' | ',' | ':' | ';' | '(' | ')')
-            });
-            let keyish = ["sk-", "sk_", "key-", "AIza", "Bearer"]
-                .iter()
-                .any(|p| trimmed.starts_with(p) && trimmed.len() > 8);
-            if keyish {
-                word.replace(trimmed, "[redacted]")
-            } else {
-                word.to_owned()
-            }
-        })
-        .collect()
+    const PREFIXES: [&str; 4] = ["sk-", "sk_", "key-", "AIza"];
+    let is_key_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '*');
+    let mut out = String::with_capacity(message.len());
+    let mut after_bearer = false;
+    let mut rest = message;
+    while let Some(start) = rest.find(is_key_char) {
+        out.push_str(&rest[..start]);
+        let run = &rest[start..];
+        let end = run.find(|c: char| !is_key_char(c)).unwrap_or(run.len());
+        // A sentence's full stop is not part of the key; a run of dots alone is kept.
+        let word = match run[..end].trim_end_matches('.') {
+            "" => &run[..end],
+            word => word,
+        };
+        let keyish =
+            (PREFIXES.iter().any(|p| word.starts_with(p)) || after_bearer) && word.len() > 8;
+        if keyish {
+            out.push_str("[redacted]");
+        } else {
+            out.push_str(word);
+        }
+        after_bearer = word.eq_ignore_ascii_case("bearer");
+        rest = &run[word.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]
@@ -201,5 +215,20 @@ mod tests {
         let out = scrub("Incorrect API key provided: sk-proj-abc123****wxyz. You can find");
         assert_eq!(out, "Incorrect API key provided: [redacted]. You can find");
         assert_eq!(scrub("key AIzaSyA-1234567890 bad"), "key [redacted] bad");
+        assert_eq!(
+            scrub("invalid key=sk-live-0123456789abcdef, try again"),
+            "invalid key=[redacted], try again"
+        );
+        assert_eq!(
+            scrub("header Authorization: Bearer abcdef0123456789 rejected"),
+            "header Authorization: Bearer [redacted] rejected"
+        );
+        assert_eq!(scrub("\"sk_test_0123456789\""), "\"[redacted]\"");
+        // Ordinary text, short words and non-ASCII stay as written.
+        let plain = "The model `gpt-4o` does not exist: try sk-1 — or skip it. Ünïcode ok.";
+        assert_eq!(scrub(plain), plain);
+        for text in ["...", ". . .", "a.b..", "", "sk-", "Bearer", "Bearer ."] {
+            assert_eq!(scrub(text), text);
+        }
     }
 }
