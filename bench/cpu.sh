@@ -18,7 +18,10 @@
 # one run) but both ratios move with it: rounds then stay within a few per cent of their
 # median, where one after the other they spread from 1.7x to 2.7x. Each gateway pays for
 # sharing the core (more context switches), so absolute figures are higher than alone;
-# the ratio is what this mode is for.
+# the ratio is what this mode is for. The median itself still moves from run to run with
+# the host's state, and not by the same factor for both: on one VM in one session the
+# same binary read 1.92x while nginx cost 15 µs per request and 2.20x while it cost 22
+# to 25 µs (BENCHMARKS.md, fifteenth pass). Compare builds in alternating runs.
 #
 #   bench/cpu.sh                          # 9 rounds of 3 s, whole pipeline
 #   BENCH_CPU_TOGETHER=1 bench/cpu.sh     # each round's two loads at once
