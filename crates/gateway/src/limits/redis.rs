@@ -35,8 +35,14 @@ impl Redis {
             .map_err(|e| BackendError::Unreachable(e.to_string()))?;
         Ok(Self {
             conn,
-            reserve: redis::Script::new(include_str!("reserve.lua")),
-            settle: redis::Script::new(include_str!("settle.lua")),
+            reserve: redis::Script::new(concat!(
+                include_str!("buckets.lua"),
+                include_str!("reserve.lua")
+            )),
+            settle: redis::Script::new(concat!(
+                include_str!("buckets.lua"),
+                include_str!("settle.lua")
+            )),
             timeout,
         })
     }

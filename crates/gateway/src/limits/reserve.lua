@@ -13,17 +13,7 @@ local ttl = tonumber(ARGV[3])
 if ARGV[4] ~= '' and redis.call('SISMEMBER', KEYS[n + 1], ARGV[4]) == 1 then
   return {-1}
 end
-local window = 60000
--- A bucket's counter lives until the bucket is full again, and a window more: a debt
--- (a request larger than the bucket, or usage past its reservation) takes longer than
--- a window to repay, and an expired counter would forgive it. At most a day.
-local function until_full(level, capacity)
-  local ms = window
-  if capacity > 0 and level < capacity then
-    ms = math.ceil(window * (capacity - level) / capacity) + window
-  end
-  return math.min(ms, 86400000)
-end
+-- `window` and `until_full` come from buckets.lua, which redis.rs puts before this.
 local out = {1}
 local level = {}
 for i = 1, n do

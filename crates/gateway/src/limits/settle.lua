@@ -7,15 +7,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local n = tonumber(ARGV[1])
 local lease = ARGV[2]
-local window = 60000
--- As in reserve.lua: the counter lives until the bucket is full again, and a window more.
-local function until_full(level, capacity)
-  local ms = window
-  if capacity > 0 and level < capacity then
-    ms = math.ceil(window * (capacity - level) / capacity) + window
-  end
-  return math.min(ms, 86400000)
-end
+-- `window` and `until_full` come from buckets.lua, which redis.rs puts before this.
 for i = 1, n do
   local at = 2 + (i - 1) * 4
   local kind, a, b = ARGV[at + 1], tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])

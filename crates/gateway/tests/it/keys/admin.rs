@@ -182,28 +182,33 @@ async fn status_becomes(h: &Harness, secret: &str, want: u16) -> u16 {
     status
 }
 
+/// `POST /admin/keys` for a key named `name` with a budget.
+async fn create_named(h: &Harness, name: &str) -> (u16, Value) {
+    let body = json!({"name": name, "budget_usd": 5.0});
+    admin(h, reqwest::Method::POST, "/admin/keys", Some(body)).await
+}
+
+/// `PATCH /admin/keys/{id}` renaming it to `name`.
+async fn rename(h: &Harness, id: &str, name: &str) -> (u16, Value) {
+    let path = format!("/admin/keys/{id}");
+    admin(
+        h,
+        reqwest::Method::PATCH,
+        &path,
+        Some(json!({"name": name})),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_key_name_is_taken_once_by_a_key_in_any_state() {
     let dir = tempfile::tempdir().expect("dir");
     let config_key = "[[keys]]\nname = \"from-config\"\nkey = \"sk-from-config-0123456789\"\n";
     let h = gateway(&dir, config_key).await;
-    let create = |name: &str| json!({"name": name, "budget_usd": 5.0});
-    let (status, first) = admin(
-        &h,
-        reqwest::Method::POST,
-        "/admin/keys",
-        Some(create("ci-bot")),
-    )
-    .await;
+    let (status, first) = create_named(&h, "ci-bot").await;
     assert_eq!(status, 201, "{first}");
     let id = first["id"].as_str().expect("id").to_owned();
-    let (status, body) = admin(
-        &h,
-        reqwest::Method::POST,
-        "/admin/keys",
-        Some(create("ci-bot")),
-    )
-    .await;
+    let (status, body) = create_named(&h, "ci-bot").await;
     assert_eq!(status, 409, "{body}");
     assert!(
         body["error"]["message"]
@@ -212,65 +217,18 @@ async fn a_key_name_is_taken_once_by_a_key_in_any_state() {
         "{body}"
     );
     // Revoked, the name still carries its spend: a successor may not take it.
-    let (status, _) = admin(
-        &h,
-        reqwest::Method::POST,
-        &format!("/admin/keys/{id}/revoke"),
-        None,
-    )
-    .await;
+    let revoke = format!("/admin/keys/{id}/revoke");
+    let (status, _) = admin(&h, reqwest::Method::POST, &revoke, None).await;
     assert_eq!(status, 200);
-    let (status, body) = admin(
-        &h,
-        reqwest::Method::POST,
-        "/admin/keys",
-        Some(create("ci-bot")),
-    )
-    .await;
-    assert_eq!(status, 409, "{body}");
+    assert_eq!(create_named(&h, "ci-bot").await.0, 409);
     // Nor by a rename, nor from a config key's name.
-    let (status, other) = admin(
-        &h,
-        reqwest::Method::POST,
-        "/admin/keys",
-        Some(create("other")),
-    )
-    .await;
+    let (status, other) = create_named(&h, "other").await;
     assert_eq!(status, 201, "{other}");
     let other_id = other["id"].as_str().expect("id");
-    let path = format!("/admin/keys/{other_id}");
-    let (status, body) = admin(
-        &h,
-        reqwest::Method::PATCH,
-        &path,
-        Some(json!({"name": "ci-bot"})),
-    )
-    .await;
-    assert_eq!(status, 409, "{body}");
-    let (status, body) = admin(
-        &h,
-        reqwest::Method::POST,
-        "/admin/keys",
-        Some(create("from-config")),
-    )
-    .await;
-    assert_eq!(status, 409, "{body}");
+    assert_eq!(rename(&h, other_id, "ci-bot").await.0, 409);
+    assert_eq!(create_named(&h, "from-config").await.0, 409);
     // Keys are found by id or name: a name spelled like an id is refused.
-    let (status, body) = admin(
-        &h,
-        reqwest::Method::POST,
-        "/admin/keys",
-        Some(create("key_0011")),
-    )
-    .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(create_named(&h, "key_0011").await.0, 400);
     // Renaming a key to its own name is no change.
-    let (status, body) = admin(
-        &h,
-        reqwest::Method::PATCH,
-        &path,
-        Some(json!({"name": "other"})),
-    )
-    .await;
-    assert_eq!(status, 200, "{body}");
+    assert_eq!(rename(&h, other_id, "other").await.0, 200);
 }

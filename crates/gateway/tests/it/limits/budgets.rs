@@ -200,6 +200,19 @@ async fn a_restart_reads_a_model_budget_spent_back_from_the_journal() {
     spend_restart_and_refuse(&budget).await;
 }
 
+/// Sends `body` with `KEY` until the budget refuses it (at most 20 times).
+async fn spend_until_refused(h: &crate::support::Harness, body: &Value) {
+    for _ in 0..20 {
+        let r = send(h, "/v1/chat/completions", Some(KEY), body).await;
+        h.flush().await;
+        if r.status() == 429 {
+            return;
+        }
+        assert_eq!(r.status(), 200);
+    }
+    panic!("the budget never ran out");
+}
+
 /// Spends `budget` (a config fragment) until refused, then starts a new gateway on the
 /// same SQLite store, whose memory counters start empty: it must refuse at once.
 async fn spend_restart_and_refuse(budget: &str) {
@@ -208,17 +221,7 @@ async fn spend_restart_and_refuse(budget: &str) {
     let body = json!({"model": "gpt-4o", "max_tokens": 10, "messages": [{"role": "user", "content": "hello there friend"}]});
     {
         let h = gateway(&dir, &extra).await;
-        let mut refused = false;
-        for _ in 0..20 {
-            let r = send(&h, "/v1/chat/completions", Some(KEY), &body).await;
-            h.flush().await;
-            if r.status() == 429 {
-                refused = true;
-                break;
-            }
-            assert_eq!(r.status(), 200);
-        }
-        assert!(refused, "the budget never ran out");
+        spend_until_refused(&h, &body).await;
     }
     let h = gateway(&dir, &extra).await;
     let r = send(&h, "/v1/chat/completions", Some(KEY), &body).await;
@@ -249,17 +252,7 @@ async fn spend_spooled_while_the_database_was_down_is_seeded_at_the_next_start()
     {
         let h = crate::support::start_with(&config).await;
         outage.down();
-        let mut refused = false;
-        for _ in 0..20 {
-            let r = send(&h, "/v1/chat/completions", Some(KEY), &body).await;
-            h.flush().await;
-            if r.status() == 429 {
-                refused = true;
-                break;
-            }
-            assert_eq!(r.status(), 200);
-        }
-        assert!(refused, "the budget never ran out");
+        spend_until_refused(&h, &body).await;
     }
     let spool = dir.path().join("spool").join("postgres.spool.jsonl");
     assert!(
