@@ -56,10 +56,15 @@ async fn authorize(State(gw): State<Arc<Gateway>>, req: Request, next: Next) -> 
         }
         .respond(Ingress::OpenAiChat);
     };
+    // Both sides hashed first: `ct_eq` on slices of different lengths returns at once,
+    // which would tell a prober the master key's length.
+    let matches = |key: &str| {
+        let presented = crate::auth::ring::digest(key);
+        let expected = crate::auth::ring::digest(master.expose());
+        bool::from(presented.ct_eq(&expected))
+    };
     match crate::auth::presented(req.headers()) {
-        Some(key) if bool::from(key.as_bytes().ct_eq(master.expose().as_bytes())) => {
-            next.run(req).await
-        }
+        Some(key) if matches(key) => next.run(req).await,
         Some(_) => GatewayError::Unauthorized.respond(Ingress::OpenAiChat),
         None => GatewayError::Unauthorized.respond(Ingress::OpenAiChat),
     }

@@ -90,6 +90,9 @@ pub struct KeyRing {
     /// Set while a store is configured but has not been read once: whether any key
     /// exists is unknown, so auth must not fall back to accepting every key.
     pending: std::sync::atomic::AtomicBool,
+    /// One refresh at a time: the background one and an admin change's racing could
+    /// store an older read of the table after a newer one.
+    refreshing: tokio::sync::Mutex<()>,
 }
 
 impl KeyRing {
@@ -122,6 +125,7 @@ impl KeyRing {
 
     /// Reloads the keys from the store if the table changed since the last look.
     pub async fn refresh(&self, store: &Store) -> Result<(), crate::store::StoreError> {
+        let _one_at_a_time = self.refreshing.lock().await;
         let version = store.keys_version().await?;
         if self.version.lock().is_ok_and(|v| *v == Some(version)) {
             return Ok(());

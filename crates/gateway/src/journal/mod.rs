@@ -37,6 +37,8 @@ use tokio::sync::{mpsc, oneshot};
 
 /// How long a sink that failed is left alone before the spool is replayed to it.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
+/// How often the writer marks itself in `journal_writers` while it writes.
+const MARK_EVERY: Duration = Duration::from_secs(1);
 
 /// The journal as the end stage sees it.
 #[derive(Debug)]
@@ -76,6 +78,7 @@ impl Journal {
             outlets.push(Outlet {
                 sink,
                 spool,
+                marked_at: None,
                 retry_at: None,
             });
         }
@@ -127,6 +130,10 @@ impl Journal {
 struct Outlet {
     sink: Sink,
     spool: Spool,
+    /// When this outlet last marked the writer in `journal_writers`. `tail` looks at a
+    /// writer marked in the last 10 s on every poll, so a mark a second is enough, and
+    /// saves an upsert per batch where batches are small.
+    marked_at: Option<tokio::time::Instant>,
     /// Set while the sink is failing: when to try the spool again.
     retry_at: Option<tokio::time::Instant>,
 }
@@ -198,8 +205,14 @@ impl Writer {
                 continue;
             }
             if outlet.spool.held() == 0 && outlet.retry_at.is_none() {
-                match outlet.sink.write(batch).await {
+                let mark = outlet
+                    .marked_at
+                    .is_none_or(|at| now.duration_since(at) >= MARK_EVERY);
+                match outlet.sink.write(batch, mark).await {
                     Ok(()) => {
+                        if mark {
+                            outlet.marked_at = Some(now);
+                        }
                         self.counters
                             .written
                             .fetch_add(batch.len() as u64, Ordering::Relaxed);
@@ -258,7 +271,7 @@ async fn replay(outlet: &mut Outlet, counters: &Counters) {
             }
         };
         if !chunk.entries.is_empty()
-            && let Err(e) = outlet.sink.write(&chunk.entries).await
+            && let Err(e) = outlet.sink.write(&chunk.entries, true).await
         {
             tracing::warn!(sink = outlet.sink.name(), error = %e, "journal sink still failing");
             outlet.retry_at = Some(tokio::time::Instant::now() + RETRY_AFTER);

@@ -112,7 +112,9 @@ impl Sink {
         }
     }
 
-    pub async fn write(&self, batch: &[Sealed]) -> Result<(), SinkError> {
+    /// Writes `batch`; with `mark`, also marks its writers in `journal_writers` (the
+    /// writer task asks for it at most once a second, and on every replay).
+    pub async fn write(&self, batch: &[Sealed], mark: bool) -> Result<(), SinkError> {
         match self {
             Self::Store(store) => {
                 on_pool!(store, pool => {
@@ -153,7 +155,7 @@ impl Sink {
                     // reads this to know whose sequence numbers moved.
                     let now = super::now_ms();
                     let mut writers: Vec<&Arc<str>> = Vec::with_capacity(1);
-                    for sealed in batch {
+                    for sealed in batch.iter().filter(|_| mark) {
                         if !writers.contains(&&sealed.writer) {
                             writers.push(&sealed.writer);
                         }
@@ -260,11 +262,11 @@ mod tests {
             ..Entry::unreadable()
         };
         let first: Vec<Sealed> = ["a", "b", "c"].map(|id| chain.seal(entry(id))).into();
-        sink.write(&first).await.expect("first write");
+        sink.write(&first, true).await.expect("first write");
         // A spool replay sends rows again, with new ones behind them.
         let mut again = first.clone();
         again.push(chain.seal(entry("d")));
-        sink.write(&again).await.expect("replay");
+        sink.write(&again, true).await.expect("replay");
         let Store::Sqlite(pool) = &store else {
             panic!("a SQLite store")
         };
