@@ -169,20 +169,27 @@ async fn stages(
     // in a variable and moved into another is stored twice in this one, which every
     // request carries (and moves) whole (measured: 38,920 bytes before).
     record.dispatched = true;
-    let dispatched = match hook {
-        None => dispatch(snapshot, &plan, &call, &mut record.attempt_log).await,
+    let (judged, dispatched) = match hook {
+        None => (
+            None,
+            dispatch(snapshot, &plan, &call, &mut record.attempt_log).await,
+        ),
         Some((hook, prompt)) => {
             let dispatching = dispatch(snapshot, &plan, &call, &mut record.attempt_log);
             let (judged, dispatched) =
                 Box::pin(guard::alongside(hook.judge(prompt), dispatching)).await;
-            record.attempts = u32::try_from(record.attempt_log.len()).unwrap_or(u32::MAX);
-            verdict(judged, record)?;
-            dispatched.unwrap_or(Err(GatewayError::GuardUnavailable))
+            (
+                Some(judged),
+                dispatched.unwrap_or(Err(GatewayError::GuardUnavailable)),
+            )
         }
     };
-    // Failed or not, the record and the response say what was tried.
+    // Failed, refused by the hook or not, the record and the response say what was tried.
     record.attempts = u32::try_from(record.attempt_log.len()).unwrap_or(u32::MAX);
     record.provider = record.attempt_log.last().map(|a| a.provider.clone());
+    if let Some(judged) = judged {
+        verdict(judged, record)?;
+    }
     let mut committed = dispatched?;
     record.provider = Some(committed.upstream.name.clone());
     record.upstream_model = Some(committed.model.clone());

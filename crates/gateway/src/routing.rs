@@ -81,7 +81,7 @@ pub trait Entry {
     fn name(&self) -> &str;
 
     fn is_pattern(&self) -> bool {
-        self.name().ends_with('*')
+        crate::config::is_pattern(self.name())
     }
 
     fn matches(&self, requested: &str) -> bool {

@@ -121,12 +121,9 @@ type Answer = Result<Response, Failed>;
 
 /// A name a config key holds is taken too (the store does not know the config's keys).
 fn free_of_config(gw: &Gateway, spec: &KeySpec) -> Result<(), Failed> {
-    match &spec.name {
-        Some(name) if gw.snapshot().keys.values().any(|p| p.name == *name) => {
-            Err(crate::store::keyspec::taken(name, "a key of the config").into())
-        }
-        _ => Ok(()),
-    }
+    let snapshot = gw.snapshot();
+    let names = snapshot.keys.values().map(|p| p.name.as_str());
+    Ok(crate::store::keyspec::free_of_config(spec, names)?)
 }
 
 pub async fn create(State(gw): State<Arc<Gateway>>, body: Body) -> Answer {

@@ -350,7 +350,7 @@ pub fn check_budget_retention(
             limits
                 .models
                 .iter()
-                .filter(|(model, _)| !model.contains('*'))
+                .filter(|(model, _)| !super::is_pattern(model))
                 .map(|(model, l)| (format!("limits.models.{model}"), *l)),
         )
         .chain(std::iter::once(("limits.global".to_owned(), limits.global)));

@@ -235,7 +235,7 @@ impl ModelConfig {
     }
 
     pub fn is_pattern(&self) -> bool {
-        self.name.ends_with('*')
+        is_pattern(&self.name)
     }
 
     pub fn matches(&self, requested: &str) -> bool {
@@ -352,3 +352,9 @@ pub const DEFAULT_MAX_RESPONSE_BYTES: usize = 64 << 20;
 
 /// Azure OpenAI `api-version` used when the config names none (latest GA at writing).
 pub const DEFAULT_AZURE_API_VERSION: &str = "2024-10-21";
+
+/// Whether a model (route) name is a pattern: a prefix ending in `*`, the only place a
+/// `*` may stand (checked at load).
+pub fn is_pattern(name: &str) -> bool {
+    name.ends_with('*')
+}

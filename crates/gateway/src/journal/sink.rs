@@ -153,20 +153,20 @@ impl Sink {
                     // Each writer in the batch (a replayed spool may hold an earlier
                     // process's) marked as writing now, in the same transaction: `tail`
                     // reads this to know whose sequence numbers moved.
-                    let now = super::now_ms();
-                    let mut writers: Vec<&Arc<str>> = Vec::with_capacity(1);
-                    for sealed in batch.iter().filter(|_| mark) {
-                        if !writers.contains(&&sealed.writer) {
-                            writers.push(&sealed.writer);
+                    if mark {
+                        let now = super::now_ms();
+                        let mut marked: Vec<&Arc<str>> = Vec::new();
+                        for sealed in batch {
+                            if marked.contains(&&sealed.writer) {
+                                continue;
+                            }
+                            marked.push(&sealed.writer);
+                            sqlx::query(AssertSqlSafe(writers_statement(store)))
+                                .bind(Arc::clone(&sealed.writer))
+                                .bind(now)
+                                .execute(&mut *tx)
+                                .await?;
                         }
-                    }
-                    let mark = writers_statement(store);
-                    for writer in writers {
-                        sqlx::query(AssertSqlSafe(mark))
-                            .bind(Arc::clone(writer))
-                            .bind(now)
-                            .execute(&mut *tx)
-                            .await?;
                     }
                     tx.commit().await?;
                 });
@@ -261,15 +261,23 @@ mod tests {
             model: "m".to_owned(),
             ..Entry::unreadable()
         };
+        let Store::Sqlite(pool) = &store else {
+            panic!("a SQLite store")
+        };
+        let marks = || async {
+            sqlx::query_as::<_, (String,)>("SELECT writer FROM journal_writers")
+                .fetch_all(pool)
+                .await
+                .expect("marks")
+        };
         let first: Vec<Sealed> = ["a", "b", "c"].map(|id| chain.seal(entry(id))).into();
-        sink.write(&first, true).await.expect("first write");
+        sink.write(&first, false).await.expect("first write");
+        assert!(marks().await.is_empty(), "a write not asked to mark marked");
         // A spool replay sends rows again, with new ones behind them.
         let mut again = first.clone();
         again.push(chain.seal(entry("d")));
         sink.write(&again, true).await.expect("replay");
-        let Store::Sqlite(pool) = &store else {
-            panic!("a SQLite store")
-        };
+        assert_eq!(marks().await, [("w".to_owned(),)], "one mark per writer");
         let ids: Vec<(String, i64)> = sqlx::query_as("SELECT id, seq FROM journal ORDER BY seq")
             .fetch_all(pool)
             .await

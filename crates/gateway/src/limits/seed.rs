@@ -44,7 +44,7 @@ pub async fn budgets(limiter: &Limiter, store: &Store, config: &Config, ring: &K
         }
         // The journal holds the name each client asked for; a pattern route's budget
         // would need every name it matched, which it does not keep.
-        if model.contains('*') {
+        if crate::config::is_pattern(model) {
             tracing::warn!(model = %model, "limits: a pattern route's budget is not seeded from the journal; it starts from zero");
             continue;
         }

@@ -29,7 +29,8 @@ fn answered_nothing(record: &Interaction) -> bool {
 
 /// Sets `record.cost_usd` and settles its reservation, if any.
 pub fn settle(limiter: &Arc<Limiter>, record: &mut Interaction) {
-    let reached_provider = record.attempts > 0 || record.dispatched;
+    // Every attempt (resumed legs too) comes after dispatch began.
+    let reached_provider = record.dispatched;
     let actual = record.usage.map(|u| {
         let cost = record.price.map(|p| {
             pricing::cost_micros(

@@ -47,11 +47,8 @@ pub async fn run(command: KeysCommand, config: &Config) -> Result<(), String> {
                 budget_period,
                 expires_at: expires_at.map(Some),
             };
-            if let Some(name) = spec.name.as_deref()
-                && config.keys.iter().any(|k| k.name == name)
-            {
-                return Err(super::keyspec::taken(name, "a key of the config").to_string());
-            }
+            super::keyspec::free_of_config(&spec, config.keys.iter().map(|k| k.name.as_str()))
+                .map_err(|e| e.to_string())?;
             let (key, secret) = store.create_key(spec).await.map_err(|e| e.to_string())?;
             let mut value = serde_json::to_value(&key).map_err(|e| e.to_string())?;
             value["secret"] = secret.into();

@@ -67,10 +67,24 @@ fn parse_time(text: &str) -> Result<i64, KeyError> {
 }
 
 /// The refusal of a name already held (by a store key, or a config key: `holder`).
-pub fn taken(name: &str, holder: &str) -> KeyError {
+fn taken(name: &str, holder: &str) -> KeyError {
     KeyError::Conflict(format!(
         "the name {name:?} is taken by {holder}: spend is journaled by key name, so two keys may not share one"
     ))
+}
+
+/// Refuses a name a config key holds: the store knows only its own keys, so the admin
+/// API and the CLI pass the config's names here before creating or renaming.
+pub fn free_of_config<'a>(
+    spec: &KeySpec,
+    mut config_names: impl Iterator<Item = &'a str>,
+) -> Result<(), KeyError> {
+    match spec.name.as_deref() {
+        Some(name) if config_names.any(|held| held == name) => {
+            Err(taken(name, "a key of the config"))
+        }
+        _ => Ok(()),
+    }
 }
 
 impl KeySpec {

@@ -107,6 +107,8 @@ async fn a_flagged_prompt_is_refused_before_anything_goes_upstream() {
     );
     let record = records.of(&h, &id).await.pop().expect("record");
     assert_eq!(record.hook, Some("flagged"));
+    // Refused before dispatch: nothing a provider could bill, so limits refund it all.
+    assert!(!record.dispatched);
     assert_eq!(
         (
             record.guard[0].direction.as_str(),
@@ -137,6 +139,15 @@ async fn in_parallel_a_refusal_cancels_the_upstream_call_and_a_pass_waits_for_th
     body["stream"] = json!(true);
     let response = send(&h, "/v1/chat/completions", &body).await;
     assert_eq!(response.status(), 400);
+    // Refused alongside dispatch: the provider was already called and may bill it, so
+    // the record says so (limits settle it as spent, not refunded).
+    let refused = records
+        .of(&h, &request_id(&response))
+        .await
+        .pop()
+        .expect("record");
+    assert_eq!(refused.hook, Some("flagged"));
+    assert!(refused.dispatched);
     h.wait_for("the upstream stream to be cancelled", |s| {
         s.cancelled() == 1
     })
