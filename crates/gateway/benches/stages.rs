@@ -7,7 +7,13 @@
 //! - `routing`: the plan for a one-target model, and for a weighted three-target model
 //!   with a fallback (the strategy's ordering and the breakers' availability);
 //! - `record`: a finished record turned into its journal entry, serialized and sealed
-//!   into the HMAC chain, and counted in the metrics.
+//!   into the HMAC chain, and counted in the metrics;
+//! - `journal`: a batch of 150 sealed entries (about what one holds at 64 connections)
+//!   written to a SQLite store, reported per row; and the same into the table without
+//!   its five secondary indexes, the least a row of this shape costs in SQLite. The
+//!   time is the CPU time of the whole process during the write (both sides: binding
+//!   here, SQLite's thread there), read from Linux's per-thread schedstat; wall time
+//!   elsewhere, which also counts the WAL's `fsync` waits.
 //!
 //! The guard's scanner has its own (`cargo bench -p sluice-guard --bench scan`).
 //!
@@ -16,12 +22,14 @@
 use axum::http::{HeaderMap, HeaderValue, header};
 use criterion::{Criterion, criterion_group, criterion_main};
 use sluice::config::{self, Config};
-use sluice::journal::chain::Chain;
+use sluice::journal::chain::{Chain, Sealed};
 use sluice::journal::entry::Entry;
+use sluice::journal::sink::Sink;
 use sluice::limits::{self, Request};
 use sluice::record::{AttemptLog, Interaction, Outcome};
 use sluice::routing;
 use sluice::state::{Shared, Snapshot};
+use sluice::store::Store;
 use sluice::telemetry::metrics::Metrics;
 use sluice_protocol::canonical::Usage;
 use std::hint::black_box;
@@ -251,12 +259,107 @@ fn record(c: &mut Criterion) {
     });
 }
 
+/// Rows per journal batch in the `journal` benchmarks.
+const JOURNAL_ROWS: usize = 150;
+
+fn journal(c: &mut Criterion, f: &Fixture) {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let mut group = c.benchmark_group("journal");
+    group.throughput(criterion::Throughput::Elements(JOURNAL_ROWS as u64));
+    // Each batch adds rows for good: a short run keeps the file to a few hundred MB.
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(3));
+    for (name, bare) in [
+        ("store_write_per_row", false),
+        ("store_write_per_row_without_secondary_indexes", true),
+    ] {
+        let url = format!(
+            "sqlite://{}",
+            dir.path().join(format!("{name}.db")).display()
+        );
+        let store =
+            f.rt.block_on(Store::open(&url))
+                .unwrap_or_else(|e| panic!("store: {e}"));
+        if bare {
+            let Store::Sqlite(pool) = &store else {
+                panic!("a SQLite store")
+            };
+            for drop in [
+                "DROP INDEX journal_at",
+                "DROP INDEX journal_id",
+                "DROP INDEX journal_model",
+                "DROP INDEX journal_key",
+                "DROP INDEX journal_team",
+            ] {
+                f.rt.block_on(sqlx::query(drop).execute(pool))
+                    .unwrap_or_else(|e| panic!("{drop}: {e}"));
+            }
+        }
+        let sink = Sink::for_store(&store).unwrap_or_else(|e| panic!("sink: {e}"));
+        let mut chain = Chain::new(Some("bench-journal-key-0123456789"), "bench".into());
+        let record = finished_record();
+        let mut n = 0u128;
+        group.bench_function(name, |b| {
+            b.iter_custom(|iters| {
+                let mut spent = Duration::ZERO;
+                for _ in 0..iters {
+                    // Ids that grow as real ones do (time first), made outside the timing.
+                    let batch: std::sync::Arc<[Sealed]> = (0..JOURNAL_ROWS)
+                        .map(|_| {
+                            n += 1;
+                            let mut record = record.clone();
+                            record.request_id = format!("req_{n:032x}");
+                            chain.seal(Entry::from_record(record))
+                        })
+                        .collect();
+                    let start = ProcessClock::now();
+                    f.rt.block_on(sink.write(black_box(&batch), false))
+                        .unwrap_or_else(|e| panic!("write: {e}"));
+                    spent += start.elapsed();
+                }
+                spent
+            })
+        });
+    }
+    group.finish();
+}
+
+/// The process's CPU time, every thread's (`/proc/self/task/*/schedstat`, nanoseconds),
+/// or, where that cannot be read, the wall clock.
+enum ProcessClock {
+    Cpu(Duration),
+    Wall(Instant),
+}
+
+impl ProcessClock {
+    fn now() -> Self {
+        cpu_time().map_or_else(|| Self::Wall(Instant::now()), Self::Cpu)
+    }
+
+    fn elapsed(&self) -> Duration {
+        match self {
+            Self::Cpu(at) => cpu_time().unwrap_or(*at).saturating_sub(*at),
+            Self::Wall(at) => at.elapsed(),
+        }
+    }
+}
+
+fn cpu_time() -> Option<Duration> {
+    let mut ns = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        let stat = std::fs::read_to_string(task.ok()?.path().join("schedstat")).ok()?;
+        ns += stat.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(Duration::from_nanos(ns))
+}
+
 fn stages(c: &mut Criterion) {
     let f = fixture();
     auth(c, &f);
     limits(c, &f);
     routing(c, &f);
     record(c);
+    journal(c, &f);
 }
 
 criterion_group!(benches, stages);

@@ -167,7 +167,7 @@ impl Writer {
                 }
             }
             let mut waiters = Vec::new();
-            let batch: Vec<Sealed> = msgs
+            let batch: Arc<[Sealed]> = msgs
                 .drain(..)
                 .filter_map(|msg| match msg {
                     Msg::Entry(entry) => Some(self.chain.seal(*entry)),
@@ -193,7 +193,7 @@ impl Writer {
 
     /// Writes `batch` to every sink: replaying its spool first when one is waiting, and
     /// spooling instead of writing while the sink is failing, so order is kept.
-    async fn deliver(&mut self, batch: &[Sealed]) {
+    async fn deliver(&mut self, batch: &Arc<[Sealed]>) {
         let now = tokio::time::Instant::now();
         for outlet in &mut self.outlets {
             let backlog = outlet.spool.held() > 0;
@@ -270,18 +270,19 @@ async fn replay(outlet: &mut Outlet, counters: &Counters) {
                 return;
             }
         };
-        if !chunk.entries.is_empty()
-            && let Err(e) = outlet.sink.write(&chunk.entries, true).await
+        let entries: Arc<[Sealed]> = chunk.entries.into();
+        if !entries.is_empty()
+            && let Err(e) = outlet.sink.write(&entries, true).await
         {
             tracing::warn!(sink = outlet.sink.name(), error = %e, "journal sink still failing");
             outlet.retry_at = Some(tokio::time::Instant::now() + RETRY_AFTER);
             return;
         }
         outlet.spool.advance(chunk.end);
-        replayed += chunk.entries.len() as u64;
+        replayed += entries.len() as u64;
         counters
             .replayed
-            .fetch_add(chunk.entries.len() as u64, Ordering::Relaxed);
+            .fetch_add(entries.len() as u64, Ordering::Relaxed);
         if chunk.torn > 0 {
             counters.lost.fetch_add(chunk.torn, Ordering::Relaxed);
             tracing::error!(

@@ -134,6 +134,7 @@ pub fn check(
 /// One pass over the rows in chain order, then the checkpoints against what it saw.
 struct Walk<'a> {
     key: &'a [u8],
+    signer: chain::Signer,
     pruned: &'a [Checkpoint],
     /// Each writer's newest checkpoint, and the MAC of the row at its sequence, if seen.
     newest: BTreeMap<&'a str, (&'a Checkpoint, Option<String>)>,
@@ -163,6 +164,7 @@ impl<'a> Walk<'a> {
         }
         Self {
             key,
+            signer: chain::Signer::new(key),
             pruned,
             newest,
             forged,
@@ -195,7 +197,7 @@ impl<'a> Walk<'a> {
             }
         }
         self.report.entries += 1;
-        if let Some(why) = problem(row, self.key, self.expected_seq, &self.prev_mac) {
+        if let Some(why) = problem(row, &self.signer, self.expected_seq, &self.prev_mac) {
             return self.bad(row, &why);
         }
         if let Some((cp, found)) = self.newest.get_mut(row.writer.as_str())
@@ -261,7 +263,12 @@ impl<'a> Walk<'a> {
     }
 }
 
-fn problem(row: &Stored, key: &[u8], expected_seq: i64, prev_mac: &str) -> Option<String> {
+fn problem(
+    row: &Stored,
+    signer: &chain::Signer,
+    expected_seq: i64,
+    prev_mac: &str,
+) -> Option<String> {
     if row.seq < expected_seq {
         return Some(format!(
             "sequence {} repeats or goes back (expected {expected_seq})",
@@ -280,7 +287,7 @@ fn problem(row: &Stored, key: &[u8], expected_seq: i64, prev_mac: &str) -> Optio
         );
     }
     let seq = u64::try_from(row.seq).unwrap_or_default();
-    if chain::mac(key, &row.writer, seq, &row.prev_mac, &row.json) != row.mac {
+    if signer.mac(&row.writer, seq, &row.prev_mac, &row.json) != row.mac {
         return Some("its MAC does not match its content (altered)".to_owned());
     }
     match serde_json::from_str::<Entry>(&row.json) {

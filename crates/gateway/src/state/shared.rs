@@ -174,7 +174,7 @@ async fn start_journal(
     let settings = &config.journal;
     let mut sinks = Vec::new();
     if let (true, Some(store)) = (settings.to_store, store) {
-        sinks.push(journal::sink::Sink::Store(store.single_writer()));
+        sinks.push(journal::sink::Sink::for_store(store).map_err(BuildError::JournalSink)?);
     }
     if let Some(path) = &settings.jsonl {
         sinks.push(journal::sink::Sink::Jsonl(path.clone()));

@@ -119,6 +119,8 @@ pub enum BuildError {
     Store(#[from] crate::store::StoreError),
     #[error("journal spool: {0}")]
     Spool(std::io::Error),
+    #[error("journal: {0}")]
+    JournalSink(std::io::Error),
     #[error(transparent)]
     Limits(#[from] crate::limits::counters::BackendError),
 }

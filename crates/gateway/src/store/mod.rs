@@ -20,9 +20,6 @@ use sqlx::{PgPool, SqlitePool};
 use std::str::FromStr;
 use std::time::Duration;
 
-/// `cache_size` of the journal's writer connection, in KiB (negative: SQLite's unit).
-const WRITER_CACHE_KIB: &str = "-4096";
-
 /// A connected, migrated store.
 #[derive(Debug, Clone)]
 pub enum Store {
@@ -58,8 +55,8 @@ impl Store {
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(5))
                 // The pool's connections keep SQLite's default cache: they serve the
-                // admin API's queries, the key ring and spend. The journal's inserts,
-                // which a bigger cache served, go through `single_writer`'s own.
+                // admin API's queries, the key ring and spend. The journal's inserts
+                // go through a connection of their own (`journal::sink::sqlite`).
                 // A statement journal SQLite keeps (a multi-row statement that may
                 // abort inside a transaction; the journal's inserts no longer do, see
                 // `journal::sink`) spilled past 64 KiB to a temporary file made and
@@ -88,28 +85,12 @@ impl Store {
         Ok(store)
     }
 
-    /// A handle for one steady writer (the journal). For SQLite: a pool of its own with
-    /// one connection, so that its page cache stays valid from batch to batch. A SQLite
-    /// connection drops its whole cache when another one wrote since its last
-    /// transaction: with batches landing on any of the shared pool's connections, each
-    /// read the B-trees' pages back from the WAL (0.34 `pread` per entry, measured).
-    /// PostgreSQL caches on the server, so the shared pool serves as it is.
-    ///
-    /// Its cache is 4 MiB: appending rows touches only the right edges of the seven
-    /// B-trees (the index pages stay cached from batch to batch), and a kept 16 MiB
-    /// cache raised peak RSS by 12.5 MB (62 against 49 MB at 64 connections) for no CPU.
-    pub fn single_writer(&self) -> Self {
+    /// The SQLite database's file, for the journal's writer (`journal::sink::sqlite`),
+    /// which opens a connection of its own to it; `None` for PostgreSQL.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
         match self {
-            Self::Sqlite(pool) => Self::Sqlite(
-                SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .connect_lazy_with(
-                        (*pool.connect_options())
-                            .clone()
-                            .pragma("cache_size", WRITER_CACHE_KIB),
-                    ),
-            ),
-            Self::Postgres(pool) => Self::Postgres(pool.clone()),
+            Self::Sqlite(pool) => Some(pool.connect_options().get_filename().to_path_buf()),
+            Self::Postgres(_) => None,
         }
     }
 
@@ -126,20 +107,23 @@ impl Store {
     pub fn sql(&self, sql: &str) -> String {
         match self {
             Self::Sqlite(_) => sql.to_owned(),
-            Self::Postgres(_) => {
-                let mut out = String::with_capacity(sql.len() + 8);
-                let mut n = 0;
-                for c in sql.chars() {
-                    if c == '?' {
-                        n += 1;
-                        out.push_str(&format!("${n}"));
-                    } else {
-                        out.push(c);
-                    }
-                }
-                out
+            Self::Postgres(_) => Self::postgres_sql(sql),
+        }
+    }
+
+    /// `sql` with its `?` placeholders numbered as PostgreSQL's `$1, $2, ...`.
+    pub fn postgres_sql(sql: &str) -> String {
+        let mut out = String::with_capacity(sql.len() + 8);
+        let mut n = 0;
+        for c in sql.chars() {
+            if c == '?' {
+                n += 1;
+                out.push_str(&format!("${n}"));
+            } else {
+                out.push(c);
             }
         }
+        out
     }
 
     pub fn dialect(&self) -> &'static str {

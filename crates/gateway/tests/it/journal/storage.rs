@@ -1,7 +1,10 @@
 //! Where entries are kept: a PostgreSQL outage spooled and replayed exactly once;
-//! SQLite's connections and its single writer.
+//! SQLite's connections and the journal's own SQLite writer.
 
 use super::*;
+use sluice::journal::chain::{Chain, Sealed};
+use sluice::journal::entry::Entry;
+use sluice::journal::sink::Sink;
 
 #[tokio::test]
 async fn postgres_outage_spools_and_replays_every_entry_exactly_once() {
@@ -107,43 +110,113 @@ async fn every_sqlite_connection_keeps_its_temporary_data_in_memory() {
     }
 }
 
-/// The journal's writer has one SQLite connection of its own (its page cache stays valid
-/// from batch to batch), to the same database and with the same settings as the store's.
+/// A batch of `n` entries sealed by a fresh chain named `writer`.
+fn batch(writer: &str, n: usize) -> std::sync::Arc<[Sealed]> {
+    let mut chain = Chain::new(None, writer.to_owned());
+    (0..n)
+        .map(|i| {
+            chain.seal(Entry {
+                id: format!("{writer}-{i}"),
+                model: "m".to_owned(),
+                key: Some("k".to_owned()),
+                ..Entry::unreadable()
+            })
+        })
+        .collect()
+}
+
+/// The journal's SQLite writer has a connection of its own: what it writes is read
+/// through the store's pool, every column as `verify` reads it, and the writer's mark.
 #[tokio::test]
-async fn the_single_writer_is_one_connection_to_the_same_database_with_its_settings() {
+async fn the_sqlite_writer_writes_what_the_store_reads() {
     let dir = tempfile::tempdir().expect("dir");
-    let url = format!("sqlite://{}/single-writer.db", dir.path().display());
+    let url = format!("sqlite://{}/writer.db", dir.path().display());
     let store = Store::open(&url).await.expect("store");
-    let (Store::Sqlite(shared), Store::Sqlite(writer)) = (&store, store.single_writer()) else {
-        panic!("a sqlite:// url opens SQLite");
+    let sink = Sink::for_store(&store).expect("sink");
+    assert_eq!(sink.name(), "sqlite");
+    let written = batch("w1", 3);
+    sink.write(&written, true).await.expect("write");
+    let rows = verify::read_store(&store).await.expect("read");
+    assert_eq!(rows.len(), 3);
+    for (row, sealed) in rows.iter().zip(written.iter()) {
+        assert_eq!((row.writer.as_str(), row.seq), ("w1", sealed.seq as i64));
+        assert_eq!(row.json, *sealed.json);
+        assert_eq!(
+            (row.prev_mac.as_str(), row.mac.as_str()),
+            (&*sealed.prev_mac, &*sealed.mac)
+        );
+        assert_eq!(row.key_name.as_deref(), Some("k"));
+    }
+    let report = verify::check_store(&store, &key_bytes(None), &[], &[])
+        .await
+        .expect("verify");
+    assert_eq!((report.entries, report.first_bad.is_none()), (3, true));
+    let Store::Sqlite(pool) = &store else {
+        panic!("a SQLite store")
     };
-    assert_eq!(writer.options().get_max_connections(), 1);
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
-        .fetch_one(&writer)
+    let marked: Vec<(String,)> = sqlx::query_as("SELECT writer FROM journal_writers")
+        .fetch_all(pool)
         .await
-        .expect("pragma");
-    assert_eq!(mode, "wal");
-    let temp: i64 = sqlx::query_scalar("PRAGMA temp_store")
-        .fetch_one(&writer)
+        .expect("marks");
+    assert_eq!(marked, [("w1".to_owned(),)]);
+}
+
+/// Another connection holding the write lock (retention's deletes, a key change) makes
+/// the writer wait for it, not fail and spool.
+#[tokio::test]
+async fn the_sqlite_writer_waits_for_another_connections_write_lock() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}/locked.db", dir.path().display());
+    let store = Store::open(&url).await.expect("store");
+    let sink = Sink::for_store(&store).expect("sink");
+    let Store::Sqlite(pool) = &store else {
+        panic!("a SQLite store")
+    };
+    let mut holder = pool.acquire().await.expect("connection");
+    sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut *holder)
         .await
-        .expect("pragma");
-    assert_eq!(temp, 2);
-    let cache: i64 = sqlx::query_scalar("PRAGMA cache_size")
-        .fetch_one(&writer)
+        .expect("lock");
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        sqlx::query("COMMIT")
+            .execute(&mut *holder)
+            .await
+            .expect("unlock");
+    });
+    let started = std::time::Instant::now();
+    sink.write(&batch("w2", 2), false)
         .await
-        .expect("pragma");
-    assert_eq!(cache, -4096, "the writer's own cache, 4 MiB");
-    sqlx::query("CREATE TABLE written (x INTEGER)")
-        .execute(&writer)
+        .expect("written once the lock was released");
+    assert!(
+        started.elapsed() >= Duration::from_millis(250),
+        "the write went through while another connection held the lock"
+    );
+    release.await.expect("released");
+    assert_eq!(verify::read_store(&store).await.expect("read").len(), 2);
+}
+
+/// The writer never makes a database: a file removed under it is an error (the journal
+/// spools), not a new empty file; and an in-memory store is refused at start.
+#[tokio::test]
+async fn the_sqlite_writer_never_creates_a_database() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("gone.db");
+    let store = Store::open(&format!("sqlite://{}", path.display()))
         .await
-        .expect("create");
-    sqlx::query("INSERT INTO written VALUES (7)")
-        .execute(&writer)
+        .expect("store");
+    let sink = Sink::for_store(&store).expect("sink");
+    // The writer has not opened its connection yet (it opens with the first batch).
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let error = sink.write(&batch("w3", 1), false).await;
+    assert!(error.is_err(), "a write to a removed database succeeded");
+    assert!(!path.exists(), "the writer created a new database file");
+
+    let memory = Store::open("sqlite::memory:")
         .await
-        .expect("insert");
-    let seen: i64 = sqlx::query_scalar("SELECT x FROM written")
-        .fetch_one(shared)
-        .await
-        .expect("read through the shared pool");
-    assert_eq!(seen, 7);
+        .expect("in-memory store");
+    let refused = Sink::for_store(&memory).expect_err("an in-memory journal");
+    assert!(refused.to_string().contains("in-memory"), "{refused}");
 }
