@@ -102,6 +102,7 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     // Read-write, never create; no mutex of SQLite's own: one thread uses it.
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let connection = Connection::open_with_flags(path, flags)?;
+    // rusqlite's own default is also 5 s; said here so the two waits stay the same.
     connection.busy_timeout(BUSY_TIMEOUT)?;
     // The store's own settings (`Store::open`): the file is already in WAL mode, which
     // is a property of the file. NORMAL survives a process crash; only a power loss may

@@ -168,6 +168,56 @@ async fn the_cli_manages_keys_in_the_same_store() {
     assert_eq!(status_becomes(&h, &secret, 401).await, 401);
 }
 
+/// `sluice keys create` refuses a name the config's own keys hold, as the admin API does
+/// (spend is journaled by key name: the two would share it), and creates nothing.
+#[tokio::test]
+async fn the_cli_refuses_a_config_keys_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("cli.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[store]\nurl = \"sqlite://{}\"\n\n[[keys]]\nname = \"ops\"\nkey = \"sk-config-ops-0123456789\"\n",
+            dir.path().join("sluice.db").display()
+        ),
+    )
+    .unwrap();
+    let bin = env!("CARGO_BIN_EXE_sluice");
+    let keys = |args: &[&str]| {
+        std::process::Command::new(bin)
+            .arg("keys")
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .expect("run sluice keys")
+    };
+    let refused = keys(&["create", "--name", "ops"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success(),
+        "created a key named like a config key"
+    );
+    assert!(
+        stderr.contains("ops") && stderr.contains("config"),
+        "{stderr}"
+    );
+    let listed = keys(&["list"]);
+    assert!(listed.status.success());
+    assert!(
+        String::from_utf8_lossy(&listed.stdout).trim().is_empty(),
+        "a refused create left a key: {}",
+        String::from_utf8_lossy(&listed.stdout)
+    );
+    // Another name is free.
+    let created = keys(&["create", "--name", "ops-2"]);
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+}
+
 /// The status a chat request with `secret` gets once it is `want` (at most 2.5 s of
 /// retries), or the last one seen.
 async fn status_becomes(h: &Harness, secret: &str, want: u16) -> u16 {
