@@ -129,24 +129,9 @@ async fn created_keys_work_at_once_rotate_and_revoke_at_once() {
 async fn the_cli_manages_keys_in_the_same_store() {
     let dir = tempfile::tempdir().unwrap();
     let h = gateway(&dir, "").await;
-    let config = dir.path().join("cli.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[store]\nurl = \"sqlite://{}\"\n",
-            dir.path().join("sluice.db").display()
-        ),
-    )
-    .unwrap();
-    let bin = env!("CARGO_BIN_EXE_sluice");
+    let keys = keys_cli(dir.path(), "");
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(bin)
-            .arg("keys")
-            .args(args)
-            .arg("--config")
-            .arg(&config)
-            .output()
-            .expect("run sluice keys");
+        let out = keys(args);
         assert!(
             out.status.success(),
             "{}",
@@ -173,25 +158,10 @@ async fn the_cli_manages_keys_in_the_same_store() {
 #[tokio::test]
 async fn the_cli_refuses_a_config_keys_name() {
     let dir = tempfile::tempdir().unwrap();
-    let config = dir.path().join("cli.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[store]\nurl = \"sqlite://{}\"\n\n[[keys]]\nname = \"ops\"\nkey = \"sk-config-ops-0123456789\"\n",
-            dir.path().join("sluice.db").display()
-        ),
-    )
-    .unwrap();
-    let bin = env!("CARGO_BIN_EXE_sluice");
-    let keys = |args: &[&str]| {
-        std::process::Command::new(bin)
-            .arg("keys")
-            .args(args)
-            .arg("--config")
-            .arg(&config)
-            .output()
-            .expect("run sluice keys")
-    };
+    let keys = keys_cli(
+        dir.path(),
+        "[[keys]]\nname = \"ops\"\nkey = \"sk-config-ops-0123456789\"\n",
+    );
     let refused = keys(&["create", "--name", "ops"]);
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(
@@ -216,6 +186,27 @@ async fn the_cli_refuses_a_config_keys_name() {
         "{}",
         String::from_utf8_lossy(&created.stderr)
     );
+}
+
+/// `sluice keys ARGS --config C`, where C is a config in `dir` with a SQLite store in
+/// `dir` and `more` after it.
+fn keys_cli(dir: &std::path::Path, more: &str) -> impl Fn(&[&str]) -> std::process::Output {
+    let config = dir.join("cli.toml");
+    let store = dir.join("sluice.db");
+    std::fs::write(
+        &config,
+        format!("[store]\nurl = \"sqlite://{}\"\n\n{more}", store.display()),
+    )
+    .unwrap();
+    move |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .arg("keys")
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .expect("run sluice keys")
+    }
 }
 
 /// The status a chat request with `secret` gets once it is `want` (at most 2.5 s of
