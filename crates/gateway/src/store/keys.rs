@@ -59,6 +59,15 @@ pub fn prefix_of(secret: &str) -> String {
     secret.chars().take(SECRET_PREFIX.len() + 6).collect()
 }
 
+/// A key's name is held by no other key (binds: the name, the key's id).
+const NAME_FREE: &str = "NOT EXISTS (SELECT 1 FROM keys WHERE name = ? AND id <> ?)";
+
+/// PostgreSQL only: a lock on a key name until the transaction ends, so that a write
+/// conditioned on `NAME_FREE` sees another transaction's that took the name (under
+/// READ COMMITTED, two conditional inserts could both find it free). SQLite needs none:
+/// a write statement takes the database's write lock before it reads.
+const LOCK_NAME: &str = "SELECT pg_advisory_xact_lock(hashtext('sluice.keys.name:' || $1))";
+
 const SELECT: &str = "SELECT id, name, team, prefix, hash, models, metadata, limits, expires_at_ms, revoked_at_ms, created_at_ms, updated_at_ms FROM keys";
 
 fn json_text<T: Serialize>(value: &T) -> String {
@@ -66,10 +75,18 @@ fn json_text<T: Serialize>(value: &T) -> String {
 }
 
 impl Store {
-    pub async fn insert_key(&self, key: &StoredKey) -> Result<(), StoreError> {
-        let sql = self.sql("INSERT INTO keys (id, name, team, prefix, hash, models, metadata, limits, expires_at_ms, revoked_at_ms, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-        on_pool!(self, pool => {
-            sqlx::query(AssertSqlSafe(sql))
+    /// Inserts `key` unless another key holds its name: `false` then, and nothing
+    /// written. The condition is part of the write, so two creations racing with one
+    /// name cannot both pass (a unique index would refuse databases that already hold
+    /// a duplicate from before names were unique).
+    pub async fn insert_key(&self, key: &StoredKey) -> Result<bool, StoreError> {
+        let sql = self.sql(&format!("INSERT INTO keys (id, name, team, prefix, hash, models, metadata, limits, expires_at_ms, revoked_at_ms, created_at_ms, updated_at_ms) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE {NAME_FREE}"));
+        let done = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            if let Self::Postgres(_) = self {
+                sqlx::query(LOCK_NAME).bind(&key.name).execute(&mut *tx).await?;
+            }
+            let done = sqlx::query(AssertSqlSafe(sql))
                 .bind(&key.id)
                 .bind(&key.name)
                 .bind(&key.team)
@@ -82,17 +99,33 @@ impl Store {
                 .bind(key.revoked_at_ms)
                 .bind(key.created_at_ms)
                 .bind(key.updated_at_ms)
-                .execute(pool)
-                .await?;
+                .bind(&key.name)
+                .bind(&key.id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            done
         });
-        Ok(())
+        Ok(done > 0)
     }
 
-    /// Writes every field of an existing key; `false` when there is no such key.
-    pub async fn update_key(&self, key: &StoredKey) -> Result<bool, StoreError> {
-        let sql = self.sql("UPDATE keys SET name = ?, team = ?, prefix = ?, hash = ?, models = ?, metadata = ?, limits = ?, expires_at_ms = ?, revoked_at_ms = ?, updated_at_ms = ? WHERE id = ?");
+    /// Writes every field of an existing key; `false` when there is no such key or,
+    /// with `renamed`, when another key holds its new name (checked in the same write,
+    /// as `insert_key` does).
+    pub async fn update_key(&self, key: &StoredKey, renamed: bool) -> Result<bool, StoreError> {
+        let condition = if renamed {
+            format!(" AND {NAME_FREE}")
+        } else {
+            String::new()
+        };
+        let sql = self.sql(&format!("UPDATE keys SET name = ?, team = ?, prefix = ?, hash = ?, models = ?, metadata = ?, limits = ?, expires_at_ms = ?, revoked_at_ms = ?, updated_at_ms = ? WHERE id = ?{condition}"));
         let done = on_pool!(self, pool => {
-            sqlx::query(AssertSqlSafe(sql))
+            let mut tx = pool.begin().await?;
+            if let (Self::Postgres(_), true) = (self, renamed) {
+                sqlx::query(LOCK_NAME).bind(&key.name).execute(&mut *tx).await?;
+            }
+            let mut q = sqlx::query(AssertSqlSafe(sql))
                 .bind(&key.name)
                 .bind(&key.team)
                 .bind(&key.prefix)
@@ -103,10 +136,13 @@ impl Store {
                 .bind(key.expires_at_ms)
                 .bind(key.revoked_at_ms)
                 .bind(key.updated_at_ms)
-                .bind(&key.id)
-                .execute(pool)
-                .await?
-                .rows_affected()
+                .bind(&key.id);
+            if renamed {
+                q = q.bind(&key.name).bind(&key.id);
+            }
+            let done = q.execute(&mut *tx).await?.rows_affected();
+            tx.commit().await?;
+            done
         });
         Ok(done > 0)
     }

@@ -168,15 +168,19 @@ impl Store {
         };
         spec.apply(&mut key)?;
         self.check_name(&key).await?;
-        self.insert_key(&key).await?;
+        // The insert checks the name again, in the write: another creation may have
+        // taken it since.
+        if !self.insert_key(&key).await? {
+            return Err(taken(&key.name, "a key created at the same time"));
+        }
         Ok((key, secret))
     }
 
     /// Spend is journaled, summed and seeded by key name: two keys sharing a name would
     /// share a budget, and a revoked key's spend would count against a successor named
-    /// like it. So a name is taken once, by a key in any state. (Two creations racing
-    /// with one name can both pass; a unique index would refuse databases that already
-    /// hold a duplicate.)
+    /// like it. So a name is taken once, by a key in any state. This check names the
+    /// holder; the write itself checks again (`insert_key`, `update_key`), so two
+    /// writers racing for one name cannot both win.
     async fn check_name(&self, key: &StoredKey) -> Result<(), KeyError> {
         let sql = self.sql("SELECT id FROM keys WHERE name = ? AND id <> ? LIMIT 1");
         let other: Option<String> = on_pool!(self, pool => sqlx::query_scalar(AssertSqlSafe(sql))
@@ -197,10 +201,15 @@ impl Store {
             .ok_or_else(|| KeyError::NotFound(id.chars().take(100).collect()))
     }
 
-    async fn save(&self, mut key: StoredKey) -> Result<StoredKey, KeyError> {
+    /// Writes `key` back; `renamed`: its name changed, and must still be free.
+    async fn save(&self, mut key: StoredKey, renamed: bool) -> Result<StoredKey, KeyError> {
         // Strictly increasing, so every replica's refresh sees the change.
         key.updated_at_ms = now().max(key.updated_at_ms + 1);
-        if !self.update_key(&key).await? {
+        if !self.update_key(&key, renamed).await? {
+            if renamed {
+                // Taken since the check, or the key is gone: say which.
+                self.check_name(&key).await?;
+            }
             return Err(KeyError::NotFound(key.id));
         }
         Ok(key)
@@ -213,7 +222,7 @@ impl Store {
         if renamed {
             self.check_name(&key).await?;
         }
-        self.save(key).await
+        self.save(key, renamed).await
     }
 
     /// A new secret for the key; the old one stops working. A revoked key stays revoked.
@@ -228,14 +237,14 @@ impl Store {
         let (secret, hash) = new_secret()?;
         key.hash = hash;
         key.prefix = prefix_of(&secret);
-        Ok((self.save(key).await?, secret))
+        Ok((self.save(key, false).await?, secret))
     }
 
     pub async fn revoke_key(&self, id: &str) -> Result<StoredKey, KeyError> {
         let mut key = self.existing(id).await?;
         if key.revoked_at_ms.is_none() {
             key.revoked_at_ms = Some(now());
-            key = self.save(key).await?;
+            key = self.save(key, false).await?;
         }
         Ok(key)
     }

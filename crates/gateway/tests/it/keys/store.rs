@@ -86,3 +86,66 @@ async fn a_reload_swaps_the_keys_and_keeps_the_counters() {
     assert_eq!(call("sk-reload-a-0123456789").await, 200);
     assert_eq!(call("sk-reload-a-0123456789").await, 429);
 }
+
+/// Creations racing for one name, from two stores on one database (two replicas): one
+/// wins, every other is a conflict, and one key holds the name. The same for renames.
+async fn one_name_one_key(url: &str) {
+    use sluice::store::Store;
+    use sluice::store::keyspec::{KeyError, KeySpec};
+    let replicas = [
+        Store::open(url).await.expect("store"),
+        Store::open(url).await.expect("store"),
+    ];
+    let spec = |name: &str| KeySpec {
+        name: Some(name.to_owned()),
+        ..KeySpec::default()
+    };
+    let creates = (0..12).map(|i| {
+        let store = replicas[i % 2].clone();
+        let spec = spec("contested");
+        tokio::spawn(async move { store.create_key(spec).await })
+    });
+    let outcomes = futures_util::future::join_all(creates).await;
+    let won = outcomes.iter().filter(|o| matches!(o, Ok(Ok(_)))).count();
+    let refused = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(Err(KeyError::Conflict(_)))))
+        .count();
+    assert_eq!((won, refused), (1, 11), "{outcomes:?}");
+
+    // Twelve keys renamed to one new name at once: one rename wins.
+    let mut ids = Vec::new();
+    for i in 0..12 {
+        let (key, _) = replicas[0]
+            .create_key(spec(&format!("renamed-{i}")))
+            .await
+            .expect("create");
+        ids.push(key.id);
+    }
+    let renames = ids.iter().enumerate().map(|(i, id)| {
+        let store = replicas[i % 2].clone();
+        let (id, spec) = (id.clone(), spec("taken-by-rename"));
+        tokio::spawn(async move { store.change_key(&id, spec).await })
+    });
+    let outcomes = futures_util::future::join_all(renames).await;
+    let won = outcomes.iter().filter(|o| matches!(o, Ok(Ok(_)))).count();
+    assert_eq!(won, 1, "{outcomes:?}");
+    let keys = replicas[1].keys().await.expect("keys");
+    for name in ["contested", "taken-by-rename"] {
+        assert_eq!(keys.iter().filter(|k| k.name == name).count(), 1, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn racing_creations_and_renames_leave_one_key_per_name_in_sqlite() {
+    let dir = tempfile::tempdir().expect("dir");
+    one_name_one_key(&format!("sqlite://{}/race.db", dir.path().display())).await;
+}
+
+#[tokio::test]
+async fn racing_creations_and_renames_leave_one_key_per_name_in_postgresql() {
+    let Some(url) = crate::services::postgres_database().await else {
+        return;
+    };
+    one_name_one_key(&url).await;
+}
