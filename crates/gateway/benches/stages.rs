@@ -156,6 +156,7 @@ fn limits(c: &mut Criterion, f: &Fixture) {
                     pricing: &f.snapshot.pricing,
                     lease: "bench-lease",
                     stream: false,
+                    generates: true,
                 },
             ));
             let Ok(admitted) = admitted else {

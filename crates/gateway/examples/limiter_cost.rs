@@ -52,6 +52,7 @@ async fn run(limiter: Arc<Limiter>, config: &LimitsConfig, n: u32) -> (f64, f64)
                 pricing: &pricing,
                 lease: &lease,
                 stream: false,
+                generates: true,
             },
         )
         .await

@@ -134,6 +134,7 @@ async fn stages(
             pricing: &snapshot.pricing,
             lease: &record.request_id,
             stream: head.stream,
+            generates: ingest.endpoint != crate::upstream::Endpoint::Embeddings,
         },
     )
     .await?;

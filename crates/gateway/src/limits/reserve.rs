@@ -26,6 +26,9 @@ pub struct Request<'a> {
     pub lease: &'a str,
     /// A stream, which a budget may cut short.
     pub stream: bool,
+    /// The endpoint answers with generated text (chat, messages, responses, ...); an
+    /// embedding does not, so it reserves no output tokens.
+    pub generates: bool,
 }
 
 struct Applied<'a> {
@@ -90,7 +93,13 @@ pub async fn reserve(
     let counts_tokens = scopes.iter().any(|s| s.limits.counts_tokens());
     let (prompt, output) = if counts_tokens {
         let (prompt, asked) = estimate::request(req.body);
-        let output = asked.unwrap_or(config.default_max_tokens);
+        // A request that names no output limit reserves `default_max_tokens` until its
+        // usage settles it; an embedding has no output to reserve for.
+        let output = match (asked, req.generates) {
+            (Some(asked), _) => asked,
+            (None, true) => config.default_max_tokens,
+            (None, false) => 0,
+        };
         (prompt, output)
     } else {
         (0, 0)

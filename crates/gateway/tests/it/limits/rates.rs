@@ -190,3 +190,25 @@ async fn model_and_global_limits_apply_without_keys() {
             .contains("the gateway")
     );
 }
+
+/// An embedding has no output: it reserves its input alone against `tpm`, where a chat
+/// request naming no `max_tokens` reserves `default_max_tokens` (4096) on top.
+#[tokio::test]
+async fn an_embedding_reserves_no_output_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let h = gateway(&dir, &key("k", KEY, "a", "tpm = 1000")).await;
+    let embedding = json!({"model": "text-embedding-3-small", "input": "a short text"});
+    let r = send(&h, "/v1/embeddings", Some(KEY), &embedding).await;
+    assert_eq!(r.status(), 200, "an embedding reserved output tokens");
+    let remaining: i64 = header(&r, "x-ratelimit-remaining-tokens").parse().unwrap();
+    assert!(
+        remaining > 900,
+        "{remaining} of 1000 left after a few input tokens"
+    );
+    // The same key's chat request without max_tokens still reserves the default.
+    h.flush().await;
+    let chat = json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]});
+    let r = send(&h, "/v1/chat/completions", Some(KEY), &chat).await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(header(&r, "x-ratelimit-scope"), "tpm");
+}
