@@ -1,7 +1,9 @@
 //! A circuit breaker per target: closed (counting results over a sliding window),
 //! open (refusing every attempt until the cooldown passes), half-open (letting a
 //! bounded number of probes through; enough successes close it, one failure opens it
-//! again).
+//! again). Each half-open spell is a round: a probe's verdict counts only in the round
+//! that let it through, so a slow probe of a round a failure already ended neither
+//! closes nor reopens the next one.
 //!
 //! Lock-free: state, timestamps and counts are atomics, so the hot path never waits.
 //! Must never keep a probe slot forever: a probe that ends without a verdict (the
@@ -47,8 +49,8 @@ impl State {
 pub enum Pass {
     /// The breaker is closed (or disabled).
     Normal,
-    /// One of the half-open probes.
-    Probe,
+    /// One of the half-open probes, of the numbered round that let it through.
+    Probe { round: u32 },
 }
 
 #[derive(Debug, Default)]
@@ -57,6 +59,8 @@ pub struct Breaker {
     opened_at_ms: AtomicU64,
     probes_in_flight: AtomicU32,
     probe_successes: AtomicU32,
+    /// The current (or last) half-open round.
+    round: AtomicU32,
     /// Successes (a) and failures (b) while closed.
     window: Window,
     /// Times this breaker opened, for the metric.
@@ -121,13 +125,16 @@ impl Breaker {
                     .is_ok()
                 {
                     self.probe_successes.store(0, Ordering::Release);
+                    self.round.fetch_add(1, Ordering::AcqRel);
                 }
             }
             _ => {}
         }
         let taken = self.probes_in_flight.fetch_add(1, Ordering::AcqRel);
         if taken < config.half_open_probes {
-            Some(Pass::Probe)
+            Some(Pass::Probe {
+                round: self.round.load(Ordering::Acquire),
+            })
         } else {
             self.probes_in_flight.fetch_sub(1, Ordering::AcqRel);
             None
@@ -140,9 +147,11 @@ impl Breaker {
             return;
         }
         match pass {
-            Pass::Probe => {
+            Pass::Probe { round } => {
                 self.release_probe();
-                if self.state.load(Ordering::Acquire) != HALF_OPEN {
+                if self.state.load(Ordering::Acquire) != HALF_OPEN
+                    || round != self.round.load(Ordering::Acquire)
+                {
                     return;
                 }
                 if !ok {
@@ -178,7 +187,7 @@ impl Breaker {
 
     /// A probe that ended without a verdict (the client left) frees its slot.
     pub fn abandon(&self, pass: Pass) {
-        if pass == Pass::Probe {
+        if let Pass::Probe { .. } = pass {
             self.release_probe();
         }
     }
@@ -257,12 +266,13 @@ mod tests {
     fn half_open_lets_bounded_probes_through_and_closes_on_their_success() {
         let (b, c) = tripped();
         assert_eq!(b.state(&c, 4999), State::Open);
-        assert_eq!(b.admit(&c, 5000), Some(Pass::Probe));
-        assert_eq!(b.admit(&c, 5000), Some(Pass::Probe));
+        let probe = Pass::Probe { round: 1 };
+        assert_eq!(b.admit(&c, 5000), Some(probe));
+        assert_eq!(b.admit(&c, 5000), Some(probe));
         assert_eq!(b.admit(&c, 5000), None, "only two probes at once");
-        b.record(&c, Pass::Probe, true, 5100);
+        b.record(&c, probe, true, 5100);
         assert_eq!(b.state(&c, 5100), State::HalfOpen);
-        b.record(&c, Pass::Probe, true, 5200);
+        b.record(&c, probe, true, 5200);
         assert_eq!(b.state(&c, 5200), State::Closed);
         assert_eq!(b.admit(&c, 5200), Some(Pass::Normal));
     }
@@ -271,12 +281,54 @@ mod tests {
     fn a_failed_probe_opens_it_again_for_a_full_cooldown() {
         let (b, c) = tripped();
         let probe = b.admit(&c, 6000);
-        assert_eq!(probe, Some(Pass::Probe));
-        b.record(&c, Pass::Probe, false, 6000);
+        assert_eq!(probe, Some(Pass::Probe { round: 1 }));
+        b.record(&c, Pass::Probe { round: 1 }, false, 6000);
         assert_eq!(b.state(&c, 6000), State::Open);
         assert_eq!(b.admit(&c, 10_999), None);
-        assert_eq!(b.admit(&c, 11_000), Some(Pass::Probe));
+        assert_eq!(b.admit(&c, 11_000), Some(Pass::Probe { round: 2 }));
         assert_eq!(b.times_opened(), 2);
+    }
+
+    #[test]
+    fn a_probe_counts_only_in_the_round_that_let_it_through() {
+        let (b, c) = tripped();
+        let (first, slow) = (b.admit(&c, 5000), b.admit(&c, 5000));
+        let Some(slow) = slow else {
+            panic!("two probes in the first round")
+        };
+        // The first probe fails: the round is over, the breaker opens again.
+        if let Some(first) = first {
+            b.record(&c, first, false, 5100);
+        }
+        assert_eq!(b.state(&c, 5100), State::Open);
+        // The next round; the first round's slow probe answers well during it.
+        let Some(next) = b.admit(&c, 10_100) else {
+            panic!("a probe in the second round")
+        };
+        b.record(&c, slow, true, 10_200);
+        b.record(&c, next, true, 10_300);
+        assert_eq!(
+            b.state(&c, 10_300),
+            State::HalfOpen,
+            "a probe of the round before counted toward closing"
+        );
+        let Some(last) = b.admit(&c, 10_400) else {
+            panic!("a second probe in the second round")
+        };
+        b.record(&c, last, true, 10_500);
+        assert_eq!(b.state(&c, 10_500), State::Closed);
+        // A slow failure of an ended round does not reopen it either.
+        let (b, c) = tripped();
+        let (first, slow) = (b.admit(&c, 5000), b.admit(&c, 5000));
+        if let Some(first) = first {
+            b.record(&c, first, false, 5100);
+        }
+        let next = b.admit(&c, 10_100);
+        if let Some(slow) = slow {
+            b.record(&c, slow, false, 10_200);
+        }
+        assert_eq!(b.state(&c, 10_200), State::HalfOpen);
+        assert!(next.is_some());
     }
 
     #[test]
@@ -284,12 +336,12 @@ mod tests {
         let (b, c) = tripped();
         for _ in 0..2 {
             let pass = b.admit(&c, 5000);
-            assert_eq!(pass, Some(Pass::Probe));
+            assert_eq!(pass, Some(Pass::Probe { round: 1 }));
             if let Some(p) = pass {
                 b.abandon(p);
             }
         }
-        assert_eq!(b.admit(&c, 5000), Some(Pass::Probe));
+        assert_eq!(b.admit(&c, 5000), Some(Pass::Probe { round: 1 }));
     }
 
     #[test]
