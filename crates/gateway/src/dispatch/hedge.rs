@@ -17,6 +17,8 @@ use tokio::time::Instant;
 /// The other attempt of a hedge: cancelled when the winner committed (no error), or
 /// failed first.
 pub(super) struct Loser {
+    /// The plan's index of the loser's target.
+    pub(super) target: usize,
     pub(super) log: AttemptLog,
     pub(super) error: Option<UpstreamError>,
 }
@@ -85,14 +87,14 @@ pub(super) async fn race<'s>(
             if done.result.is_ok() {
                 return (done, Some((index, second_who.cancelled())));
             }
-            let loser = Loser { log: done.log, error: done.result.err() };
+            let loser = Loser { target: done.target, log: done.log, error: done.result.err() };
             (b.await, loser)
         }
         done = &mut b => {
             if done.result.is_ok() {
                 return (done, Some((index, first_who.cancelled())));
             }
-            let loser = Loser { log: done.log, error: done.result.err() };
+            let loser = Loser { target: done.target, log: done.log, error: done.result.err() };
             (a.await, loser)
         }
     };
@@ -101,6 +103,7 @@ pub(super) async fn race<'s>(
 
 /// What a hedge's loser's record line needs, taken before its attempt starts.
 struct Who {
+    target: usize,
     provider: String,
     model: String,
     span_id: [u8; 8],
@@ -110,6 +113,7 @@ struct Who {
 impl Who {
     fn of(ready: &Ready<'_>) -> Self {
         Self {
+            target: ready.index,
             provider: ready.upstream.name.clone(),
             model: ready.target.model.clone(),
             span_id: ready.span_id,
@@ -120,6 +124,7 @@ impl Who {
     /// The record line of the attempt that lost, dropped (and so cancelled upstream).
     fn cancelled(self) -> Loser {
         Loser {
+            target: self.target,
             log: AttemptLog {
                 provider: self.provider,
                 model: self.model,

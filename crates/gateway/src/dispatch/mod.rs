@@ -94,6 +94,8 @@ impl Progress {
 
 /// One attempt's end: where it went, its record line and its result.
 struct Tried {
+    /// The plan's index of the target tried (a hedge's winner may be the partner).
+    target: usize,
     provider: usize,
     model: String,
     notes: Vec<String>,
@@ -189,6 +191,10 @@ pub async fn dispatch(
                         used[other] = true;
                         log.push(loser.log);
                         if let Some(e) = loser.error {
+                            // Each error is its own target's: a 429 marks that
+                            // target's quota, and the first target's own error, not
+                            // its partner's, decides whether it is retried.
+                            note_rate_limit(&plan.targets[loser.target], &e);
                             progress.last = Some(e);
                         }
                     }
@@ -209,10 +215,13 @@ pub async fn dispatch(
                 }
                 Err(e) => {
                     let class = e.class();
-                    if class == ErrorClass::RateLimited {
-                        target.health.quota.rate_limited(e.retry_after(), now_ms());
-                    }
-                    tracing::warn!(provider = %upstream.name, error = %e, class = class.as_str(), "attempt failed");
+                    let tried_target = &plan.targets[tried.target];
+                    note_rate_limit(tried_target, &e);
+                    let tried_upstream = snapshot
+                        .upstreams
+                        .get(tried_target.provider)
+                        .unwrap_or(upstream);
+                    tracing::warn!(provider = %tried_upstream.name, error = %e, class = class.as_str(), "attempt failed");
                     if Instant::now() >= call.deadline {
                         return Err(GatewayError::Deadline);
                     }
@@ -223,6 +232,10 @@ pub async fn dispatch(
                             break;
                         }
                         ErrorClass::Client => return Err(exhausted(progress, Some(e), log)),
+                        // The partner of a hedge failed last: the first target's own
+                        // error (the race's loser, kept above) stays the one its retry
+                        // is decided on.
+                        _ if tried.target != i && progress.last.is_some() => {}
                         _ => progress.last = Some(e),
                     }
                 }
@@ -319,6 +332,16 @@ fn lease(
 
 /// The error once the loop gave up: the last failure alone when it was the only thing
 /// tried, otherwise that failure with a summary of every attempt and skipped target.
+/// A provider's 429 marks its target's quota (until its `Retry-After`).
+fn note_rate_limit(target: &Target, error: &UpstreamError) {
+    if error.class() == ErrorClass::RateLimited {
+        target
+            .health
+            .quota
+            .rate_limited(error.retry_after(), now_ms());
+    }
+}
+
 fn exhausted(progress: Progress, last: Option<UpstreamError>, log: &[AttemptLog]) -> GatewayError {
     match last {
         Some(e) if progress.skipped.is_empty() && log.len() <= 1 => GatewayError::Upstream(e),

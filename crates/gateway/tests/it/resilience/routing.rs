@@ -110,6 +110,49 @@ async fn hedging_races_a_slow_first_token_and_cancels_the_loser() {
     assert_eq!(f.requests("b"), before);
 }
 
+/// A hedge where both attempts fail: each error is its own target's. The partner's 429
+/// marks the partner's quota, not the first target's, and the first target's own error
+/// (a 500, retryable) decides its retry, not the partner's long `Retry-After`.
+#[tokio::test]
+async fn a_hedge_partners_error_is_charged_to_the_partner() {
+    let mut f = Fleet::start(&format!(
+        "{NO_BREAKER}[retry]\nattempts = 2\nbackoff = \"10ms..10ms\"\n[[models]]\nname = \"m\"\nhedge = {{ after = \"50ms\" }}\ntargets = [{{ provider = \"a\" }}, {{ provider = \"b\" }}]\n"
+    ))
+    .await;
+    // a fails after 150 ms; b, hedged at 50 ms, is rate limited and answers last.
+    f.mock("a")
+        .set_script("first_token_delay_ms=150,status=500");
+    f.mock("b")
+        .set_script("first_token_delay_ms=250,status=429,retry_after=30");
+    let response = f.send(&chat("m"), &[("x-request-id", "hedge-both")]).await;
+    assert!(!response.status().is_success());
+    let _ = response.bytes().await;
+    let record = f.record("hedge-both").await;
+    let tried: Vec<_> = record
+        .attempt_log
+        .iter()
+        .map(|a| (a.provider.as_str(), a.status))
+        .collect();
+    assert_eq!(
+        tried,
+        [("a", 500), ("b", 429), ("a", 500)],
+        "a is retried on its own 500: {:?}",
+        record.attempt_log
+    );
+    let body = f.providers().await;
+    let quota = |i: usize| body["providers"][i]["targets"][0]["quota_exhausted"].clone();
+    assert_eq!(
+        (body["providers"][0]["name"].as_str(), quota(0)),
+        (Some("a"), json!(false)),
+        "{body}"
+    );
+    assert_eq!(
+        (body["providers"][1]["name"].as_str(), quota(1)),
+        (Some("b"), json!(true)),
+        "{body}"
+    );
+}
+
 #[tokio::test]
 async fn quota_headers_route_away_before_a_429() {
     let f = Fleet::start(&format!(
