@@ -8,12 +8,15 @@
 //! configured store has been read once, a key the config does not know is a 503.
 //!
 //! - [`ring`]: the keys this replica accepts (config and store) by hash.
+//! - [`revocations`]: revocations other replicas announce through Redis, which wake
+//!   the ring's refresh.
 //! - [`glob`]: the model allow-list's patterns.
 //!
 //! Must never log, store or echo a presented key, nor compare secrets byte by byte:
 //! the secret is hashed first and the hashes compared in constant time.
 
 pub mod glob;
+pub mod revocations;
 pub mod ring;
 
 pub use ring::{KeyRing, Principal};

@@ -93,6 +93,9 @@ pub struct KeyRing {
     /// One refresh at a time: the background one and an admin change's racing could
     /// store an older read of the table after a newer one.
     refreshing: tokio::sync::Mutex<()>,
+    /// Wakes the background refresh before its interval (a revocation announced by
+    /// another replica: `auth::revocations`).
+    wake: Arc<tokio::sync::Notify>,
 }
 
 impl KeyRing {
@@ -145,12 +148,23 @@ impl KeyRing {
         Ok(())
     }
 
-    /// Refreshes every `every` for as long as `ring` is alive.
+    /// Wakes the background refresh now.
+    pub fn waker(&self) -> Arc<tokio::sync::Notify> {
+        Arc::clone(&self.wake)
+    }
+
+    /// Refreshes every `every`, or at once when woken, for as long as `ring` is alive.
     pub fn spawn_refresh(ring: Weak<Self>, store: Store, every: Duration) {
+        let Some(wake) = ring.upgrade().map(|r| r.waker()) else {
+            return;
+        };
         tokio::spawn(async move {
             let mut failing = false;
             loop {
-                tokio::time::sleep(every).await;
+                tokio::select! {
+                    () = tokio::time::sleep(every) => {}
+                    () = wake.notified() => {}
+                }
                 let Some(ring) = ring.upgrade() else { return };
                 match ring.refresh(&store).await {
                     Ok(()) if failing => {

@@ -11,6 +11,10 @@ use std::time::Duration;
 
 /// The set of revoked key ids, checked by every reservation.
 pub const REVOKED: &str = "sluice:revoked";
+/// Where a revocation is announced: every replica listening re-reads its keys at once
+/// (`auth::revocations`), which reaches a key no limit applies to, whose requests never
+/// meet the revoked set.
+pub const REVOCATIONS: &str = "sluice:revocations";
 
 pub struct Redis {
     conn: ConnectionManager,
@@ -64,14 +68,14 @@ impl Redis {
         }
     }
 
-    /// Marks `key_id` revoked for every replica's next reservation.
+    /// Marks `key_id` revoked for every replica's next reservation, and announces it
+    /// so that every replica re-reads its keys now.
     pub async fn revoke(&self, key_id: &str) -> Result<(), BackendError> {
         let mut conn = self.conn.clone();
-        let mut cmd = redis::cmd("SADD");
-        cmd.arg(REVOKED).arg(key_id);
-        self.bounded(cmd.query_async::<i64>(&mut conn))
-            .await
-            .map(|_| ())
+        let mut pipe = redis::pipe();
+        pipe.cmd("SADD").arg(REVOKED).arg(key_id).ignore();
+        pipe.cmd("PUBLISH").arg(REVOCATIONS).arg(key_id).ignore();
+        self.bounded(pipe.query_async::<()>(&mut conn)).await
     }
 
     /// Takes `key_id` out of the revoked set (a rotation keeps the id with a new secret).

@@ -103,6 +103,9 @@ impl Shared {
                 store.clone(),
                 config.limits.keys_refresh,
             );
+            if let crate::config::Backend::Redis { url } = &config.limits.backend {
+                crate::auth::revocations::spawn(url.expose().to_owned(), Arc::downgrade(&keys));
+            }
             if !limiter.is_shared() {
                 // What an earlier run spooled (its database was down) is spend too: the
                 // writer replays the spool on a flush, so the seed reads it back. Bounded,

@@ -1,32 +1,16 @@
-//! A revocation reaches every replica on its next request.
+//! A revocation reaches every replica on its next request, and at once for a key no
+//! limit applies to.
 
 use super::*;
 
-#[tokio::test]
-async fn a_revocation_reaches_every_replica_on_its_next_request() {
-    let Some(redis) = redis().await else { return };
-    let mock = crate::support::default_mock().await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = format!("sqlite://{}", dir.path().join("keys.db").display());
-    let master = "sk-master-replicas-0123456789";
-    // Replicas re-read the store only hourly: only Redis can tell them in time.
-    let extra = format!(
-        "keys_refresh = \"1h\"\n[store]\nurl = \"{store}\"\n[admin]\nmaster_key = \"{master}\""
-    );
-    let text = config(&mock.base_url(), &redis.url, "local", "", &extra);
-    let mut file = tempfile::NamedTempFile::new().unwrap();
-    std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+/// A key made with `sluice keys create --name NAME ARGS` against the config in `file`:
+/// its secret and id.
+fn create_key(file: &std::path::Path, name: &str, args: &[&str]) -> (String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .args([
-            "keys",
-            "create",
-            "--name",
-            &unique("rev"),
-            "--rpm",
-            "1000",
-            "--config",
-        ])
-        .arg(file.path())
+        .args(["keys", "create", "--name", name])
+        .args(args)
+        .arg("--config")
+        .arg(file)
         .output()
         .unwrap();
     assert!(
@@ -35,9 +19,53 @@ async fn a_revocation_reaches_every_replica_on_its_next_request() {
         String::from_utf8_lossy(&out.stderr)
     );
     let created: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let secret = created["secret"].as_str().unwrap().to_owned();
-    let id = created["id"].as_str().unwrap().to_owned();
-    let (served, _file) = replicas(2, &text).await;
+    (
+        created["secret"].as_str().unwrap().to_owned(),
+        created["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// Two replicas sharing a Redis, re-reading the store only hourly (so only Redis can
+/// tell them in time), with a key made in the store with `args`: the replicas, the
+/// config file they read, and the key's secret and id.
+async fn two_replicas_and_a_key(
+    redis: &str,
+    mock: &str,
+    dir: &std::path::Path,
+    args: &[&str],
+) -> (Vec<Served>, tempfile::NamedTempFile, String, String) {
+    let store = format!("sqlite://{}", dir.join("keys.db").display());
+    let extra = format!(
+        "keys_refresh = \"1h\"\n[store]\nurl = \"{store}\"\n[admin]\nmaster_key = \"{MASTER}\""
+    );
+    let text = config(mock, redis, "local", "", &extra);
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    std::io::Write::write_all(&mut file, text.as_bytes()).unwrap();
+    let (secret, id) = create_key(file.path(), &unique("rev"), args);
+    // The replicas' own config file lives as long as they do.
+    let (served, theirs) = replicas(2, &text).await;
+    (served, theirs, secret, id)
+}
+
+const MASTER: &str = "sk-master-replicas-0123456789";
+
+async fn revoke_on(client: &reqwest::Client, served: &Served, id: &str) {
+    let r = client
+        .post(format!("{}/admin/keys/{id}/revoke", served.base))
+        .bearer_auth(MASTER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn a_revocation_reaches_every_replica_on_its_next_request() {
+    let Some(redis) = redis().await else { return };
+    let mock = crate::support::default_mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (served, _file, secret, id) =
+        two_replicas_and_a_key(&redis.url, &mock.base_url(), dir.path(), &["--rpm", "1000"]).await;
     let client = reqwest::Client::new();
     for s in &served {
         assert_eq!(
@@ -47,17 +75,45 @@ async fn a_revocation_reaches_every_replica_on_its_next_request() {
             200
         );
     }
-    let r = client
-        .post(format!("{}/admin/keys/{id}/revoke", served[0].base))
-        .bearer_auth(master)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200);
+    revoke_on(&client, &served[0], &id).await;
     for s in &served {
         let r = post(&client, &s.base, &secret, &chat("gpt-4o", "hi")).await;
         assert_eq!(r.status(), 401);
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["error"]["code"], "key_revoked");
     }
+}
+
+/// A key no limit applies to never meets Redis's revoked set: the revocation is
+/// announced instead, and the other replica re-reads its keys at once.
+#[tokio::test]
+async fn a_revocation_of_a_key_without_limits_reaches_every_replica_at_once() {
+    let Some(redis) = redis().await else { return };
+    let mock = crate::support::default_mock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (served, _file, secret, id) =
+        two_replicas_and_a_key(&redis.url, &mock.base_url(), dir.path(), &[]).await;
+    let client = reqwest::Client::new();
+    for s in &served {
+        let r = post(&client, &s.base, &secret, &chat("gpt-4o", "hi")).await;
+        assert_eq!(r.status(), 200);
+    }
+    // Give the replicas' subscriptions a moment to be in place.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    revoke_on(&client, &served[0], &id).await;
+    let mut status = 0;
+    for _ in 0..40 {
+        status = post(&client, &served[1].base, &secret, &chat("gpt-4o", "hi"))
+            .await
+            .status()
+            .as_u16();
+        if status == 401 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        status, 401,
+        "the other replica still accepted the revoked key after 2 s"
+    );
 }
