@@ -110,6 +110,16 @@ fn spec(body: Body) -> Result<KeySpec, Failed> {
     })
 }
 
+/// Tells every replica to re-read its keys now, when the limits are shared through
+/// Redis (`auth::key_changes`); otherwise they do within `keys_refresh`.
+async fn announce(gw: &Gateway, key_id: &str) {
+    if let Some(redis) = gw.shared.limiter.redis()
+        && let Err(e) = redis.announce(key_id).await
+    {
+        tracing::warn!(error = %e, "key change not announced through Redis; other replicas pick it up within keys_refresh");
+    }
+}
+
 /// Makes the change visible on this replica before answering.
 async fn refreshed(gw: &Gateway, store: &Store) {
     if let Err(e) = gw.shared.keys.refresh(store).await {
@@ -156,6 +166,7 @@ pub async fn update(State(gw): State<Arc<Gateway>>, Path(id): Path<String>, body
     let spec = spec(body)?;
     free_of_config(&gw, &spec)?;
     let key = store.change_key(&id, spec).await?;
+    announce(&gw, &key.id).await;
     refreshed(&gw, store).await;
     Ok(Json(key).into_response())
 }
@@ -163,6 +174,7 @@ pub async fn update(State(gw): State<Arc<Gateway>>, Path(id): Path<String>, body
 pub async fn rotate(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Answer {
     let store = store(&gw)?;
     let (key, secret) = store.rotate_key(&id).await?;
+    announce(&gw, &key.id).await;
     refreshed(&gw, store).await;
     Ok(Json(WithSecret { key, secret }).into_response())
 }

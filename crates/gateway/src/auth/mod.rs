@@ -8,7 +8,7 @@
 //! configured store has been read once, a key the config does not know is a 503.
 //!
 //! - [`ring`]: the keys this replica accepts (config and store) by hash.
-//! - [`revocations`]: revocations other replicas announce through Redis, which wake
+//! - [`key_changes`]: key changes other replicas announce through Redis, which wake
 //!   the ring's refresh.
 //! - [`glob`]: the model allow-list's patterns.
 //!
@@ -16,7 +16,7 @@
 //! the secret is hashed first and the hashes compared in constant time.
 
 pub mod glob;
-pub mod revocations;
+pub mod key_changes;
 pub mod ring;
 
 pub use ring::{KeyRing, Principal};

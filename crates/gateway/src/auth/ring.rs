@@ -93,8 +93,8 @@ pub struct KeyRing {
     /// One refresh at a time: the background one and an admin change's racing could
     /// store an older read of the table after a newer one.
     refreshing: tokio::sync::Mutex<()>,
-    /// Wakes the background refresh before its interval (a revocation announced by
-    /// another replica: `auth::revocations`).
+    /// Wakes the background refresh before its interval (a key change announced by
+    /// another replica: `auth::key_changes`).
     wake: Arc<tokio::sync::Notify>,
 }
 

@@ -11,10 +11,11 @@ use std::time::Duration;
 
 /// The set of revoked key ids, checked by every reservation.
 pub const REVOKED: &str = "sluice:revoked";
-/// Where a revocation is announced: every replica listening re-reads its keys at once
-/// (`auth::revocations`), which reaches a key no limit applies to, whose requests never
-/// meet the revoked set.
-pub const REVOCATIONS: &str = "sluice:revocations";
+/// Where a key's change (revoked, rotated, edited) is announced: every replica
+/// listening re-reads its keys at once (`auth::key_changes`). That reaches what the
+/// revoked set cannot: a key no limit applies to, whose requests never meet it, and a
+/// rotated key's old secret.
+pub const KEY_CHANGES: &str = "sluice:key-changes";
 
 pub struct Redis {
     conn: ConnectionManager,
@@ -74,8 +75,19 @@ impl Redis {
         let mut conn = self.conn.clone();
         let mut pipe = redis::pipe();
         pipe.cmd("SADD").arg(REVOKED).arg(key_id).ignore();
-        pipe.cmd("PUBLISH").arg(REVOCATIONS).arg(key_id).ignore();
+        pipe.cmd("PUBLISH").arg(KEY_CHANGES).arg(key_id).ignore();
         self.bounded(pipe.query_async::<()>(&mut conn)).await
+    }
+
+    /// Announces that `key_id` changed (rotated, edited), so that every replica
+    /// re-reads its keys now rather than within `keys_refresh`.
+    pub async fn announce(&self, key_id: &str) -> Result<(), BackendError> {
+        let mut conn = self.conn.clone();
+        let mut cmd = redis::cmd("PUBLISH");
+        cmd.arg(KEY_CHANGES).arg(key_id);
+        self.bounded(cmd.query_async::<i64>(&mut conn))
+            .await
+            .map(|_| ())
     }
 
     /// Takes `key_id` out of the revoked set (a rotation keeps the id with a new secret).

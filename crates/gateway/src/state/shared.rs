@@ -104,7 +104,7 @@ impl Shared {
                 config.limits.keys_refresh,
             );
             if let crate::config::Backend::Redis { url } = &config.limits.backend {
-                crate::auth::revocations::spawn(url.expose().to_owned(), Arc::downgrade(&keys));
+                crate::auth::key_changes::spawn(url.expose().to_owned(), Arc::downgrade(&keys));
             }
             if !limiter.is_shared() {
                 // What an earlier run spooled (its database was down) is spend too: the

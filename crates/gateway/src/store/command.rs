@@ -61,23 +61,43 @@ pub async fn run(command: KeysCommand, config: &Config) -> Result<(), String> {
         }
         KeysCommand::Revoke { id, .. } => {
             let key = store.revoke_key(&id).await.map_err(|e| e.to_string())?;
-            if let Backend::Redis { url } = &config.limits.backend {
-                let redis = crate::limits::redis_store(url.expose(), config.limits.redis_timeout)
-                    .map_err(|e| e.to_string())?;
-                if let Err(e) = redis.revoke(&key.id).await {
-                    eprintln!(
-                        "sluice: revoked in the store; not shared through Redis ({e}): replicas refuse it within keys_refresh"
-                    );
-                }
+            if let Some(redis) = shared_redis(config)?
+                && let Err(e) = redis.revoke(&key.id).await
+            {
+                eprintln!(
+                    "sluice: revoked in the store; not shared through Redis ({e}): replicas refuse it within keys_refresh"
+                );
             }
             print(serde_json::to_value(&key).map_err(|e| e.to_string())?);
         }
         KeysCommand::Rotate { id, .. } => {
             let (key, secret) = store.rotate_key(&id).await.map_err(|e| e.to_string())?;
+            if let Some(redis) = shared_redis(config)?
+                && let Err(e) = redis.announce(&key.id).await
+            {
+                eprintln!(
+                    "sluice: rotated in the store; not announced through Redis ({e}): replicas refuse the old secret within keys_refresh"
+                );
+            }
             let mut value = serde_json::to_value(&key).map_err(|e| e.to_string())?;
             value["secret"] = secret.into();
             print(value);
         }
     }
     Ok(())
+}
+
+/// The Redis the limits are shared through, if any: where revocations go and key
+/// changes are announced.
+fn shared_redis(
+    config: &crate::config::Config,
+) -> Result<Option<crate::limits::redis::Redis>, String> {
+    match &config.limits.backend {
+        Backend::Redis { url } => {
+            crate::limits::redis_store(url.expose(), config.limits.redis_timeout)
+                .map(Some)
+                .map_err(|e| e.to_string())
+        }
+        _ => Ok(None),
+    }
 }

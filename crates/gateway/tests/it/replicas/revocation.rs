@@ -1,5 +1,5 @@
-//! A revocation reaches every replica on its next request, and at once for a key no
-//! limit applies to.
+//! A revocation reaches every replica on its next request, and a rotation or a
+//! revocation of a key no limit applies to reaches every replica at once.
 
 use super::*;
 
@@ -84,10 +84,11 @@ async fn a_revocation_reaches_every_replica_on_its_next_request() {
     }
 }
 
-/// A key no limit applies to never meets Redis's revoked set: the revocation is
-/// announced instead, and the other replica re-reads its keys at once.
+/// A key no limit applies to never meets Redis's revoked set, and a rotated key's old
+/// secret is not in it: both changes are announced, and the other replica re-reads its
+/// keys at once.
 #[tokio::test]
-async fn a_revocation_of_a_key_without_limits_reaches_every_replica_at_once() {
+async fn a_rotation_or_revocation_of_a_key_without_limits_reaches_every_replica_at_once() {
     let Some(redis) = redis().await else { return };
     let mock = crate::support::default_mock().await;
     let dir = tempfile::tempdir().unwrap();
@@ -100,10 +101,37 @@ async fn a_revocation_of_a_key_without_limits_reaches_every_replica_at_once() {
     }
     // Give the replicas' subscriptions a moment to be in place.
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // A rotation: the old secret stops on the other replica too, the new one works.
+    let r = client
+        .post(format!("{}/admin/keys/{id}/rotate", served[0].base))
+        .bearer_auth(MASTER)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let rotated: Value = r.json().await.unwrap();
+    let new_secret = rotated["secret"].as_str().unwrap().to_owned();
+    let old = refused_within_2s(&client, &served[1], &secret).await;
+    assert_eq!(
+        old, 401,
+        "the other replica still accepted the rotated-out secret after 2 s"
+    );
+    let r = post(&client, &served[1].base, &new_secret, &chat("gpt-4o", "hi")).await;
+    assert_eq!(r.status(), 200);
     revoke_on(&client, &served[0], &id).await;
+    let status = refused_within_2s(&client, &served[1], &new_secret).await;
+    assert_eq!(
+        status, 401,
+        "the other replica still accepted the revoked key after 2 s"
+    );
+}
+
+/// The status `secret` gets from `served` once it is a 401 (at most 2 s of tries), or
+/// the last one seen.
+async fn refused_within_2s(client: &reqwest::Client, served: &Served, secret: &str) -> u16 {
     let mut status = 0;
     for _ in 0..40 {
-        status = post(&client, &served[1].base, &secret, &chat("gpt-4o", "hi"))
+        status = post(client, &served.base, secret, &chat("gpt-4o", "hi"))
             .await
             .status()
             .as_u16();
@@ -112,8 +140,5 @@ async fn a_revocation_of_a_key_without_limits_reaches_every_replica_at_once() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
-    assert_eq!(
-        status, 401,
-        "the other replica still accepted the revoked key after 2 s"
-    );
+    status
 }

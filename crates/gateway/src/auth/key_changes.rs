@@ -1,8 +1,9 @@
-//! Revocations announced through Redis (`limits::redis::REVOCATIONS`, published by the
-//! admin API and `sluice keys revoke` when the limits are shared): each one wakes this
-//! replica's key-ring refresh, so a revoked key is refused at once everywhere. The
-//! revoked set in Redis covers a key's next reservation, but a key no limit applies to
-//! never makes one; without this, other replicas accepted it until `keys_refresh`.
+//! Key changes announced through Redis (`limits::redis::KEY_CHANGES`, published by the
+//! admin API and `sluice keys` when the limits are shared: a revocation, a rotation, an
+//! edit): each one wakes this replica's key-ring refresh, so the change holds at once
+//! everywhere. The revoked set in Redis covers a key's next reservation, but a key no
+//! limit applies to never makes one, and a rotated key's old secret is not revoked;
+//! without this, other replicas accepted both until `keys_refresh`.
 //!
 //! Must never hold the key ring alive: it keeps only a weak handle and ends when the
 //! ring is gone. A Redis that is down costs a reconnection attempt every few seconds,
@@ -27,7 +28,7 @@ pub fn spawn(url: String, ring: Weak<KeyRing>) {
                 Ok(()) => return,
                 Err(e) => {
                     if !failing {
-                        tracing::warn!(error = %e, "key ring: not subscribed to Redis revocations; retrying (revocations reach this replica within keys_refresh meanwhile)");
+                        tracing::warn!(error = %e, "key ring: not subscribed to Redis key changes; retrying (changes reach this replica within keys_refresh meanwhile)");
                     }
                     failing = true;
                 }
@@ -46,12 +47,12 @@ async fn listen(url: &str, ring: &Weak<KeyRing>) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     tokio::time::timeout(
         PATIENCE,
-        pubsub.subscribe(crate::limits::redis::REVOCATIONS),
+        pubsub.subscribe(crate::limits::redis::KEY_CHANGES),
     )
     .await
     .map_err(|_| "subscribe timed out".to_owned())?
     .map_err(|e| e.to_string())?;
-    tracing::info!("key ring: subscribed to Redis revocations");
+    tracing::info!("key ring: subscribed to Redis key changes");
     let mut messages = pubsub.on_message();
     loop {
         tokio::select! {
