@@ -33,7 +33,7 @@ use crate::finish::Open;
 use crate::guard;
 use crate::ingress::Ingest;
 use crate::limits;
-use crate::record::Interaction;
+use crate::record::{Dispatch, Interaction};
 use crate::relay::Transforms;
 use crate::request_id::RequestId;
 use crate::resilience::deadline;
@@ -169,22 +169,24 @@ async fn stages(
     // Dispatch is awaited where it is made, and the hook's race is boxed: a future held
     // in a variable and moved into another is stored twice in this one, which every
     // request carries (and moves) whole (measured: 38,920 bytes before).
-    record.dispatched = true;
+    record.dispatch = Dispatch::Running;
     let (judged, dispatched) = match hook {
         None => (
             None,
-            dispatch(snapshot, &plan, &call, &mut record.attempt_log).await,
+            Some(dispatch(snapshot, &plan, &call, &mut record.attempt_log).await),
         ),
         Some((hook, prompt)) => {
             let dispatching = dispatch(snapshot, &plan, &call, &mut record.attempt_log);
             let (judged, dispatched) =
                 Box::pin(guard::alongside(hook.judge(prompt), dispatching)).await;
-            (
-                Some(judged),
-                dispatched.unwrap_or(Err(GatewayError::GuardUnavailable)),
-            )
+            (Some(judged), dispatched)
         }
     };
+    // A hook's refusal may have dropped dispatch mid-way: it stays `Running`.
+    if dispatched.is_some() {
+        record.dispatch = Dispatch::Returned;
+    }
+    let dispatched = dispatched.unwrap_or(Err(GatewayError::GuardUnavailable));
     // Failed, refused by the hook or not, the record and the response say what was tried.
     record.attempts = u32::try_from(record.attempt_log.len()).unwrap_or(u32::MAX);
     record.provider = record.attempt_log.last().map(|a| a.provider.clone());

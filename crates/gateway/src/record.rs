@@ -62,10 +62,10 @@ pub struct Interaction {
     pub status: u16,
     pub stream: bool,
     pub attempts: u32,
-    /// Set as dispatch begins: from then on a provider may have been sent the request
+    /// How far dispatch got: once it began, a provider may have been sent the request
     /// (and may bill it) even if the record ends before an attempt is logged (the
     /// client left mid-dispatch, the guard's hook refused alongside).
-    pub dispatched: bool,
+    pub dispatch: Dispatch,
     /// Every upstream attempt in order, the committed one last.
     pub attempt_log: Vec<AttemptLog>,
     pub usage: Option<Usage>,
@@ -104,6 +104,17 @@ pub struct Interaction {
     outcome: Option<Outcome>,
 }
 
+/// How far an interaction's dispatch got, for what the limits may charge it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dispatch {
+    NotStarted,
+    /// Begun and not returned (the record ended mid-dispatch): an attempt not yet in
+    /// the log may have been sent.
+    Running,
+    /// Returned: the log holds every attempt made.
+    Returned,
+}
+
 impl Interaction {
     pub fn start(request_id: String, endpoint: &'static str, started: Instant) -> Self {
         Self {
@@ -116,7 +127,7 @@ impl Interaction {
             status: 0,
             stream: false,
             attempts: 0,
-            dispatched: false,
+            dispatch: Dispatch::NotStarted,
             attempt_log: Vec::new(),
             usage: None,
             first_byte: None,

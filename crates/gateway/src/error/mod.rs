@@ -271,10 +271,10 @@ impl GatewayError {
             Self::Upstream(UpstreamError::Status {
                 retry_after: Some(after),
                 ..
-            }) => Some(crate::header_number::of(after.as_secs_f64().ceil() as u64)),
-            Self::Exhausted { last: Some(e), .. } if e.retry_after().is_some() => e
-                .retry_after()
-                .map(|after| crate::header_number::of(after.as_secs_f64().ceil() as u64)),
+            }) => Some(client_retry_after(*after)),
+            Self::Exhausted { last: Some(e), .. } if e.retry_after().is_some() => {
+                e.retry_after().map(client_retry_after)
+            }
             Self::Exhausted {
                 retry_after_ms: Some(ms),
                 ..
@@ -363,5 +363,32 @@ fn limit_message(r: &crate::limits::Refusal) -> String {
             limit.as_str(),
             r.value
         ),
+    }
+}
+
+/// The most a provider's `Retry-After` is passed on to a client as: a day. The provider
+/// may name any number or date (a number too large for a duration was kept as
+/// "very long" so the retry loop moves on); a client is told at most this, and at
+/// least a second (a date already past is not "retry at once").
+const MAX_CLIENT_RETRY_AFTER_S: u64 = 86_400;
+
+fn client_retry_after(after: std::time::Duration) -> HeaderValue {
+    let seconds = after
+        .as_secs()
+        .saturating_add(u64::from(after.subsec_nanos() > 0));
+    crate::header_number::of(seconds.clamp(1, MAX_CLIENT_RETRY_AFTER_S))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_providers_retry_after_reaches_the_client_between_a_second_and_a_day() {
+        let told = |after: Duration| client_retry_after(after).to_str().map(str::to_owned);
+        assert_eq!(told(Duration::from_millis(1500)).ok().as_deref(), Some("2"));
+        assert_eq!(told(Duration::ZERO).ok().as_deref(), Some("1"));
+        assert_eq!(told(Duration::MAX).ok().as_deref(), Some("86400"));
     }
 }

@@ -101,18 +101,20 @@ impl Spool {
             torn: 0,
             end: self.replayed,
         };
-        let mut line = String::new();
+        // Bytes, not a `String`: a line a crash cut inside a multi-byte character is
+        // one torn line, where `read_line` failed the whole replay on it, every retry.
+        let mut line = Vec::new();
         while chunk.entries.len() < max {
             line.clear();
-            let n = reader.read_line(&mut line).await?;
+            let n = reader.read_until(b'\n', &mut line).await?;
             if n == 0 {
                 break;
             }
             chunk.end += n as u64;
-            if line.trim().is_empty() {
+            if line.trim_ascii().is_empty() {
                 continue;
             }
-            match serde_json::from_str::<Sealed>(&line) {
+            match serde_json::from_slice::<Sealed>(&line) {
                 Ok(sealed) => chunk.entries.push(sealed),
                 Err(_) => chunk.torn += 1,
             }
@@ -165,11 +167,11 @@ mod tests {
             .append(&sealed(&mut chain, 1200))
             .await
             .expect("append");
-        // A crash tore the last line.
+        // A crash tore the last line, inside a two-byte character (not UTF-8 then).
         let path = dir.path().join("s.spool.jsonl");
-        let mut text = std::fs::read_to_string(&path).expect("read");
-        text.push_str("{\"writer\":\"w\",\"se");
-        std::fs::write(&path, text).expect("tear");
+        let mut bytes = std::fs::read(&path).expect("read");
+        bytes.extend_from_slice(b"{\"writer\":\"w\",\"se\xc3");
+        std::fs::write(&path, bytes).expect("tear");
         let reopened = Spool::open(dir.path(), "s").await.expect("reopen");
         assert_eq!(reopened.held(), 1200);
 

@@ -10,7 +10,7 @@
 use super::counters::Settle;
 use super::pricing;
 use super::{Limiter, Reservation};
-use crate::record::Interaction;
+use crate::record::{Dispatch, Interaction};
 use std::sync::Arc;
 
 /// Whether every attempt is known to have produced nothing a provider bills: it was
@@ -19,18 +19,23 @@ use std::sync::Arc;
 /// (its prompt and `max_tokens` at the dearest target's price) and empty a budget
 /// that `/admin/spend` shows untouched. A timeout, a cut stream or a cancelled hedge
 /// may have been billed and still counts in full.
+/// Dispatch that returned with no attempt at all (every target skipped: breakers
+/// open, providers busy or down) sent nothing either. Dispatch cut off mid-way (the
+/// client left, the guard's hook refused alongside) may have sent an attempt the log
+/// does not hold yet, and counts in full.
 fn answered_nothing(record: &Interaction) -> bool {
-    !record.attempt_log.is_empty()
-        && record
+    match record.dispatch {
+        Dispatch::NotStarted => true,
+        Dispatch::Running => false,
+        Dispatch::Returned => record
             .attempt_log
             .iter()
-            .all(|a| matches!(a.error, Some("upstream_connect" | "upstream_status")))
+            .all(|a| matches!(a.error, Some("upstream_connect" | "upstream_status"))),
+    }
 }
 
 /// Sets `record.cost_usd` and settles its reservation, if any.
 pub fn settle(limiter: &Arc<Limiter>, record: &mut Interaction) {
-    // Every attempt (resumed legs too) comes after dispatch began.
-    let reached_provider = record.dispatched;
     let actual = record.usage.map(|u| {
         let cost = record.price.map(|p| {
             pricing::cost_micros(
@@ -58,7 +63,7 @@ pub fn settle(limiter: &Arc<Limiter>, record: &mut Interaction) {
     } = *reservation;
     let (used_tokens, spent) = match actual {
         Some((used, cost)) => (used, cost),
-        None if !reached_provider || answered_nothing(record) => (0, Some(0)),
+        None if answered_nothing(record) => (0, Some(0)),
         // Unknown usage: the reservation stands as spent.
         None => (tokens, None),
     };

@@ -59,7 +59,7 @@ pub struct Breaker {
     opened_at_ms: AtomicU64,
     probes_in_flight: AtomicU32,
     probe_successes: AtomicU32,
-    /// The current (or last) half-open round.
+    /// The current (or next) half-open round: one per opening.
     round: AtomicU32,
     /// Successes (a) and failures (b) while closed.
     window: Window,
@@ -125,7 +125,6 @@ impl Breaker {
                     .is_ok()
                 {
                     self.probe_successes.store(0, Ordering::Release);
-                    self.round.fetch_add(1, Ordering::AcqRel);
                 }
             }
             _ => {}
@@ -204,6 +203,9 @@ impl Breaker {
             .compare_exchange(from, OPEN, Ordering::AcqRel, Ordering::Acquire)
             .is_ok()
         {
+            // The next half-open round is numbered as the breaker opens, so every probe
+            // of it reads the same number however admissions race the switch to it.
+            self.round.fetch_add(1, Ordering::AcqRel);
             self.opened_at_ms.store(now_ms, Ordering::Release);
             self.opened.fetch_add(1, Ordering::Relaxed);
             self.window.clear();

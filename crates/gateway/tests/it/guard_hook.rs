@@ -108,7 +108,7 @@ async fn a_flagged_prompt_is_refused_before_anything_goes_upstream() {
     let record = records.of(&h, &id).await.pop().expect("record");
     assert_eq!(record.hook, Some("flagged"));
     // Refused before dispatch: nothing a provider could bill, so limits refund it all.
-    assert!(!record.dispatched);
+    assert_eq!(record.dispatch, sluice::record::Dispatch::NotStarted);
     assert_eq!(
         (
             record.guard[0].direction.as_str(),
@@ -147,7 +147,7 @@ async fn in_parallel_a_refusal_cancels_the_upstream_call_and_a_pass_waits_for_th
         .pop()
         .expect("record");
     assert_eq!(refused.hook, Some("flagged"));
-    assert!(refused.dispatched);
+    assert_eq!(refused.dispatch, sluice::record::Dispatch::Running);
     h.wait_for("the upstream stream to be cancelled", |s| {
         s.cancelled() == 1
     })

@@ -278,7 +278,8 @@ async fn requests_every_provider_refused_or_never_received_cost_nothing() {
     );
     let h = gateway(&dir, &format!("{budget}{PRICED}")).await;
     let ask = |model: &str, mock: Value| json!({"model": model, "max_tokens": 10, "messages": [{"role": "user", "content": "hello there friend"}], "mock": mock});
-    // Ten failures: five the provider answered with 500, five never sent (a closed port).
+    // Failures: five the provider answered with 500, fifteen never sent (a closed port),
+    // the last five of them not even tried (the breaker open).
     for _ in 0..5 {
         let r = send(
             &h,
@@ -297,6 +298,25 @@ async fn requests_every_provider_refused_or_never_received_cost_nothing() {
         .await;
         assert!(r.status().is_server_error(), "{}", r.status());
         h.flush().await;
+    }
+    // Five more never sent open the dead target's breaker (ten failures); the five
+    // after them reach no provider at all (every target skipped, an empty attempt log).
+    for i in 0..10 {
+        let r = send(
+            &h,
+            "/v1/chat/completions",
+            Some(KEY),
+            &ask("dead-only", json!({})),
+        )
+        .await;
+        assert!(r.status().is_server_error(), "{}", r.status());
+        if i >= 5 {
+            assert!(
+                !header(&r, "retry-after").is_empty(),
+                "not skipped: {}",
+                r.status()
+            );
+        }
     }
     // The budget is whole: the next request passes.
     let r = send(
