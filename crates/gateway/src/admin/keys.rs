@@ -9,9 +9,10 @@
 //! POST   /admin/keys/{id}/revoke  (or DELETE /admin/keys/{id}) refused from now on
 //! ```
 //!
-//! A change reloads this replica's key ring before the answer, and a revocation is put
-//! in Redis's revoked set when the limits are shared, so every replica refuses the key
-//! on its next request; others pick changes up within `[limits] keys_refresh`.
+//! A change reloads this replica's key ring before the answer. When the limits are
+//! shared through Redis, a revocation also goes into Redis's revoked set, and every
+//! change is announced there (`auth::key_changes`), so every replica re-reads its keys
+//! at once; without Redis, others pick changes up within `[limits] keys_refresh`.
 //!
 //! Must never return a secret outside the create and rotate answers.
 
@@ -110,14 +111,17 @@ fn spec(body: Body) -> Result<KeySpec, Failed> {
     })
 }
 
-/// Tells every replica to re-read its keys now, when the limits are shared through
-/// Redis (`auth::key_changes`); otherwise they do within `keys_refresh`.
-async fn announce(gw: &Gateway, key_id: &str) {
+/// After a change to `key_id` (not a revocation: `redis.revoke` announces it with the
+/// revoked set): tells every replica to re-read its keys now when the limits are
+/// shared through Redis (`auth::key_changes`; otherwise they do within
+/// `keys_refresh`), and this one before the answer.
+async fn changed(gw: &Gateway, store: &Store, key_id: &str) {
     if let Some(redis) = gw.shared.limiter.redis()
         && let Err(e) = redis.announce(key_id).await
     {
         tracing::warn!(error = %e, "key change not announced through Redis; other replicas pick it up within keys_refresh");
     }
+    refreshed(gw, store).await;
 }
 
 /// Makes the change visible on this replica before answering.
@@ -141,7 +145,7 @@ pub async fn create(State(gw): State<Arc<Gateway>>, body: Body) -> Answer {
     let spec = spec(body)?;
     free_of_config(&gw, &spec)?;
     let (key, secret) = store.create_key(spec).await?;
-    refreshed(&gw, store).await;
+    changed(&gw, store, &key.id).await;
     Ok((StatusCode::CREATED, Json(WithSecret { key, secret })).into_response())
 }
 
@@ -166,16 +170,14 @@ pub async fn update(State(gw): State<Arc<Gateway>>, Path(id): Path<String>, body
     let spec = spec(body)?;
     free_of_config(&gw, &spec)?;
     let key = store.change_key(&id, spec).await?;
-    announce(&gw, &key.id).await;
-    refreshed(&gw, store).await;
+    changed(&gw, store, &key.id).await;
     Ok(Json(key).into_response())
 }
 
 pub async fn rotate(State(gw): State<Arc<Gateway>>, Path(id): Path<String>) -> Answer {
     let store = store(&gw)?;
     let (key, secret) = store.rotate_key(&id).await?;
-    announce(&gw, &key.id).await;
-    refreshed(&gw, store).await;
+    changed(&gw, store, &key.id).await;
     Ok(Json(WithSecret { key, secret }).into_response())
 }
 

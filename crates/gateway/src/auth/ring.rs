@@ -86,13 +86,13 @@ pub fn config_keys(keys: &[KeyConfig]) -> Keys {
 #[derive(Debug, Default)]
 pub struct KeyRing {
     keys: ArcSwap<Keys>,
-    version: std::sync::Mutex<Option<crate::store::keys::KeysVersion>>,
     /// Set while a store is configured but has not been read once: whether any key
     /// exists is unknown, so auth must not fall back to accepting every key.
     pending: std::sync::atomic::AtomicBool,
-    /// One refresh at a time: the background one and an admin change's racing could
-    /// store an older read of the table after a newer one.
-    refreshing: tokio::sync::Mutex<()>,
+    /// One refresh at a time (the background one and an admin change's racing could
+    /// store an older read of the table after a newer one), and the table's version
+    /// the keys were last read at.
+    refreshing: tokio::sync::Mutex<Option<crate::store::keys::KeysVersion>>,
     /// Wakes the background refresh before its interval (a key change announced by
     /// another replica: `auth::key_changes`).
     wake: Arc<tokio::sync::Notify>,
@@ -128,9 +128,9 @@ impl KeyRing {
 
     /// Reloads the keys from the store if the table changed since the last look.
     pub async fn refresh(&self, store: &Store) -> Result<(), crate::store::StoreError> {
-        let _one_at_a_time = self.refreshing.lock().await;
+        let mut read_at = self.refreshing.lock().await;
         let version = store.keys_version().await?;
-        if self.version.lock().is_ok_and(|v| *v == Some(version)) {
+        if *read_at == Some(version) {
             return Ok(());
         }
         let rows = store.keys().await?;
@@ -140,9 +140,7 @@ impl KeyRing {
             .map(|p| (p.hash, Arc::new(p)))
             .collect();
         self.keys.store(Arc::new(keys));
-        if let Ok(mut v) = self.version.lock() {
-            *v = Some(version);
-        }
+        *read_at = Some(version);
         self.pending
             .store(false, std::sync::atomic::Ordering::Release);
         Ok(())

@@ -40,7 +40,6 @@ pub(super) async fn one(ready: Ready<'_>, call: &Call<'_>) -> Tried {
     }
     Tried {
         target: index,
-        provider: target.provider,
         model: target.model.clone(),
         notes,
         log: AttemptLog {

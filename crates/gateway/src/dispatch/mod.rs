@@ -96,7 +96,6 @@ impl Progress {
 struct Tried {
     /// The plan's index of the target tried (a hedge's winner may be the partner).
     target: usize,
-    provider: usize,
     model: String,
     notes: Vec<String>,
     log: AttemptLog,
@@ -202,11 +201,16 @@ pub async fn dispatch(
                 }
             };
             log.push(tried.log);
+            // A hedge's winner may be the partner: its own target and provider.
+            let tried_target = &plan.targets[tried.target];
+            let tried_upstream = snapshot
+                .upstreams
+                .get(tried_target.provider)
+                .unwrap_or(upstream);
             match tried.result {
                 Ok(answer) => {
-                    let upstream = snapshot.upstreams.get(tried.provider).unwrap_or(upstream);
                     return Ok(Committed {
-                        upstream: Arc::clone(upstream),
+                        upstream: Arc::clone(tried_upstream),
                         model: tried.model,
                         attempts: u32::try_from(log.len()).unwrap_or(u32::MAX),
                         notes: tried.notes,
@@ -215,12 +219,7 @@ pub async fn dispatch(
                 }
                 Err(e) => {
                     let class = e.class();
-                    let tried_target = &plan.targets[tried.target];
                     note_rate_limit(tried_target, &e);
-                    let tried_upstream = snapshot
-                        .upstreams
-                        .get(tried_target.provider)
-                        .unwrap_or(upstream);
                     tracing::warn!(provider = %tried_upstream.name, error = %e, class = class.as_str(), "attempt failed");
                     if Instant::now() >= call.deadline {
                         return Err(GatewayError::Deadline);
@@ -235,7 +234,7 @@ pub async fn dispatch(
                         // The partner of a hedge failed last: the first target's own
                         // error (the race's loser, kept above) stays the one its retry
                         // is decided on.
-                        _ if tried.target != i && progress.last.is_some() => {}
+                        _ if tried.target != i => {}
                         _ => progress.last = Some(e),
                     }
                 }
@@ -330,8 +329,6 @@ fn lease(
     )
 }
 
-/// The error once the loop gave up: the last failure alone when it was the only thing
-/// tried, otherwise that failure with a summary of every attempt and skipped target.
 /// A provider's 429 marks its target's quota (until its `Retry-After`).
 fn note_rate_limit(target: &Target, error: &UpstreamError) {
     if error.class() == ErrorClass::RateLimited {
@@ -342,6 +339,8 @@ fn note_rate_limit(target: &Target, error: &UpstreamError) {
     }
 }
 
+/// The error once the loop gave up: the last failure alone when it was the only thing
+/// tried, otherwise that failure with a summary of every attempt and skipped target.
 fn exhausted(progress: Progress, last: Option<UpstreamError>, log: &[AttemptLog]) -> GatewayError {
     match last {
         Some(e) if progress.skipped.is_empty() && log.len() <= 1 => GatewayError::Upstream(e),

@@ -157,12 +157,22 @@ pub async fn reserve(
             meta.push((i, Limit::Budget));
         }
     }
+    // Only a concurrency slot is named by the lease. The client's request id alone
+    // would name one slot for every request that reuses it (a constant
+    // `x-request-id`): Redis's set of leases would count them once, and the first to
+    // end would free the slot of all. Made unique here, and only when a slot is taken
+    // (a `format!` on every limited request otherwise).
+    let lease = if checks
+        .iter()
+        .any(|c| matches!(c, Check::Concurrency { .. }))
+    {
+        format!("{}/{:016x}", req.lease, fastrand::u64(..))
+    } else {
+        String::new()
+    };
     let ask = Ask {
         checks,
-        // The client's request id alone would name one slot for every request that
-        // reuses it (a constant `x-request-id`): Redis's set of leases would count them
-        // once, and the first to end would free the slot of all. Made unique here.
-        lease: format!("{}/{:016x}", req.lease, fastrand::u64(..)),
+        lease,
         lease_ttl_ms: u64::try_from(config.lease_ttl.as_millis()).unwrap_or(u64::MAX),
         key_id: req.principal.map(|p| p.id.clone()),
     };

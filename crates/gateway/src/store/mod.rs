@@ -56,13 +56,11 @@ impl Store {
                 .busy_timeout(Duration::from_secs(5))
                 // The pool's connections keep SQLite's default cache: they serve the
                 // admin API's queries, the key ring and spend. The journal's inserts
-                // go through a connection of their own (`journal::sink::sqlite`).
-                // A statement journal SQLite keeps (a multi-row statement that may
-                // abort inside a transaction; the journal's inserts no longer do, see
-                // `journal::sink`) spilled past 64 KiB to a temporary file made and
-                // deleted per batch (`/var/tmp/etilqs_*`: an open, about 30 writes
-                // and an unlink per 256 rows). In memory it is bounded by one
-                // statement's pages.
+                // go through a connection of their own (`journal::sink::sqlite`), with
+                // the same temporary-data setting. Temporary data (a statement
+                // journal, a sort) stays in memory: on disk it was a file made and
+                // deleted per statement (`/var/tmp/etilqs_*`), and in memory it is
+                // bounded by one statement's pages.
                 .pragma("temp_store", "memory");
             let pool = SqlitePoolOptions::new()
                 .max_connections(4)

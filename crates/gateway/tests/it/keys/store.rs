@@ -129,7 +129,11 @@ async fn one_name_one_key(url: &str) {
     });
     let outcomes = futures_util::future::join_all(renames).await;
     let won = outcomes.iter().filter(|o| matches!(o, Ok(Ok(_)))).count();
-    assert_eq!(won, 1, "{outcomes:?}");
+    let refused = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(Err(KeyError::Conflict(_)))))
+        .count();
+    assert_eq!((won, refused), (1, 11), "{outcomes:?}");
     let keys = replicas[1].keys().await.expect("keys");
     for name in ["contested", "taken-by-rename"] {
         assert_eq!(keys.iter().filter(|k| k.name == name).count(), 1, "{name}");

@@ -99,8 +99,7 @@ async fn a_rotation_or_revocation_of_a_key_without_limits_reaches_every_replica_
         let r = post(&client, &s.base, &secret, &chat("gpt-4o", "hi")).await;
         assert_eq!(r.status(), 200);
     }
-    // Give the replicas' subscriptions a moment to be in place.
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    subscribed(&redis.url, 2).await;
     // A rotation: the old secret stops on the other replica too, the new one works.
     let r = client
         .post(format!("{}/admin/keys/{id}/rotate", served[0].base))
@@ -141,4 +140,26 @@ async fn refused_within_2s(client: &reqwest::Client, served: &Served, secret: &s
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     status
+}
+
+/// Waits (at most 5 s) until `n` replicas listen for key changes on the Redis at `url`.
+async fn subscribed(url: &str, n: i64) {
+    let client = ::redis::Client::open(url).expect("redis url");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis connection");
+    for _ in 0..100 {
+        let (_, listening): (String, i64) = ::redis::cmd("PUBSUB")
+            .arg("NUMSUB")
+            .arg(sluice::limits::redis::KEY_CHANGES)
+            .query_async(&mut conn)
+            .await
+            .expect("PUBSUB NUMSUB");
+        if listening >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("fewer than {n} replicas subscribed to key changes within 5 s");
 }
