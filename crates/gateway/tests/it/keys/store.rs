@@ -87,11 +87,24 @@ async fn a_reload_swaps_the_keys_and_keeps_the_counters() {
     assert_eq!(call("sk-reload-a-0123456789").await, 429);
 }
 
+/// How many of `outcomes` won, and how many were refused as a conflict.
+fn one_won<T>(
+    outcomes: &[Result<Result<T, sluice::store::keyspec::KeyError>, tokio::task::JoinError>],
+) -> (usize, usize) {
+    use sluice::store::keyspec::KeyError;
+    let won = outcomes.iter().filter(|o| matches!(o, Ok(Ok(_)))).count();
+    let refused = outcomes
+        .iter()
+        .filter(|o| matches!(o, Ok(Err(KeyError::Conflict(_)))))
+        .count();
+    (won, refused)
+}
+
 /// Creations racing for one name, from two stores on one database (two replicas): one
 /// wins, every other is a conflict, and one key holds the name. The same for renames.
 async fn one_name_one_key(url: &str) {
     use sluice::store::Store;
-    use sluice::store::keyspec::{KeyError, KeySpec};
+    use sluice::store::keyspec::KeySpec;
     let replicas = [
         Store::open(url).await.expect("store"),
         Store::open(url).await.expect("store"),
@@ -106,12 +119,7 @@ async fn one_name_one_key(url: &str) {
         tokio::spawn(async move { store.create_key(spec).await })
     });
     let outcomes = futures_util::future::join_all(creates).await;
-    let won = outcomes.iter().filter(|o| matches!(o, Ok(Ok(_)))).count();
-    let refused = outcomes
-        .iter()
-        .filter(|o| matches!(o, Ok(Err(KeyError::Conflict(_)))))
-        .count();
-    assert_eq!((won, refused), (1, 11), "{outcomes:?}");
+    assert_eq!(one_won(&outcomes), (1, 11), "{outcomes:?}");
 
     // Twelve keys renamed to one new name at once: one rename wins.
     let mut ids = Vec::new();
@@ -128,12 +136,7 @@ async fn one_name_one_key(url: &str) {
         tokio::spawn(async move { store.change_key(&id, spec).await })
     });
     let outcomes = futures_util::future::join_all(renames).await;
-    let won = outcomes.iter().filter(|o| matches!(o, Ok(Ok(_)))).count();
-    let refused = outcomes
-        .iter()
-        .filter(|o| matches!(o, Ok(Err(KeyError::Conflict(_)))))
-        .count();
-    assert_eq!((won, refused), (1, 11), "{outcomes:?}");
+    assert_eq!(one_won(&outcomes), (1, 11), "{outcomes:?}");
     let keys = replicas[1].keys().await.expect("keys");
     for name in ["contested", "taken-by-rename"] {
         assert_eq!(keys.iter().filter(|k| k.name == name).count(), 1, "{name}");
